@@ -1,0 +1,233 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "config/json_describe.hpp"
+#include "config/json_path.hpp"
+#include "config/relaxed_json.hpp"
+#include "config/routing_prefix.hpp"
+#include "config/suggest.hpp"
+
+namespace mcrelay::config {
+
+namespace {
+
+constexpr std::array<std::string_view, 4> kTopLevelKeys = {"pools", "route", "routes", "named_handles"};
+constexpr std::array<std::string_view, 2> kRouteEntryKeys = {"aliases", "route"};
+
+std::string json_quote(std::string_view s) { return describe_json(nlohmann::json(std::string(s))); }
+
+// "unknown key "rotue" (did you mean "route"?)" or "unknown key "x" (known keys: a, b)".
+std::string unknown_key_reason(std::string_view what, std::string_view key,
+                                std::span<const std::string_view> known) {
+  if (auto match = closest_match(key, known)) {
+    return fmt::format("unknown {} {} (did you mean {}?)", what, json_quote(key), json_quote(*match));
+  }
+  return fmt::format("unknown {} {} (known keys: {})", what, json_quote(key), fmt::join(known, ", "));
+}
+
+class Loader {
+ public:
+  Loader(Config& config, std::string_view default_route_prefix)
+      : config_(config), default_route_prefix_(default_route_prefix) {}
+
+  void load() {
+    const nlohmann::json& root = config_.root;
+    if (!root.is_object()) {
+      throw error("", fmt::format("the top level must be a JSON object, got {}", describe_json(root)));
+    }
+    for (const auto& [key, value] : root.items()) {
+      if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key) == kTopLevelKeys.end()) {
+        throw error(json_path_key("", key), unknown_key_reason("top-level key", key, kTopLevelKeys));
+      }
+    }
+    load_pools();
+    load_routes();
+    load_named_handles();
+  }
+
+ private:
+  ConfigError error(const std::string& path, const std::string& reason) const {
+    return ConfigError::at_path(config_.source, path, reason);
+  }
+
+  void load_pools() {
+    const auto pools = config_.root.find("pools");
+    if (pools == config_.root.end()) return;
+    if (!pools->is_object()) {
+      throw error("pools", fmt::format("must be an object mapping pool names to pools, got {}", describe_json(*pools)));
+    }
+    for (const auto& [name, pool] : pools->items()) {
+      const std::string path = json_path_key("pools", name);
+      config_.pools.emplace(name, parse_pool_config(name, pool, path, config_.source));
+    }
+  }
+
+  void load_routes() {
+    const auto& root = config_.root;
+    const auto route = root.find("route");
+    const auto routes = root.find("routes");
+    if (route != root.end() && routes != root.end()) {
+      throw error("", "both \"route\" and \"routes\" are given; use exactly one");
+    }
+    if (route == root.end() && routes == root.end()) {
+      throw error("", "missing \"route\" (or \"routes\"): the config must say where to send requests");
+    }
+    if (route != root.end()) {
+      try {
+        validate_routing_prefix(default_route_prefix_);
+      } catch (const std::invalid_argument& e) {
+        throw error("route", fmt::format("invalid default routing prefix {} (--route-prefix): {}",
+                                         json_quote(default_route_prefix_), e.what()));
+      }
+      config_.routes.push_back(RouteEntry{{std::string(default_route_prefix_)}, *route, "route"});
+      return;
+    }
+    if (routes->is_array()) {
+      if (routes->empty()) throw error("routes", "must not be empty");
+      for (std::size_t i = 0; i < routes->size(); ++i) load_route_entry((*routes)[i], json_path_index("routes", i));
+    } else if (routes->is_object()) {
+      if (routes->empty()) throw error("routes", "must not be empty");
+      for (const auto& [prefix, handle] : routes->items()) {
+        const std::string path = json_path_key("routes", prefix);
+        add_alias(prefix, path);
+        config_.routes.push_back(RouteEntry{{prefix}, handle, path});
+      }
+    } else {
+      throw error("routes", fmt::format("must be a list of {{\"aliases\": [...], \"route\": ...}} or an object "
+                                        "mapping routing prefixes to routes, got {}",
+                                        describe_json(*routes)));
+    }
+  }
+
+  void load_route_entry(const nlohmann::json& entry, const std::string& path) {
+    if (!entry.is_object()) {
+      throw error(path, fmt::format("must be an object {{\"aliases\": [...], \"route\": ...}}, got {}",
+                                    describe_json(entry)));
+    }
+    for (const auto& [key, value] : entry.items()) {
+      if (std::find(kRouteEntryKeys.begin(), kRouteEntryKeys.end(), key) == kRouteEntryKeys.end()) {
+        throw error(json_path_key(path, key), unknown_key_reason("key", key, kRouteEntryKeys));
+      }
+    }
+    const auto aliases = entry.find("aliases");
+    if (aliases == entry.end()) throw error(path, "missing \"aliases\" (a list of routing prefixes like \"/a/b/\")");
+    const auto handle = entry.find("route");
+    if (handle == entry.end()) throw error(path, "missing \"route\"");
+    const std::string aliases_path = json_path_key(path, "aliases");
+    if (!aliases->is_array() || aliases->empty()) {
+      throw error(aliases_path, fmt::format("must be a non-empty list of routing prefixes like \"/a/b/\", got {}",
+                                            describe_json(*aliases)));
+    }
+    RouteEntry route_entry{{}, *handle, json_path_key(path, "route")};
+    for (std::size_t i = 0; i < aliases->size(); ++i) {
+      const auto& alias = (*aliases)[i];
+      const std::string alias_path = json_path_index(aliases_path, i);
+      if (!alias.is_string()) {
+        throw error(alias_path, fmt::format("a routing prefix must be a string like \"/a/b/\", got {}",
+                                            describe_json(alias)));
+      }
+      add_alias(alias.get_ref<const std::string&>(), alias_path);
+      route_entry.aliases.push_back(alias.get<std::string>());
+    }
+    config_.routes.push_back(std::move(route_entry));
+  }
+
+  // Checks the prefix's format and that no other route already claims it.
+  void add_alias(const std::string& prefix, const std::string& path) {
+    try {
+      validate_routing_prefix(prefix);
+    } catch (const std::invalid_argument& e) {
+      throw error(path, fmt::format("invalid routing prefix {}: {}", json_quote(prefix), e.what()));
+    }
+    const auto [it, inserted] = alias_paths_.emplace(prefix, path);
+    if (!inserted) {
+      throw error(path, fmt::format("routing prefix {} is already used at {}", json_quote(prefix), it->second));
+    }
+  }
+
+  void load_named_handles() {
+    const auto handles = config_.root.find("named_handles");
+    if (handles == config_.root.end()) return;
+    std::map<std::string, std::string, std::less<>> paths;  // name -> where it was defined
+    auto add = [&](const std::string& name, const nlohmann::json& handle, const std::string& path) {
+      const auto [it, inserted] = paths.emplace(name, path);
+      if (!inserted) {
+        throw error(path, fmt::format("duplicate handle name {} (also at {})", json_quote(name), it->second));
+      }
+      config_.named_handles.emplace(name, handle);
+    };
+    if (handles->is_array()) {
+      for (std::size_t i = 0; i < handles->size(); ++i) {
+        const auto& handle = (*handles)[i];
+        const std::string path = json_path_index("named_handles", i);
+        if (!handle.is_object()) {
+          throw error(path, fmt::format("a named handle must be an object with a \"name\", got {}",
+                                        describe_json(handle)));
+        }
+        const auto name = handle.find("name");
+        if (name == handle.end()) throw error(path, "missing \"name\"");
+        if (!name->is_string() || name->get_ref<const std::string&>().empty()) {
+          throw error(json_path_key(path, "name"),
+                      fmt::format("must be a non-empty string, got {}", describe_json(*name)));
+        }
+        add(name->get<std::string>(), handle, path);
+      }
+    } else if (handles->is_object()) {
+      for (const auto& [name, handle] : handles->items()) {
+        const std::string path = json_path_key("named_handles", name);
+        if (name.empty()) throw error(path, "a handle name must not be empty");
+        add(name, handle, path);
+      }
+    } else {
+      throw error("named_handles", fmt::format("must be a list of handles with a \"name\" or an object mapping "
+                                               "names to handles, got {}",
+                                               describe_json(*handles)));
+    }
+  }
+
+  Config& config_;
+  std::string_view default_route_prefix_;
+  std::map<std::string, std::string, std::less<>> alias_paths_;  // routing prefix -> where it was given
+};
+
+}  // namespace
+
+Config parse_config(std::string_view text, std::string source, std::string_view default_route_prefix) {
+  Config config;
+  config.source = std::move(source);
+  config.text = std::string(text);
+  config.root = parse_relaxed_json(text, config.source);
+  Loader(config, default_route_prefix).load();
+  return config;
+}
+
+Config load_config_file(const std::string& path, std::string_view default_route_prefix) {
+  const auto cannot_read = [&path](int err) {
+    return ConfigError(fmt::format("cannot read {}: {}", path, std::strerror(err)));
+  };
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+  if (!file) throw cannot_read(errno);
+  std::string text;
+  char buffer[65536];
+  while (true) {
+    const std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get());
+    text.append(buffer, n);
+    if (n < sizeof buffer) {
+      if (std::ferror(file.get())) throw cannot_read(errno);
+      break;
+    }
+  }
+  return parse_config(text, path, default_route_prefix);
+}
+
+}  // namespace mcrelay::config

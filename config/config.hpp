@@ -1,0 +1,54 @@
+#pragma once
+// Config: a loaded, validated mcrouter-format config file (the top level and the pools), and its loader.
+//
+// Contract: load_config_file / parse_config are called on the main/control thread at start-up and on
+// reload; they throw ConfigError (config/config_error.hpp) naming the source, the position or JSON path,
+// and the reason. A returned Config is fully validated at the top level and in its pools; route handles
+// are NOT built or checked here: RouteFactory (routes/route_factory) consumes `routes[i].route` and
+// `named_handles` and reports its own errors under `routes[i].json_path`. Once returned, a Config is
+// immutable and may be shared read-only with any thread.
+//
+// Accepted input: mcrouter's JSON with comments and trailing commas (config/relaxed_json.hpp); top level
+// {"pools": {...}, "route": ... | "routes": ..., "named_handles": ...} with exactly one of route/routes.
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config_error.hpp"
+#include "config/pool_config.hpp"
+#include "config/server_address.hpp"
+
+namespace mcrelay::config {
+
+inline constexpr std::string_view kDefaultRoutePrefix = "/././";
+
+struct RouteEntry {
+  std::vector<std::string> aliases;  // routing prefixes, each "/x/y/"; non-empty
+  nlohmann::json route;              // the route handle as written (string or object)
+  std::string json_path;             // where `route` is: "route", "routes[0].route", "routes./a/b/"
+};
+
+// PoolConfig (one entry of "pools") is defined in config/pool_config.hpp.
+
+struct Config {
+  std::string source;  // file path, or "<command line>" for inline JSON
+  std::string text;    // the raw text loaded (its md5 is reported as config_md5_digest)
+  std::map<std::string, PoolConfig, std::less<>> pools;
+  std::vector<RouteEntry> routes;  // one entry per route; `route` becomes one entry with {default prefix}
+  // From top-level "named_handles": a list of handle objects with "name", or an object name -> handle.
+  std::map<std::string, nlohmann::json, std::less<>> named_handles;
+  nlohmann::json root;  // the whole parsed document
+};
+
+// Parses and validates `text`; `source` names it in error messages.
+Config parse_config(std::string_view text, std::string source,
+                    std::string_view default_route_prefix = kDefaultRoutePrefix);
+
+// Reads `path` (errors: "cannot read <path>: <strerror>") and parses it with source = path.
+Config load_config_file(const std::string& path, std::string_view default_route_prefix = kDefaultRoutePrefix);
+
+}  // namespace mcrelay::config

@@ -1,0 +1,450 @@
+#include "proxy/client_session.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+
+#include "proxy/protocol/reply_writer.hpp"
+#include "proxy/proxy_server.hpp"
+#include "proxy/worker.hpp"
+#include "routes/fan_out.hpp"
+
+namespace mcrelay {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+constexpr std::size_t kMaxQueuedOutput = 4 * 1024 * 1024;  // stop reading while this much waits for the client
+constexpr int kReadsPerTurn = 8;                          // fairness between clients of one worker
+}  // namespace
+
+ClientSession::ClientSession(Worker& worker, asio::ip::tcp::socket socket)
+    : worker_(worker), socket_(std::move(socket)), parser_(worker.parser_limits()) {}
+
+ClientSession::~ClientSession() = default;
+
+void ClientSession::start() {
+  error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.non_blocking(true, ec);
+  worker_.stats().curr_connections.add();
+  worker_.stats().total_connections.add();
+  wait_readable();
+}
+
+void ClientSession::wait_readable() {
+  read_state_ = ReadState::waiting;
+  socket_.async_wait(asio::socket_base::wait_read, [self = Ref<ClientSession>(this)](const error_code& ec) {
+    if (self->closed_) return;
+    self->read_state_ = ReadState::idle;
+    if (ec) {
+      self->close();
+      return;
+    }
+    self->on_readable();
+  });
+}
+
+void ClientSession::on_readable() {
+  for (int i = 0; i < kReadsPerTurn; ++i) {
+    if (closed_ || input_closed_ || read_state_ == ReadState::paused) return;
+    error_code ec;
+    std::size_t n = socket_.read_some(asio::buffer(worker_.scratch(), worker_.scratch_size()), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      wait_readable();
+      return;
+    }
+    if (ec || n == 0) {
+      on_eof();
+      return;
+    }
+    worker_.stats().bytes_read.add(n);
+    consume_input(worker_.scratch(), n);
+    if (closed_ || input_closed_ || read_state_ == ReadState::paused) return;
+    if (n < worker_.scratch_size()) {
+      // Drained: the next readiness edge wakes us.
+      wait_readable();
+      return;
+    }
+  }
+  // Still more to read: let the other clients of this worker run first.
+  read_state_ = ReadState::waiting;
+  asio::post(worker_.io(), [self = Ref<ClientSession>(this)] {
+    if (self->closed_) return;
+    self->read_state_ = ReadState::idle;
+    self->on_readable();
+  });
+}
+
+void ClientSession::on_eof() {
+  // The client may half-close after its last request: answer what was asked, then close.
+  input_closed_ = true;
+  pending_in_.clear();
+  maybe_close_when_done();
+}
+
+void ClientSession::consume_input(const char* data, std::size_t n) {
+  if (pending_in_.empty()) {
+    std::size_t used = process(std::string_view(data, n));
+    if (!input_closed_ && used < n) pending_in_.assign(data + used, n - used);
+  } else {
+    pending_in_.append(data, n);
+    std::size_t used = process(pending_in_);
+    if (input_closed_) {
+      pending_in_.clear();
+    } else {
+      pending_in_.erase(0, used);
+    }
+  }
+  if (pending_in_.empty() && pending_in_.capacity() > 64 * 1024) pending_in_.shrink_to_fit();
+}
+
+std::size_t ClientSession::process(std::string_view in) {
+  std::size_t off = 0;
+  const std::size_t max_outstanding = worker_.options().max_client_outstanding;
+  while (off < in.size() && !input_closed_ && !closed_) {
+    if (outstanding() >= max_outstanding || out_.size() + wbuf_.size() > kMaxQueuedOutput) {
+      read_state_ = ReadState::paused;
+      break;
+    }
+    ParseResult r = parser_.parse(in.substr(off));
+    if (r.status == ParseStatus::need_more) break;
+    off += r.consumed;
+    const ParsedRequest& p = parser_.parsed();
+    switch (r.status) {
+      case ParseStatus::request:
+        dispatch(p);
+        break;
+      case ParseStatus::reply:
+        worker_.stats().client_errors.add();
+        if (!p.invalidate_key.empty()) {
+          // memcached drops the old item when a set's value is too large; do the same upstream.
+          auto del = make_request(Op::delete_, p.invalidate_key);
+          worker_.router().select(del->key, del->prefix_len).route(del, [](Reply&&) {});
+        }
+        if (!p.reply.empty()) finish_local(p.reply);
+        break;
+      case ParseStatus::close:
+        input_closed_ = true;
+        finish_local({}, /*close_after=*/true);
+        break;
+      default:
+        break;
+    }
+  }
+  return off;
+}
+
+RequestPtr ClientSession::make_request(Op op, std::string_view key) {
+  auto req = make_ref<Request>();
+  req->op = op;
+  req->key.assign(key);
+  return req;
+}
+
+void ClientSession::dispatch(const ParsedRequest& p) {
+  WorkerStats& st = worker_.stats();
+  switch (p.op) {
+    case Op::get: case Op::gets: case Op::gat: case Op::gats:
+      dispatch_retrieval(p);
+      return;
+    case Op::version:
+      st.cmd[static_cast<int>(Op::version)].add();
+      finish_local("VERSION mcrelay " MCRELAY_VERSION "\r\n");
+      return;
+    case Op::verbosity:
+      // Answered by the proxy (it has no effect on the servers), with memcached's validation.
+      st.cmd[static_cast<int>(Op::verbosity)].add();
+      if (!p.noreply) finish_local("OK\r\n");
+      return;
+    case Op::stats:
+      st.cmd[static_cast<int>(Op::stats)].add();
+      finish_local(worker_.server().render_stats(p.args));
+      return;
+    case Op::quit:
+      input_closed_ = true;
+      finish_local({}, /*close_after=*/true);
+      return;
+    case Op::mn:
+      st.cmd[static_cast<int>(Op::mn)].add();
+      finish_local("MN\r\n");
+      return;
+    case Op::flush_all:
+      dispatch_flush_all(p);
+      return;
+    default:
+      break;
+  }
+  // Single-key commands: storage, delete, incr/decr, touch.
+  st.cmd[static_cast<int>(p.op)].add();
+  RequestPtr req = make_request(p.op, p.key);
+  req->noreply = p.noreply;
+  req->flags = p.flags;
+  req->exptime = p.exptime;
+  req->cas_unique = p.cas_unique;
+  req->delta = p.delta;
+  if (is_storage(p.op)) req->value.assign(p.value);
+  RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+  if (p.noreply) {
+    route.route(req, [](Reply&&) {});
+    return;
+  }
+  std::uint64_t seq = open_slot();
+  Op op = p.op;
+  route.route(req, [self = Ref<ClientSession>(this), seq, op](Reply&& r) {
+    self->on_simple_reply(seq, op, std::move(r));
+  });
+}
+
+void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
+  WorkerStats& st = worker_.stats();
+  st.cmd[static_cast<int>(p.op)].add(p.keys.size());
+  std::uint64_t seq = open_slot();
+  if (p.keys.empty()) {  // "gat <exptime>" with no key: memcached answers END
+    finish_slot(seq, [](std::string& out) { out.append("END\r\n"); });
+    return;
+  }
+  auto make = [&](std::string_view key) {
+    RequestPtr req = make_request(p.op, key);
+    req->exptime = p.exptime;
+    return req;
+  };
+  if (p.keys.size() == 1) {
+    RequestPtr req = make(p.keys[0]);
+    RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+    route.route(req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
+      self->on_single_get(seq, req, std::move(r));
+    });
+    return;
+  }
+  Slot& s = slot(seq);
+  s.op = p.op;
+  s.waiting = static_cast<std::uint32_t>(p.keys.size());
+  s.reqs.clear();
+  s.replies.clear();
+  s.replies.resize(p.keys.size());
+  for (auto key : p.keys) s.reqs.push_back(make(key));
+  // Route after the slot is complete: a route may answer synchronously.
+  for (std::size_t i = 0; i < p.keys.size(); ++i) {
+    RequestPtr req = slot(seq).reqs[i];
+    RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+    route.route(req, [self = Ref<ClientSession>(this), seq, i](Reply&& r) {
+      self->on_multi_get_part(seq, i, std::move(r));
+    });
+  }
+}
+
+void ClientSession::dispatch_flush_all(const ParsedRequest& p) {
+  worker_.stats().cmd[static_cast<int>(Op::flush_all)].add();
+  RequestPtr req = make_request(Op::flush_all, {});
+  req->args.assign(p.args);
+  req->noreply = p.noreply;
+  const auto& trees = worker_.router().trees();
+  if (p.noreply) {
+    fan_out(trees, req, [](Reply&&) {}, FanOutMerge::worst, /*broadcast=*/true);
+    return;
+  }
+  std::uint64_t seq = open_slot();
+  fan_out(trees, req, [self = Ref<ClientSession>(this), seq](Reply&& r) {
+    self->on_simple_reply(seq, Op::flush_all, std::move(r));
+  }, FanOutMerge::worst, /*broadcast=*/true);
+}
+
+void ClientSession::on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& r) {
+  if (closed_) return;
+  WorkerStats& st = worker_.stats();
+  if (is_hit(r.result)) st.get_hits.add();
+  else if (is_miss(r.result)) st.get_misses.add();
+  else st.get_errors.add();
+  finish_slot(seq, [&](std::string& out) {
+    if (is_error(r.result)) {
+      append_error(out, r);
+      return;
+    }
+    if (is_hit(r.result)) append_value(out, req->op, req->key, r);
+    out.append("END\r\n");
+  });
+}
+
+void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& r) {
+  if (closed_) return;
+  WorkerStats& st = worker_.stats();
+  if (is_hit(r.result)) st.get_hits.add();
+  else if (is_miss(r.result)) st.get_misses.add();
+  else st.get_errors.add();
+  Slot& s = slot(seq);
+  s.replies[index] = std::move(r);
+  if (--s.waiting > 0) return;
+  // Keys whose server failed are left out (they read as misses) unless every key failed: then the client
+  // gets the error, as for a single-key get. Documented in docs/protocol.md.
+  bool all_failed = true;
+  for (const auto& rep : s.replies) all_failed = all_failed && is_error(rep.result);
+  finish_slot(seq, [&](std::string& out) {
+    Slot& sl = slot(seq);
+    if (all_failed) {
+      append_error(out, sl.replies.front());
+    } else {
+      for (std::size_t i = 0; i < sl.replies.size(); ++i) {
+        if (is_hit(sl.replies[i].result)) append_value(out, sl.op, sl.reqs[i]->key, sl.replies[i]);
+      }
+      out.append("END\r\n");
+    }
+    sl.reqs.clear();
+    sl.replies.clear();
+  });
+}
+
+void ClientSession::on_simple_reply(std::uint64_t seq, Op op, Reply&& r) {
+  if (closed_) return;
+  finish_slot(seq, [&](std::string& out) { append_reply(out, op, r); });
+}
+
+std::uint64_t ClientSession::open_slot() {
+  if (ring_.empty()) ring_.resize(4);
+  if (outstanding() == ring_.size()) {
+    // Grow, keeping each live slot at seq & (size - 1).
+    std::vector<Slot> bigger(ring_.size() * 2);
+    for (std::uint64_t s = head_seq_; s < tail_seq_; ++s) bigger[s & (bigger.size() - 1)] = std::move(slot(s));
+    ring_.swap(bigger);
+  }
+  std::uint64_t seq = tail_seq_++;
+  Slot& s = slot(seq);
+  s.ready = false;
+  s.close_after = false;
+  s.out.clear();
+  s.waiting = 0;
+  return seq;
+}
+
+void ClientSession::finish_local(std::string_view text, bool close_after) {
+  std::uint64_t seq = open_slot();
+  slot(seq).close_after = close_after;
+  finish_slot(seq, [&](std::string& out) { out.append(text); });
+}
+
+template <typename Writer>
+void ClientSession::finish_slot(std::uint64_t seq, Writer&& write) {
+  Slot& s = slot(seq);
+  if (seq == head_seq_) {
+    write(out_);  // the oldest outstanding reply goes straight to the output buffer
+    s.ready = true;
+    s.out.clear();
+    drain_ready();
+  } else {
+    write(s.out);
+    s.ready = true;
+  }
+}
+
+void ClientSession::drain_ready() {
+  bool close_after = false;
+  while (head_seq_ < tail_seq_ && slot(head_seq_).ready) {
+    Slot& s = slot(head_seq_);
+    if (!s.out.empty()) {
+      out_.append(s.out);
+      s.out.clear();
+      if (s.out.capacity() > 64 * 1024) s.out.shrink_to_fit();
+    }
+    s.ready = false;
+    ++head_seq_;
+    if (s.close_after) {
+      close_after = true;
+      break;
+    }
+  }
+  if (close_after) {
+    // Nothing after a quit / fatal line is answered: drop the rest.
+    input_closed_ = true;
+    head_seq_ = tail_seq_;
+  }
+  schedule_flush();
+  maybe_resume();
+}
+
+void ClientSession::schedule_flush() {
+  if (flush_pending_ || closed_) return;
+  flush_pending_ = true;
+  worker_.defer_flush(this);
+}
+
+void ClientSession::flush() {
+  flush_pending_ = false;
+  if (closed_ || writing_) return;
+  if (out_.empty()) {
+    maybe_close_when_done();
+    return;
+  }
+  error_code ec;
+  std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    close();
+    return;
+  }
+  worker_.stats().bytes_written.add(n);
+  if (n == out_.size()) {
+    out_.clear();
+    if (out_.capacity() > 256 * 1024) out_.shrink_to_fit();
+    on_write_done();
+    return;
+  }
+  // The socket is full: hand the rest to an async write and keep collecting replies in out_.
+  writing_ = true;
+  wbuf_.assign(out_, n);
+  out_.clear();
+  asio::async_write(socket_, asio::buffer(wbuf_), [self = Ref<ClientSession>(this)](const error_code& e, std::size_t m) {
+    if (self->closed_) return;
+    if (e) {
+      self->close();
+      return;
+    }
+    self->worker_.stats().bytes_written.add(m);
+    self->writing_ = false;
+    self->wbuf_.clear();
+    if (self->wbuf_.capacity() > 256 * 1024) self->wbuf_.shrink_to_fit();
+    if (!self->out_.empty()) {
+      self->flush();
+    } else {
+      self->on_write_done();
+    }
+  });
+}
+
+void ClientSession::on_write_done() {
+  maybe_resume();
+  maybe_close_when_done();
+}
+
+void ClientSession::maybe_resume() {
+  if (read_state_ != ReadState::paused || closed_ || input_closed_) return;
+  const std::size_t max_outstanding = worker_.options().max_client_outstanding;
+  if (outstanding() > max_outstanding / 2 || out_.size() + wbuf_.size() > kMaxQueuedOutput / 2) return;
+  read_state_ = ReadState::idle;
+  // Requests already buffered come first; then the socket (which may hold data that arrived while paused).
+  asio::post(worker_.io(), [self = Ref<ClientSession>(this)] {
+    if (self->closed_ || self->read_state_ != ReadState::idle) return;
+    if (!self->pending_in_.empty()) {
+      std::string buffered;
+      buffered.swap(self->pending_in_);
+      self->consume_input(buffered.data(), buffered.size());
+      if (self->read_state_ == ReadState::paused || self->input_closed_ || self->closed_) return;
+    }
+    self->on_readable();
+  });
+}
+
+void ClientSession::maybe_close_when_done() {
+  if (closed_ || !input_closed_) return;
+  if (outstanding() == 0 && out_.empty() && !writing_) close();
+}
+
+void ClientSession::close() {
+  if (closed_) return;
+  closed_ = true;
+  error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_both, ec);
+  socket_.close(ec);
+  worker_.stats().curr_connections.sub();
+  worker_.session_closed(this);
+}
+
+}  // namespace mcrelay

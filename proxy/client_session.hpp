@@ -1,0 +1,89 @@
+#pragma once
+// ClientSession: one client connection to the proxy.
+//
+// Contract: lives on its worker's thread. Reads are done into the worker's shared scratch buffer; only the
+// bytes of an incomplete request are kept per session, so an idle connection holds no read buffer. Each
+// request that expects a reply takes a slot in a ring, in arrival order; replies fill their slots whenever
+// servers answer, and slots are written strictly in order, so the client sees replies in request order even
+// when servers answer out of order. The replies completed in one loop turn go out in one write. Reading
+// pauses while too many requests are outstanding or too many reply bytes wait for a slow reader.
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "proxy/protocol/reply.hpp"
+#include "proxy/protocol/request_parser.hpp"
+#include "proxy/util/ref_counted.hpp"
+
+namespace mcrelay {
+
+class Worker;
+
+class ClientSession : public RefCounted {
+ public:
+  ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket);
+  ~ClientSession();
+
+  void start();
+  void flush();  // worker's deferred flush
+  void close();  // close now (shutdown, fatal error)
+
+ private:
+  struct Slot {
+    std::string out;
+    bool ready = false;
+    bool close_after = false;  // quit, or a line too long: close once this slot is written
+    Op op = Op::get;
+    std::uint32_t waiting = 0;          // multi-get: keys still to answer
+    std::vector<RequestPtr> reqs;       // multi-get: one per key, in the client's order
+    std::vector<Reply> replies;
+  };
+
+  void wait_readable();
+  void on_readable();
+  void on_eof();
+  void consume_input(const char* data, std::size_t n);
+  std::size_t process(std::string_view in);
+  void dispatch(const ParsedRequest& p);
+  void dispatch_retrieval(const ParsedRequest& p);
+  void dispatch_flush_all(const ParsedRequest& p);
+  RequestPtr make_request(Op op, std::string_view key);
+
+  std::uint64_t open_slot();
+  Slot& slot(std::uint64_t seq) noexcept { return ring_[seq & (ring_.size() - 1)]; }
+  void finish_local(std::string_view text, bool close_after = false);
+  template <typename Writer>
+  void finish_slot(std::uint64_t seq, Writer&& write);
+  void drain_ready();
+  void schedule_flush();
+  void on_write_done();
+  void maybe_resume();
+  void maybe_close_when_done();
+  std::size_t outstanding() const noexcept { return static_cast<std::size_t>(tail_seq_ - head_seq_); }
+
+  void on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& reply);
+  void on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& reply);
+  void on_simple_reply(std::uint64_t seq, Op op, Reply&& reply);
+
+  Worker& worker_;
+  boost::asio::ip::tcp::socket socket_;
+  RequestParser parser_;
+  std::string pending_in_;  // bytes of an incomplete request (empty most of the time)
+
+  std::vector<Slot> ring_;  // power-of-two size
+  std::uint64_t head_seq_ = 0;
+  std::uint64_t tail_seq_ = 0;
+
+  std::string out_;   // replies ready to be written
+  std::string wbuf_;  // the bytes an async write is sending
+  bool writing_ = false;
+  bool flush_pending_ = false;
+
+  enum class ReadState : std::uint8_t { idle, waiting, paused };
+  ReadState read_state_ = ReadState::idle;
+  bool input_closed_ = false;  // EOF, quit or a fatal parse error: read nothing more
+  bool closed_ = false;
+};
+
+}  // namespace mcrelay

@@ -1,0 +1,82 @@
+#include "proxy/loaded_config.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <fmt/format.h>
+
+#include "config/config_error.hpp"
+#include "config/md5.hpp"
+#include "proxy/router.hpp"
+
+namespace mcrelay {
+namespace {
+
+// Destinations that only exist so that a config can be built and checked without opening sockets.
+class InertDestination final : public Destination {
+ public:
+  explicit InertDestination(std::string name) : name_(std::move(name)) {}
+  const std::string& name() const noexcept override { return name_; }
+  void send(const RequestPtr&, const SendOptions&, ReplyFn done) override {
+    done(Reply::error(Result::local_error, "validation only"));
+  }
+
+ private:
+  std::string name_;
+};
+
+class InertProvider final : public DestinationProvider {
+ public:
+  Destination& destination(const config::ServerAddress& server, const config::PoolConfig&) override {
+    auto& d = dests_[server.text];
+    if (!d) d = std::make_unique<InertDestination>(server.text);
+    return *d;
+  }
+
+ private:
+  std::map<std::string, std::unique_ptr<InertDestination>> dests_;
+};
+
+}  // namespace
+
+std::string default_config_json() {
+  return R"({"pools": {"default": {"servers": ["127.0.0.1:11211"]}}, "route": "PoolRoute|default"})";
+}
+
+std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix) {
+  auto loaded = std::make_shared<LoadedConfig>();
+  if (spec.starts_with("file:")) {
+    loaded->config = config::load_config_file(spec.substr(5), route_prefix);
+  } else if (spec.empty()) {
+    loaded->config = config::parse_config(default_config_json(), "<default>", route_prefix);
+  } else {
+    loaded->config = config::parse_config(spec, "<command line>", route_prefix);
+  }
+  loaded->md5 = config::md5_hex(loaded->config.text);
+  loaded->loaded_at = std::chrono::system_clock::now();
+  loaded->route_prefix = route_prefix;
+
+  // Build every tree once with inert destinations: any route error surfaces here, before a worker sees it.
+  InertProvider inert;
+  Router check(loaded->config, inert, route_prefix);
+
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::resolver resolver(io);
+  for (const auto& [name, pool] : loaded->config.pools) {
+    for (const auto& server : pool.servers) {
+      if (loaded->endpoints.contains(server.text)) continue;
+      boost::system::error_code ec;
+      auto results = resolver.resolve(server.host, std::to_string(server.port),
+                                      boost::asio::ip::tcp::resolver::numeric_service, ec);
+      if (ec || results.empty()) {
+        throw config::ConfigError(fmt::format("{}: {}.servers: cannot resolve \"{}\": {}", loaded->config.source,
+                                              pool.json_path, server.text, ec ? ec.message() : "no addresses"));
+      }
+      std::vector<boost::asio::ip::tcp::endpoint> eps;
+      for (const auto& r : results) eps.push_back(r.endpoint());
+      loaded->endpoints.emplace(server.text, std::move(eps));
+    }
+  }
+  return loaded;
+}
+
+}  // namespace mcrelay

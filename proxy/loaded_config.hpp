@@ -1,0 +1,35 @@
+#pragma once
+// LoadedConfig: a parsed, validated config plus the resolved address of every server it names; immutable
+// once made, shared by every worker (std::shared_ptr<const LoadedConfig>).
+//
+// Contract: load_config() runs on the main/control thread (it resolves hostnames, which may block) and
+// throws config::ConfigError with an operator-facing message. Workers only read the result.
+#include <chrono>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include "config/config.hpp"
+#include "proxy/options.hpp"
+
+namespace mcrelay {
+
+struct LoadedConfig {
+  config::Config config;
+  std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>, std::less<>> endpoints;  // by server text
+  std::string md5;
+  std::chrono::system_clock::time_point loaded_at;
+  std::string route_prefix;
+};
+
+// The JSON used when mcrelay is started without any config.
+std::string default_config_json();
+
+// Parses `spec` ("file:PATH" or inline JSON; empty: the default config), validates every route tree, and
+// resolves every server address.
+std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix);
+
+}  // namespace mcrelay

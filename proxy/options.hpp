@@ -1,0 +1,45 @@
+#pragma once
+// Options: mcrelay's command line, compatible with mcrouter's flags so operators can paste theirs.
+//
+// Contract: parsed once on the main thread at start-up. parse_options() never exits; it reports errors
+// (unknown flag, bad value) in the result so main() can print them and exit with code 2.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mcrelay {
+
+struct Options {
+  std::uint16_t port = 5000;
+  std::vector<std::string> listen_addresses{"0.0.0.0"};
+  std::string config;          // "file:PATH", or inline JSON; empty: no config given
+  unsigned num_proxies = 0;    // worker threads; 0: the CPUs this process may use
+  std::uint32_t server_timeout_ms = 1000;
+  std::uint32_t connect_timeout_ms = 1000;
+  std::size_t max_item_size = 1024 * 1024;
+  unsigned connections_per_server = 1;  // upstream connections per worker per server
+  std::size_t max_client_outstanding = 1024;  // pipelined requests per client before the proxy stops reading
+  std::string route_prefix = "/././";
+  std::string log_level = "info";
+  bool validate_config = false;
+  bool show_help = false;
+  bool show_version = false;
+  std::vector<std::string> route_key;  // --route-key OP KEY
+};
+
+struct ParsedOptions {
+  Options options;
+  std::string error;  // non-empty: print it and exit 2
+};
+
+ParsedOptions parse_options(const std::vector<std::string>& args);
+std::string usage_text();
+
+// The CPUs this process may use: the affinity mask, capped by a cgroup (v2 or v1) CPU quota; at least 1.
+unsigned available_cpus();
+
+// "1048576", "1m", "512k" -> bytes. Empty optional on a malformed value.
+std::optional<std::size_t> parse_size(const std::string& text);
+
+}  // namespace mcrelay

@@ -1,0 +1,112 @@
+#include "proxy/protocol/reply_parser.hpp"
+
+#include <cstring>
+
+#include "proxy/protocol/numbers.hpp"
+
+namespace mcrelay {
+namespace {
+
+bool all_digits(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+std::string_view next_token(std::string_view& s) noexcept {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  auto sp = s.find(' ');
+  std::string_view tok = s.substr(0, sp);
+  s.remove_prefix(sp == std::string_view::npos ? s.size() : sp);
+  return tok;
+}
+
+}  // namespace
+
+ReplyParseResult ReplyParser::parse(std::string_view input, ReplyExpect expect) {
+  parsed_ = ParsedReply{};
+  const char* nl = static_cast<const char*>(std::memchr(input.data(), '\n', std::min(input.size(), kMaxLine)));
+  if (nl == nullptr) {
+    if (input.size() >= kMaxLine) return {ReplyParseStatus::protocol_error, 0, 0};
+    return {ReplyParseStatus::need_more, 0, 0};
+  }
+  std::size_t line_size = static_cast<std::size_t>(nl - input.data()) + 1;
+  if (line_size < 2 || input[line_size - 2] != '\r') return {ReplyParseStatus::protocol_error, 0, 0};
+  std::string_view line = input.substr(0, line_size - 2);
+
+  auto one_line = [&](Result r, std::string_view data = {}) {
+    parsed_.result = r;
+    parsed_.data = data;
+    return ReplyParseResult{ReplyParseStatus::line, line_size, 0};
+  };
+
+  // Errors can answer any command.
+  if (line == "ERROR") return one_line(Result::bad_command);
+  if (line.starts_with("SERVER_ERROR")) {
+    return one_line(Result::remote_error, line.size() > 13 ? line.substr(13) : std::string_view{});
+  }
+  if (line.starts_with("CLIENT_ERROR")) {
+    return one_line(Result::client_error, line.size() > 13 ? line.substr(13) : std::string_view{});
+  }
+
+  switch (expect) {
+    case ReplyExpect::retrieval: {
+      if (line == "END") {
+        parsed_.result = Result::not_found;
+        return {ReplyParseStatus::end, line_size, 0};
+      }
+      if (!line.starts_with("VALUE ")) break;
+      std::string_view rest = line.substr(6);
+      std::string_view key = next_token(rest);
+      std::string_view flags = next_token(rest);
+      std::string_view bytes = next_token(rest);
+      std::string_view cas = next_token(rest);
+      std::uint64_t nbytes = 0;
+      if (key.empty() || !all_digits(flags) || !all_digits(bytes) || !parse_u64_like_memcached(bytes, nbytes) ||
+          !parse_u32_like_memcached(flags, parsed_.flags) || !next_token(rest).empty()) {
+        break;
+      }
+      if (!cas.empty()) {
+        if (!all_digits(cas) || !parse_u64_like_memcached(cas, parsed_.cas)) break;
+        parsed_.has_cas = true;
+      }
+      if (nbytes > (std::uint64_t{1} << 31)) break;
+      std::size_t total = line_size + static_cast<std::size_t>(nbytes) + 2;
+      if (input.size() < total) return {ReplyParseStatus::need_more, 0, total};
+      if (input[total - 2] != '\r' || input[total - 1] != '\n') break;
+      parsed_.result = Result::found;
+      parsed_.key = key;
+      parsed_.data = input.substr(line_size, static_cast<std::size_t>(nbytes));
+      return {ReplyParseStatus::value, total, 0};
+    }
+    case ReplyExpect::storage:
+      if (line == "STORED") return one_line(Result::stored);
+      if (line == "NOT_STORED") return one_line(Result::not_stored);
+      if (line == "EXISTS") return one_line(Result::exists);
+      if (line == "NOT_FOUND") return one_line(Result::not_found);
+      break;
+    case ReplyExpect::deletion:
+      if (line == "DELETED") return one_line(Result::deleted);
+      if (line == "NOT_FOUND") return one_line(Result::not_found);
+      break;
+    case ReplyExpect::arith:
+      if (line == "NOT_FOUND") return one_line(Result::not_found);
+      if (all_digits(line)) return one_line(Result::found, line);
+      break;
+    case ReplyExpect::touch:
+      if (line == "TOUCHED") return one_line(Result::touched);
+      if (line == "NOT_FOUND") return one_line(Result::not_found);
+      break;
+    case ReplyExpect::ok:
+      if (line == "OK") return one_line(Result::ok);
+      break;
+    case ReplyExpect::version:
+      if (line.starts_with("VERSION ")) return one_line(Result::found, line.substr(8));
+      break;
+  }
+  return {ReplyParseStatus::protocol_error, 0, 0};
+}
+
+}  // namespace mcrelay

@@ -1,0 +1,22 @@
+#pragma once
+// Serializes replies for the client (proxy -> client), byte for byte as memcached would write them.
+// I/O-free; called by client sessions on their worker thread.
+#include <string>
+#include <string_view>
+
+#include "proxy/protocol/reply.hpp"
+#include "proxy/protocol/request.hpp"
+
+namespace mcrelay {
+
+// The whole reply to a single-key, non-retrieval command (storage, delete, arith, touch, flush_all...).
+void append_reply(std::string& out, Op op, const Reply& reply);
+
+// One hit of a retrieval command ("VALUE <key> <flags> <bytes>[ <cas>]\r\n<data>\r\n"); the client's key
+// is used, so a routing prefix the server never saw comes back as the client sent it.
+void append_value(std::string& out, Op op, std::string_view key, const Reply& reply);
+
+// An error reply line for any command ("SERVER_ERROR <why>", "CLIENT_ERROR <why>", "ERROR").
+void append_error(std::string& out, const Reply& reply);
+
+}  // namespace mcrelay

@@ -1,0 +1,77 @@
+#pragma once
+// RequestParser: an I/O-free, incremental parser for memcached's ASCII protocol (client -> proxy).
+//
+// Contract: owned by one client session on one worker thread. The session calls parse() with all the bytes
+// it has buffered and not yet consumed; the parser answers "need more", a request, a reply the proxy must
+// send itself (a malformed line: memcached's exact error string, or nothing where noreply suppresses it), or
+// "close". It never reads a socket and never allocates per request (views point into the caller's buffer and
+// stay valid until the caller drops the consumed bytes). Acceptance rules, limits and error strings follow
+// memcached 1.6's text protocol byte for byte; see docs/protocol.md for where the proxy differs on purpose.
+//
+// Meta commands (mg/ms/md/ma/mn/me) dispatch from the same command table (command words of two letters
+// starting with 'm'), so they slot in without changing the session's loop.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "proxy/protocol/request.hpp"
+
+namespace mcrelay {
+
+struct ParserLimits {
+  std::size_t max_item_size = 1024 * 1024;  // value bytes; larger: "SERVER_ERROR object too large for cache"
+  std::size_t max_line = 2048;              // a line with no newline past this closes the connection...
+  std::size_t max_get_line = 256 * 1024;    // ...except get/gets, which memcached lets run long
+  std::size_t max_keys_per_get = 65536;     // more keys than this in one get: CLIENT_ERROR
+};
+
+enum class ParseStatus : std::uint8_t {
+  need_more,  // nothing consumed; call again with more bytes (result.need says how many at least)
+  request,    // a request; see parsed()
+  reply,      // send parsed().reply (may be empty: suppressed by noreply); no request to route
+  skip,       // bytes consumed (discarded data of a rejected value); nothing to send
+  close,      // close the connection after flushing earlier replies (line too long, quit)
+};
+
+struct ParseResult {
+  ParseStatus status = ParseStatus::need_more;
+  std::size_t consumed = 0;  // bytes of the input this result used up
+  std::size_t need = 0;      // need_more: total bytes the next call should have, when known
+};
+
+struct ParsedRequest {
+  Op op = Op::get;
+  bool noreply = false;
+  std::uint32_t flags = 0;
+  std::int32_t exptime = 0;
+  std::uint64_t cas_unique = 0;
+  std::uint64_t delta = 0;
+  std::string_view key;               // single-key commands
+  std::vector<std::string_view> keys; // get/gets/gat/gats: every key in order (duplicates kept)
+  std::string_view value;             // storage commands: the data block, without its "\r\n"
+  std::string_view args;              // flush_all delay, verbosity level, stats arguments
+  std::string_view reply;             // status == reply: the bytes to send ("" when suppressed)
+  // status == reply for a set whose value was too large: memcached also drops the stale item so a later
+  // get cannot return the old value; the session forwards a delete of this key.
+  std::string_view invalidate_key;
+};
+
+class RequestParser {
+ public:
+  explicit RequestParser(ParserLimits limits = {}) : limits_(limits) {}
+
+  ParseResult parse(std::string_view input);
+  const ParsedRequest& parsed() const noexcept { return parsed_; }
+  const ParserLimits& limits() const noexcept { return limits_; }
+
+ private:
+  ParseResult parse_line(std::string_view input, std::string_view line, std::size_t line_size);
+  ParseResult finish_reply(std::size_t consumed, std::string_view text);
+
+  ParserLimits limits_;
+  ParsedRequest parsed_;
+  std::size_t swallow_ = 0;  // bytes still to discard after a rejected data block
+};
+
+}  // namespace mcrelay

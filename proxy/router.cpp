@@ -1,0 +1,36 @@
+#include "proxy/router.hpp"
+
+#include <fmt/format.h>
+
+#include "config/config_error.hpp"
+
+namespace mcrelay {
+
+Router::Router(const config::Config& config, DestinationProvider& destinations, const std::string& default_prefix) {
+  RouteFactory factory(config, destinations);
+  for (const auto& entry : config.routes) {
+    RouteHandlePtr tree = factory.build(entry.route, entry.json_path);
+    trees_.push_back(tree);
+    for (const auto& alias : entry.aliases) by_prefix_[alias] = tree;
+  }
+  if (trees_.empty()) throw config::ConfigError(fmt::format("{}: no route configured", config.source));
+  if (auto it = by_prefix_.find(default_prefix); it != by_prefix_.end()) {
+    default_ = it->second;
+  } else {
+    default_ = trees_.front();
+  }
+}
+
+RouteHandle& Router::select(std::string_view key, std::uint16_t& prefix_len) const {
+  prefix_len = 0;
+  std::size_t pl = routing_prefix_length(key);
+  if (pl > 0 && pl < key.size()) {
+    if (auto it = by_prefix_.find(key.substr(0, pl)); it != by_prefix_.end()) {
+      prefix_len = static_cast<std::uint16_t>(pl);
+      return *it->second;
+    }
+  }
+  return *default_;
+}
+
+}  // namespace mcrelay

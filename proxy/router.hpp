@@ -1,0 +1,33 @@
+#pragma once
+// Router: one worker's route trees (one per routing prefix) built from a loaded config, and the choice of
+// tree for a key.
+//
+// Contract: built on the worker thread that uses it (its leaves are that worker's destinations), or on the
+// control thread with inert destinations to validate a config. Throws config::ConfigError while building;
+// select() never throws and never allocates.
+#include <map>
+#include <string>
+
+#include "config/config.hpp"
+#include "routes/route_factory.hpp"
+
+namespace mcrelay {
+
+class Router {
+ public:
+  Router(const config::Config& config, DestinationProvider& destinations, const std::string& default_prefix);
+
+  // The tree for this key; sets prefix_len to the length of the routing prefix the tree was chosen by (the
+  // prefix is stripped before hashing and before the key goes upstream), or 0.
+  RouteHandle& select(std::string_view key, std::uint16_t& prefix_len) const;
+  RouteHandle& default_route() const noexcept { return *default_; }
+  // Every distinct tree (broadcasts such as flush_all go to all of them).
+  const std::vector<RouteHandlePtr>& trees() const noexcept { return trees_; }
+
+ private:
+  std::map<std::string, RouteHandlePtr, std::less<>> by_prefix_;
+  std::vector<RouteHandlePtr> trees_;
+  RouteHandlePtr default_;
+};
+
+}  // namespace mcrelay

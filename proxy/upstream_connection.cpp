@@ -1,0 +1,307 @@
+#include "proxy/upstream_connection.hpp"
+
+#include <cstring>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
+
+#include "proxy/protocol/request_writer.hpp"
+#include "proxy/util/logging.hpp"
+#include "proxy/worker.hpp"
+
+namespace mcrelay {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+ReplyExpect expect_for(Op op) noexcept {
+  switch (op_kind(op)) {
+    case OpKind::get: return ReplyExpect::retrieval;
+    case OpKind::update: return ReplyExpect::storage;
+    case OpKind::del: return ReplyExpect::deletion;
+    case OpKind::arith: return ReplyExpect::arith;
+    case OpKind::touch: return ReplyExpect::touch;
+    default: return op == Op::version ? ReplyExpect::version : ReplyExpect::ok;
+  }
+}
+
+}  // namespace
+
+UpstreamConnection::UpstreamConnection(Worker& worker, std::string name,
+                                       std::vector<asio::ip::tcp::endpoint> endpoints, UpstreamSettings settings)
+    : worker_(worker),
+      name_(std::move(name)),
+      endpoints_(std::move(endpoints)),
+      settings_(settings),
+      socket_(worker.io()),
+      timer_(worker.io()),
+      connect_timer_(worker.io()) {}
+
+UpstreamConnection::~UpstreamConnection() = default;
+
+void UpstreamConnection::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
+  if (state_ == State::disconnected) connect();
+  auto timeout = std::chrono::milliseconds(opts.timeout_ms ? opts.timeout_ms : settings_.server_timeout_ms);
+  auto deadline = Clock::now() + timeout;
+  Op op = req->op;
+  bool merged = false;
+  if (is_retrieval(op) && entries_.size() > serialized_) {
+    Entry& last = entries_.back();
+    if (last.op == op && last.exptime == req->exptime && last.count < settings_.max_batch_keys) {
+      ++last.count;
+      merged = true;
+    }
+  }
+  if (!merged) entries_.push_back(Entry{op, is_retrieval(op) ? req->exptime : 0, 1, deadline});
+  subs_.push_back(Sub{req, std::move(done), opts.keep_routing_prefix});
+  worker_.stats().upstream_requests.add();
+  if (!timer_armed_) arm_timer();
+  if (state_ == State::connected && !flush_scheduled_) {
+    flush_scheduled_ = true;
+    worker_.defer_flush(this);
+  }
+}
+
+void UpstreamConnection::connect() {
+  state_ = State::connecting;
+  worker_.stats().upstream_connects.add();
+  socket_ = asio::ip::tcp::socket(worker_.io());
+  auto gen = generation_;
+  connect_timer_.expires_after(std::chrono::milliseconds(settings_.connect_timeout_ms));
+  connect_timer_.async_wait([self = Ref<UpstreamConnection>(this), gen](const error_code& ec) {
+    if (ec || gen != self->generation_ || self->state_ != State::connecting) return;
+    self->worker_.stats().upstream_connect_errors.add();
+    self->reset(Result::connect_timeout, "Connect timeout");
+  });
+  asio::async_connect(socket_, endpoints_,
+                      [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, const asio::ip::tcp::endpoint&) {
+                        if (gen != self->generation_) return;
+                        self->connect_timer_.cancel();
+                        if (ec) {
+                          self->worker_.stats().upstream_connect_errors.add();
+                          log::debug("upstream {}: connect failed: {}", self->name_, ec.message());
+                          self->reset(Result::connect_error, "Connection error: " + ec.message());
+                          return;
+                        }
+                        self->on_connected();
+                      });
+}
+
+void UpstreamConnection::on_connected() {
+  state_ = State::connected;
+  error_code ec;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  socket_.set_option(asio::socket_base::keep_alive(true), ec);
+  socket_.non_blocking(true, ec);
+  in_.resize(kReadChunk);
+  start_read();
+  flush();
+}
+
+void UpstreamConnection::flush() {
+  flush_scheduled_ = false;
+  if (state_ != State::connected || writing_ || serialized_ == entries_.size()) return;
+  // Serialize every entry not written yet; its subs follow those of the entries already written.
+  std::size_t sub_index = 0;
+  for (std::size_t i = 0; i < serialized_; ++i) sub_index += entries_[i].count;
+  for (std::size_t i = serialized_; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
+    if (is_retrieval(e.op)) {
+      append_retrieval_head(out_, e.op, e.exptime);
+      for (std::uint32_t k = 0; k < e.count; ++k) append_upstream_key(out_, sub_key(subs_[sub_index + k]));
+      out_.append("\r\n");
+    } else {
+      const Sub& s = subs_[sub_index];
+      append_upstream_command(out_, *s.req, s.keep_prefix);
+    }
+    sub_index += e.count;
+  }
+  serialized_ = entries_.size();
+  write_out();
+}
+
+void UpstreamConnection::write_out() {
+  writing_ = true;
+  error_code ec;
+  std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    reset(Result::local_error, "Connection error: " + ec.message());
+    return;
+  }
+  if (n == out_.size()) {
+    on_write(n);
+    return;
+  }
+  auto gen = generation_;
+  asio::async_write(socket_, asio::buffer(out_.data() + n, out_.size() - n),
+                    [self = Ref<UpstreamConnection>(this), gen, n](const error_code& ec2, std::size_t m) {
+                      if (gen != self->generation_) return;
+                      if (ec2) {
+                        self->reset(Result::local_error, "Connection error: " + ec2.message());
+                        return;
+                      }
+                      self->on_write(n + m);
+                    });
+}
+
+void UpstreamConnection::on_write(std::size_t) {
+  writing_ = false;
+  out_.clear();
+  if (out_.capacity() > 1024 * 1024) out_.shrink_to_fit();  // do not keep a big value's buffer forever
+  if (serialized_ < entries_.size()) flush();
+}
+
+void UpstreamConnection::start_read() {
+  if (in_.size() - in_size_ < kReadChunk / 4) in_.resize(in_.size() + kReadChunk);
+  auto gen = generation_;
+  socket_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
+                          [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, std::size_t n) {
+                            if (gen != self->generation_) return;
+                            if (ec) {
+                              self->reset(Result::local_error, ec == asio::error::eof
+                                                                   ? std::string("Connection closed by server")
+                                                                   : "Connection error: " + ec.message());
+                              return;
+                            }
+                            self->on_read(n);
+                          });
+}
+
+// in_ holds [0, in_size_) unread bytes; reads append after them.
+void UpstreamConnection::on_read(std::size_t n) {
+  in_size_ += n;
+  auto gen = generation_;
+  process_replies();
+  if (gen != generation_) return;
+  start_read();
+}
+
+void UpstreamConnection::complete_front(Reply&& reply) {
+  Sub s = std::move(subs_.front());
+  subs_.pop_front();
+  --entries_.front().count;
+  s.done(std::move(reply));
+}
+
+void UpstreamConnection::process_replies() {
+  const auto gen = generation_;
+  std::size_t pos = 0;
+  auto protocol_error = [&] {
+    worker_.stats().upstream_errors.add();
+    log::warn("upstream {}: protocol error in reply stream; resetting connection", name_);
+    reset(Result::remote_error, "Protocol error from server");
+  };
+  while (pos < in_size_) {
+    if (entries_.empty() || serialized_ == 0) {
+      protocol_error();  // bytes nobody asked for
+      return;
+    }
+    Entry& e = entries_.front();
+    std::string_view input(in_.data() + pos, in_size_ - pos);
+    auto res = parser_.parse(input, expect_for(e.op));
+    if (res.status == ReplyParseStatus::need_more) {
+      if (res.need > in_.size()) in_.resize(res.need + kReadChunk);
+      break;
+    }
+    if (res.status == ReplyParseStatus::protocol_error) {
+      protocol_error();
+      return;
+    }
+    const ParsedReply& pr = parser_.parsed();
+    pos += res.consumed;
+    if (res.status == ReplyParseStatus::value) {
+      // Items come back in key order, skipping misses: earlier subs without an item are misses.
+      bool matched = false;
+      while (e.count > 0 && !matched) {
+        matched = sub_key(subs_.front()) == pr.key;
+        if (matched) {
+          Reply hit(Result::found);
+          hit.flags = pr.flags;
+          hit.cas = pr.cas;
+          hit.value.assign(pr.data);
+          complete_front(std::move(hit));
+        } else {
+          complete_front(Reply(Result::not_found));
+        }
+        if (gen != generation_) return;
+      }
+      if (!matched) {
+        protocol_error();
+        return;
+      }
+      continue;
+    }
+    // END of a retrieval, or a one-line reply (which, for a retrieval, can only be an error).
+    Reply reply(pr.result);
+    if (res.status == ReplyParseStatus::line) reply.value.assign(pr.data);
+    if (is_error(pr.result)) worker_.stats().upstream_errors.add();
+    std::uint32_t n = e.count;
+    entries_.pop_front();
+    --serialized_;
+    for (std::uint32_t i = 0; i < n; ++i) {
+      Sub s = std::move(subs_.front());
+      subs_.pop_front();
+      s.done(i + 1 == n ? std::move(reply) : Reply(reply));
+      if (gen != generation_) return;
+    }
+  }
+  // Keep unread bytes at the front of the buffer.
+  if (pos > 0) {
+    std::memmove(in_.data(), in_.data() + pos, in_size_ - pos);
+    in_size_ -= pos;
+  }
+  if (in_size_ == 0 && in_.size() > 4 * kReadChunk) in_.resize(kReadChunk);
+}
+
+void UpstreamConnection::arm_timer() {
+  if (entries_.empty()) return;
+  timer_armed_ = true;
+  timer_.expires_at(entries_.front().deadline);
+  auto gen = generation_;
+  timer_.async_wait([self = Ref<UpstreamConnection>(this), gen](const error_code& ec) {
+    if (gen != self->generation_) return;
+    self->timer_armed_ = false;
+    if (ec) return;
+    self->on_timer();
+  });
+}
+
+void UpstreamConnection::on_timer() {
+  if (entries_.empty()) return;
+  if (Clock::now() >= entries_.front().deadline) {
+    worker_.stats().upstream_timeouts.add();
+    log::debug("upstream {}: reply timeout; resetting connection", name_);
+    reset(Result::timeout, "Reply timeout");
+    return;
+  }
+  arm_timer();
+}
+
+void UpstreamConnection::reset(Result why, std::string_view reason) {
+  ++generation_;
+  if (state_ == State::connected) worker_.stats().upstream_resets.add();
+  state_ = State::disconnected;
+  error_code ec;
+  socket_.close(ec);
+  timer_.cancel();
+  connect_timer_.cancel();
+  timer_armed_ = false;
+  writing_ = false;
+  flush_scheduled_ = false;
+  out_.clear();
+  in_size_ = 0;
+  std::deque<Sub> failed;
+  failed.swap(subs_);
+  entries_.clear();
+  serialized_ = 0;
+  std::string msg(reason);
+  for (auto& s : failed) s.done(Reply::error(why, msg));
+}
+
+void UpstreamConnection::close() { reset(Result::local_error, "Proxy is shutting down"); }
+
+}  // namespace mcrelay

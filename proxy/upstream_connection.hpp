@@ -1,0 +1,101 @@
+#pragma once
+// UpstreamConnection: one pipelined TCP connection from a worker to a memcached server.
+//
+// Contract: created, used and destroyed on its worker thread. send() queues a request and never blocks;
+// the connection is opened lazily on first use and again after a failure. Requests queued within one
+// event-loop turn are written together (the worker calls flush() once per turn: write coalescing), and
+// consecutive retrievals of the same kind are merged into one multi-key command. Replies are matched to
+// requests in FIFO order. A timeout, a protocol error or a closed socket fails every request on the
+// connection with an error reply and resets it; the next request reconnects.
+#include <chrono>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "proxy/protocol/reply_parser.hpp"
+#include "proxy/util/ref_counted.hpp"
+#include "routes/destination.hpp"
+
+namespace mcrelay {
+
+class Worker;
+
+struct UpstreamSettings {
+  std::uint32_t server_timeout_ms = 1000;
+  std::uint32_t connect_timeout_ms = 1000;
+  std::size_t max_batch_keys = 100;  // keys merged into one upstream multi-get
+};
+
+class UpstreamConnection : public RefCounted {
+ public:
+  UpstreamConnection(Worker& worker, std::string name, std::vector<boost::asio::ip::tcp::endpoint> endpoints,
+                     UpstreamSettings settings);
+  ~UpstreamConnection();
+
+  void send(const RequestPtr& req, const SendOptions& opts, ReplyFn done);
+  // Writes every queued request that is not written yet (called by the worker once per loop turn).
+  void flush();
+  // Fails everything pending and closes the socket (shutdown, config change).
+  void close();
+
+  std::size_t pending() const noexcept { return subs_.size(); }
+  const std::string& name() const noexcept { return name_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Sub {
+    RequestPtr req;
+    ReplyFn done;
+    bool keep_prefix = false;
+  };
+  // One upstream command; a retrieval entry covers `count` consecutive subs (a batched multi-get).
+  struct Entry {
+    Op op;
+    std::int64_t exptime;
+    std::uint32_t count;
+    Clock::time_point deadline;
+  };
+  enum class State : std::uint8_t { disconnected, connecting, connected };
+
+  void connect();
+  void on_connected();
+  void start_read();
+  void on_read(std::size_t n);
+  void process_replies();
+  void complete_front(Reply&& reply);
+  void arm_timer();
+  void on_timer();
+  void reset(Result why, std::string_view reason);
+  void write_out();
+  void on_write(std::size_t n);
+  std::string_view sub_key(const Sub& s) const { return s.req->upstream_key(s.keep_prefix); }
+
+  Worker& worker_;
+  std::string name_;
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints_;
+  UpstreamSettings settings_;
+  boost::asio::ip::tcp::socket socket_;
+  boost::asio::steady_timer timer_;          // reply deadline of the oldest request
+  boost::asio::steady_timer connect_timer_;
+  State state_ = State::disconnected;
+  bool timer_armed_ = false;
+  bool writing_ = false;
+  bool flush_scheduled_ = false;
+  std::uint64_t generation_ = 0;  // bumped on reset so stale completions are ignored
+
+  std::deque<Entry> entries_;
+  std::deque<Sub> subs_;
+  std::size_t serialized_ = 0;  // entries already written (or being written)
+
+  std::string out_;
+  std::string in_;
+  std::size_t in_size_ = 0;
+  ReplyParser parser_;
+
+  friend class Worker;
+};
+
+}  // namespace mcrelay

@@ -1,0 +1,26 @@
+#include "proxy/upstream_destination.hpp"
+
+namespace mcrelay {
+
+UpstreamDestination::UpstreamDestination(Worker& worker, std::string name,
+                                         std::vector<boost::asio::ip::tcp::endpoint> endpoints,
+                                         UpstreamSettings settings, unsigned connections)
+    : name_(std::move(name)) {
+  for (unsigned i = 0; i < std::max(1u, connections); ++i) {
+    conns_.push_back(make_ref<UpstreamConnection>(worker, name_, endpoints, settings));
+  }
+}
+
+void UpstreamDestination::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
+  UpstreamConnection* best = conns_.front().get();
+  for (std::size_t i = 1; i < conns_.size(); ++i) {
+    if (conns_[i]->pending() < best->pending()) best = conns_[i].get();
+  }
+  best->send(req, opts, std::move(done));
+}
+
+void UpstreamDestination::close() {
+  for (auto& c : conns_) c->close();
+}
+
+}  // namespace mcrelay

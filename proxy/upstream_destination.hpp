@@ -1,0 +1,29 @@
+#pragma once
+// UpstreamDestination: a Destination (routes/destination.hpp) backed by a small fixed number of pipelined
+// upstream connections to one memcached server, owned by one worker.
+//
+// Contract: created by the worker when a route tree first names the server; used only on that worker's
+// thread. With more than one connection, each request goes to the connection with the fewest pending
+// requests (ties: the first), so a lone client's pipeline stays on one connection and batches well.
+#include <vector>
+
+#include "proxy/upstream_connection.hpp"
+#include "routes/destination.hpp"
+
+namespace mcrelay {
+
+class UpstreamDestination final : public Destination {
+ public:
+  UpstreamDestination(Worker& worker, std::string name, std::vector<boost::asio::ip::tcp::endpoint> endpoints,
+                      UpstreamSettings settings, unsigned connections);
+
+  const std::string& name() const noexcept override { return name_; }
+  void send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) override;
+  void close();
+
+ private:
+  std::string name_;
+  std::vector<Ref<UpstreamConnection>> conns_;
+};
+
+}  // namespace mcrelay

@@ -1,0 +1,45 @@
+#include "proxy/util/logging.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <string>
+
+namespace mcrelay::log {
+namespace {
+std::atomic<int> g_level{static_cast<int>(Level::info)};
+}
+
+void set_level(Level level) noexcept { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
+Level level() noexcept { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
+
+bool parse_level(std::string_view name, Level& out) noexcept {
+  if (name == "debug") out = Level::debug;
+  else if (name == "info") out = Level::info;
+  else if (name == "warn" || name == "warning") out = Level::warn;
+  else if (name == "error") out = Level::error;
+  else return false;
+  return true;
+}
+
+void write(Level lvl, std::string_view message) noexcept {
+  try {
+    using namespace std::chrono;
+    auto now = system_clock::now();
+    std::time_t t = system_clock::to_time_t(now);
+    auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    static constexpr char kTag[] = {'D', 'I', 'W', 'E'};
+    std::string line = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} mcrelay: {}\n", tm.tm_year + 1900,
+                                   tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms,
+                                   kTag[static_cast<int>(lvl)], message);
+    ssize_t r = ::write(STDERR_FILENO, line.data(), line.size());
+    (void)r;
+  } catch (...) {
+    // Logging must never take the proxy down.
+  }
+}
+
+}  // namespace mcrelay::log

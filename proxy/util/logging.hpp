@@ -1,0 +1,37 @@
+#pragma once
+// Logging: one line per event to stderr, formatted with fmt, with a level and a UTC timestamp.
+//
+// Contract: callable from any thread (each line is written with a single write(2), so lines from different
+// threads never interleave). Nothing on the per-request path logs at info or above by default.
+#include <atomic>
+#include <string_view>
+
+#include <fmt/format.h>
+
+namespace mcrelay::log {
+
+enum class Level : int { debug = 0, info = 1, warn = 2, error = 3 };
+
+void set_level(Level level) noexcept;
+Level level() noexcept;
+bool parse_level(std::string_view name, Level& out) noexcept;
+void write(Level level, std::string_view message) noexcept;
+
+template <typename... Args>
+void debug(fmt::format_string<Args...> f, Args&&... args) {
+  if (level() <= Level::debug) write(Level::debug, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void info(fmt::format_string<Args...> f, Args&&... args) {
+  if (level() <= Level::info) write(Level::info, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void warn(fmt::format_string<Args...> f, Args&&... args) {
+  if (level() <= Level::warn) write(Level::warn, fmt::format(f, std::forward<Args>(args)...));
+}
+template <typename... Args>
+void error(fmt::format_string<Args...> f, Args&&... args) {
+  write(Level::error, fmt::format(f, std::forward<Args>(args)...));
+}
+
+}  // namespace mcrelay::log

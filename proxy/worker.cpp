@@ -1,0 +1,157 @@
+#include "proxy/worker.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include "proxy/client_session.hpp"
+#include "proxy/util/logging.hpp"
+
+namespace mcrelay {
+
+namespace asio = boost::asio;
+using boost::system::error_code;
+
+Worker::Worker(unsigned id, ProxyServer& server, const Options& options)
+    : id_(id),
+      server_(server),
+      options_(options),
+      // One thread runs this io_context; other threads only post to it. Reactor I/O locking is not needed.
+      io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
+      scratch_(64 * 1024) {
+  limits_.max_item_size = options.max_item_size;
+}
+
+Worker::~Worker() = default;
+
+void Worker::add_acceptor(asio::ip::tcp::acceptor acceptor) { acceptors_.push_back(std::move(acceptor)); }
+
+void Worker::install_config(std::shared_ptr<const LoadedConfig> config) {
+  if (!thread_.joinable()) {
+    apply_config(std::move(config));  // before start(): this thread is the only one touching the worker
+    return;
+  }
+  asio::post(io_, [this, config = std::move(config)]() mutable { apply_config(std::move(config)); });
+}
+
+void Worker::apply_config(std::shared_ptr<const LoadedConfig> config) {
+  // The config was validated on the control thread; building it here only creates this worker's handles.
+  try {
+    pending_endpoints_ = &config->endpoints;
+    auto router = std::make_unique<Router>(config->config, *this, config->route_prefix);
+    pending_endpoints_ = nullptr;
+    router_ = std::move(router);
+    config_ = std::move(config);
+  } catch (const std::exception& e) {
+    pending_endpoints_ = nullptr;
+    log::error("worker {}: could not apply config: {}", id_, e.what());
+  }
+}
+
+Destination& Worker::destination(const config::ServerAddress& server, const config::PoolConfig& pool) {
+  auto it = destinations_.find(server.text);
+  if (it != destinations_.end()) return *it->second;
+  UpstreamSettings settings;
+  settings.server_timeout_ms = pool.server_timeout_ms.value_or(options_.server_timeout_ms);
+  settings.connect_timeout_ms = pool.connect_timeout_ms.value_or(options_.connect_timeout_ms);
+  std::vector<asio::ip::tcp::endpoint> endpoints;
+  if (pending_endpoints_) {
+    if (auto e = pending_endpoints_->find(server.text); e != pending_endpoints_->end()) endpoints = e->second;
+  }
+  auto dest = std::make_unique<UpstreamDestination>(*this, server.text, std::move(endpoints), settings,
+                                                    options_.connections_per_server);
+  auto& ref = *dest;
+  destinations_.emplace(server.text, std::move(dest));
+  return ref;
+}
+
+void Worker::start() {
+  for (std::size_t i = 0; i < acceptors_.size(); ++i) accept_next(i);
+  thread_ = std::thread([this] {
+    try {
+      io_.run();
+    } catch (const std::exception& e) {
+      log::error("worker {}: event loop stopped: {}", id_, e.what());
+    }
+  });
+}
+
+void Worker::accept_next(std::size_t index) {
+  acceptors_[index].async_accept([this, index](const error_code& ec, asio::ip::tcp::socket socket) {
+    if (stopping_) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      // EMFILE/ENFILE and friends: back off briefly instead of spinning on a listener that stays readable.
+      log::warn("worker {}: accept failed: {}", id_, ec.message());
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+      timer->async_wait([this, index, timer](const error_code&) {
+        if (!stopping_) accept_next(index);
+      });
+      return;
+    }
+    auto session = make_ref<ClientSession>(*this, std::move(socket));
+    sessions_.push_back(session.get());
+    session->add_ref();  // the worker's reference, dropped in session_closed()
+    session->start();
+    accept_next(index);
+  });
+}
+
+void Worker::session_closed(ClientSession* session) {
+  for (auto& s : sessions_) {
+    if (s == session) {
+      s = sessions_.back();
+      sessions_.pop_back();
+      break;
+    }
+  }
+  // Drop the worker's reference once the current handler is done with the session.
+  asio::post(io_, [session] {
+    if (session->release()) delete session;
+  });
+}
+
+void Worker::defer_flush(UpstreamConnection* conn) {
+  dirty_upstreams_.emplace_back(conn);
+  if (!deferred_posted_) {
+    deferred_posted_ = true;
+    asio::post(io_, [this] { run_deferred(); });
+  }
+}
+
+void Worker::defer_flush(ClientSession* session) {
+  dirty_sessions_.emplace_back(session);
+  if (!deferred_posted_) {
+    deferred_posted_ = true;
+    asio::post(io_, [this] { run_deferred(); });
+  }
+}
+
+void Worker::run_deferred() {
+  deferred_posted_ = false;
+  // Requests first (they go upstream), then replies. Flushing can queue more; loop until quiet.
+  while (!dirty_upstreams_.empty() || !dirty_sessions_.empty()) {
+    std::vector<Ref<UpstreamConnection>> ups;
+    ups.swap(dirty_upstreams_);
+    for (auto& u : ups) u->flush();
+    std::vector<Ref<ClientSession>> sessions;
+    sessions.swap(dirty_sessions_);
+    for (auto& s : sessions) s->flush();
+  }
+}
+
+void Worker::stop() {
+  asio::post(io_, [this] {
+    stopping_ = true;
+    error_code ec;
+    for (auto& a : acceptors_) a.close(ec);
+    auto sessions = sessions_;
+    for (auto* s : sessions) s->close();
+    for (auto& [_, d] : destinations_) d->close();
+    io_.stop();
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace mcrelay

@@ -1,0 +1,95 @@
+#pragma once
+// Worker: one event-loop thread of the proxy (mcrouter's "proxy"): an io_context, its own acceptor on the
+// shared port (SO_REUSEPORT: the kernel spreads clients across workers), its client sessions, its upstream
+// connections and its own copy of the route trees.
+//
+// Contract: everything on the request path happens on the worker's own thread without locks. Other threads
+// talk to a worker only by posting to its io_context (install_config, stop) or by reading its relaxed
+// counters (stats()).
+#include <atomic>
+#include <map>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "proxy/loaded_config.hpp"
+#include "proxy/options.hpp"
+#include "proxy/protocol/request_parser.hpp"
+#include "proxy/router.hpp"
+#include "proxy/stats.hpp"
+#include "proxy/upstream_destination.hpp"
+
+namespace mcrelay {
+
+class ClientSession;
+class ProxyServer;
+
+class Worker final : public DestinationProvider {
+ public:
+  Worker(unsigned id, ProxyServer& server, const Options& options);
+  ~Worker() override;
+
+  // Control thread, before start(): adopt an acceptor bound by the server.
+  void add_acceptor(boost::asio::ip::tcp::acceptor acceptor);
+  // Control thread: build the route trees for `config` on this worker (posted; takes effect between
+  // requests). The first call must happen before start().
+  void install_config(std::shared_ptr<const LoadedConfig> config);
+  void start();  // spawns the thread
+  void stop();   // posts a stop: close acceptors and sessions, then the loop ends
+  void join();
+
+  // Worker thread only.
+  boost::asio::io_context& io() noexcept { return io_; }
+  WorkerStats& stats() noexcept { return stats_; }
+  const WorkerStats& stats() const noexcept { return stats_; }
+  Router& router() noexcept { return *router_; }
+  const LoadedConfig& config() const noexcept { return *config_; }
+  const Options& options() const noexcept { return options_; }
+  const ParserLimits& parser_limits() const noexcept { return limits_; }
+  ProxyServer& server() noexcept { return server_; }
+  unsigned id() const noexcept { return id_; }
+  char* scratch() noexcept { return scratch_.data(); }
+  std::size_t scratch_size() const noexcept { return scratch_.size(); }
+
+  // Deferred flushes: everything queued during one loop turn is written with one syscall per socket.
+  void defer_flush(UpstreamConnection* conn);
+  void defer_flush(ClientSession* session);
+
+  void session_closed(ClientSession* session);
+
+  // DestinationProvider: the worker's destination for a server, created on first use.
+  Destination& destination(const config::ServerAddress& server, const config::PoolConfig& pool) override;
+
+ private:
+  void accept_next(std::size_t index);
+  void run_deferred();
+  void apply_config(std::shared_ptr<const LoadedConfig> config);
+
+  unsigned id_;
+  ProxyServer& server_;
+  const Options& options_;
+  ParserLimits limits_;
+  boost::asio::io_context io_;
+  std::vector<boost::asio::ip::tcp::acceptor> acceptors_;
+  std::thread thread_;
+  WorkerStats stats_;
+  std::vector<char> scratch_;
+
+  std::shared_ptr<const LoadedConfig> config_;
+  std::unique_ptr<Router> router_;
+  std::map<std::string, std::unique_ptr<UpstreamDestination>, std::less<>> destinations_;
+  // While a config is being applied: its resolved server addresses, for destinations created on the way.
+  const std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>, std::less<>>* pending_endpoints_ = nullptr;
+
+  std::vector<Ref<UpstreamConnection>> dirty_upstreams_;
+  std::vector<Ref<ClientSession>> dirty_sessions_;
+  bool deferred_posted_ = false;
+  std::vector<ClientSession*> sessions_;
+  bool stopping_ = false;
+};
+
+}  // namespace mcrelay

@@ -1,0 +1,65 @@
+#include "routes/fan_out.hpp"
+
+#include "proxy/util/ref_counted.hpp"
+
+namespace mcrelay {
+
+int reply_severity(Result r) noexcept {
+  switch (r) {
+    case Result::found: case Result::stored: case Result::deleted: case Result::touched: case Result::ok:
+      return 0;
+    case Result::not_found: case Result::not_stored: case Result::exists:
+      return 1;
+    case Result::remote_error: case Result::client_error: case Result::bad_command:
+      return 2;
+    default:
+      return 3;  // the proxy could not get an answer at all
+  }
+}
+
+namespace {
+
+struct FanOutState : RefCounted {
+  ReplyFn done;
+  FanOutMerge merge;
+  std::size_t remaining = 0;
+  bool have = false;
+  Reply merged;
+
+  void take(std::size_t index, Reply&& r) {
+    if (merge == FanOutMerge::first) {
+      if (index == 0) {
+        merged = std::move(r);
+        have = true;
+      }
+    } else if (!have || reply_severity(r.result) > reply_severity(merged.result)) {
+      merged = std::move(r);
+      have = true;
+    }
+    if (--remaining == 0) done(std::move(merged));
+  }
+};
+
+}  // namespace
+
+void fan_out(const std::vector<RouteHandlePtr>& children, const RequestPtr& req, ReplyFn done, FanOutMerge merge,
+             bool broadcast) {
+  if (children.empty()) {
+    done(Reply::error(Result::local_error, "no destinations"));
+    return;
+  }
+  auto state = make_ref<FanOutState>();
+  state->done = std::move(done);
+  state->merge = merge;
+  state->remaining = children.size();
+  for (std::size_t i = 0; i < children.size(); ++i) {
+    ReplyFn cb = [state, i](Reply&& r) { state->take(i, std::move(r)); };
+    if (broadcast) {
+      children[i]->broadcast(req, std::move(cb));
+    } else {
+      children[i]->route(req, std::move(cb));
+    }
+  }
+}
+
+}  // namespace mcrelay

@@ -1,0 +1,65 @@
+#include "routes/hash_route.hpp"
+
+#include <fmt/format.h>
+
+#include "routes/fan_out.hpp"
+#include "routes/route_factory.hpp"
+
+namespace mcrelay {
+
+HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, const std::string& path,
+                                std::uint32_t n, const std::vector<double>& weights,
+                                const std::vector<std::string>& server_ids, std::string_view default_func) {
+  std::string func(default_func);
+  std::string salt;
+  std::vector<double> w = weights;
+  if (spec.is_string()) {
+    func = spec.get<std::string>();
+  } else if (spec.is_object()) {
+    func = f.get_string(spec, "hash_func", path, func);
+    salt = f.get_string(spec, "salt", path);
+    if (auto it = spec.find("weights"); it != spec.end()) {
+      if (!it->is_array()) f.fail(path + ".weights", "expected a list of numbers in [0, 1]");
+      w.clear();
+      for (std::size_t i = 0; i < it->size(); ++i) {
+        const auto& v = (*it)[i];
+        if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1) {
+          f.fail(fmt::format("{}.weights[{}]", path, i), "expected a number in [0, 1]");
+        }
+        w.push_back(v.get<double>());
+      }
+    }
+  } else if (!spec.is_null()) {
+    f.fail(path, "expected a hash function name or an object {\"hash_func\", \"salt\"}");
+  }
+  if (n == 0) f.fail(path, "no children to hash over");
+  std::string error;
+  auto fn = make_hash_function(func, n, w, server_ids, &error);
+  if (!fn) f.fail(path, error);
+  return HashSelector(std::move(fn), std::move(salt));
+}
+
+RouteHandlePtr HashRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
+  auto children = f.build_children(f.require(j, "children", path), path + ".children");
+  // HashRoute takes hash_func and salt at the top level; accept a "hash" object too, like PoolRoute.
+  nlohmann::json spec = nlohmann::json::object();
+  if (auto it = j.find("hash"); it != j.end()) spec = *it;
+  if (auto it = j.find("hash_func"); it != j.end()) spec["hash_func"] = *it;
+  if (auto it = j.find("salt"); it != j.end()) spec["salt"] = *it;
+  auto selector = make_hash_selector(f, spec, path, static_cast<std::uint32_t>(children.size()), {}, {}, "Ch3");
+  return std::make_shared<HashRoute>(std::move(children), std::move(selector));
+}
+
+void HashRoute::route(const RequestPtr& req, ReplyFn done) {
+  children_[selector_.select(*req)]->route(req, std::move(done));
+}
+
+void HashRoute::broadcast(const RequestPtr& req, ReplyFn done) {
+  fan_out(children_, req, std::move(done), FanOutMerge::worst, /*broadcast=*/true);
+}
+
+void HashRoute::collect_destinations(const Request& req, std::vector<std::string>& out) const {
+  children_[selector_.select(req)]->collect_destinations(req, out);
+}
+
+}  // namespace mcrelay

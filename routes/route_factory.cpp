@@ -1,0 +1,211 @@
+#include "routes/route_factory.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "config/config_error.hpp"
+#include "routes/destination_route.hpp"
+
+namespace mcrelay {
+
+void RouteRegistry::add(std::string type, RouteBuilder builder) { builders_[std::move(type)] = std::move(builder); }
+
+const RouteBuilder* RouteRegistry::find(std::string_view type) const {
+  auto it = builders_.find(type);
+  return it == builders_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> RouteRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, _] : builders_) out.push_back(name);
+  return out;
+}
+
+const RouteRegistry& RouteRegistry::builtin() {
+  static const RouteRegistry registry = [] {
+    RouteRegistry r;
+    register_builtin_routes(r);
+    return r;
+  }();
+  return registry;
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::vector<std::string_view> split_bar(std::string_view s) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (true) {
+    auto bar = s.find('|', start);
+    parts.push_back(s.substr(start, bar == std::string_view::npos ? std::string_view::npos : bar - start));
+    if (bar == std::string_view::npos) break;
+    start = bar + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+std::string closest_name(std::string_view name, const std::vector<std::string>& candidates) {
+  std::string best;
+  std::size_t best_d = 3;
+  for (const auto& c : candidates) {
+    std::size_t d = edit_distance(name, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+RouteFactory::RouteFactory(const config::Config& config, DestinationProvider& destinations,
+                           const RouteRegistry& registry)
+    : config_(config), destinations_(destinations), registry_(registry) {}
+
+void RouteFactory::fail(const std::string& path, std::string_view reason) const {
+  throw config::ConfigError(fmt::format("{}: {}: {}", config_.source, path, reason));
+}
+
+const nlohmann::json& RouteFactory::require(const nlohmann::json& obj, std::string_view field,
+                                            const std::string& path) const {
+  auto it = obj.find(field);
+  if (it == obj.end()) fail(path, fmt::format("missing required field \"{}\"", field));
+  return *it;
+}
+
+std::string RouteFactory::get_string(const nlohmann::json& obj, std::string_view field, const std::string& path,
+                                     std::string_view fallback) const {
+  auto it = obj.find(field);
+  if (it == obj.end()) return std::string(fallback);
+  if (!it->is_string()) fail(fmt::format("{}.{}", path, field), fmt::format("expected a string, got {}", it->type_name()));
+  return it->get<std::string>();
+}
+
+std::uint32_t RouteFactory::get_uint(const nlohmann::json& obj, std::string_view field, const std::string& path,
+                                     std::uint32_t fallback) const {
+  auto it = obj.find(field);
+  if (it == obj.end()) return fallback;
+  if (!it->is_number_unsigned() && !(it->is_number_integer() && it->get<std::int64_t>() >= 0)) {
+    fail(fmt::format("{}.{}", path, field), fmt::format("expected a non-negative integer, got {}", it->dump()));
+  }
+  auto v = it->get<std::uint64_t>();
+  if (v > 0xffffffffu) fail(fmt::format("{}.{}", path, field), "value out of range");
+  return static_cast<std::uint32_t>(v);
+}
+
+bool RouteFactory::get_bool(const nlohmann::json& obj, std::string_view field, const std::string& path,
+                            bool fallback) const {
+  auto it = obj.find(field);
+  if (it == obj.end()) return fallback;
+  if (!it->is_boolean()) fail(fmt::format("{}.{}", path, field), fmt::format("expected true or false, got {}", it->dump()));
+  return it->get<bool>();
+}
+
+const config::PoolConfig& RouteFactory::pool(std::string_view name, const std::string& path) const {
+  auto it = config_.pools.find(name);
+  if (it == config_.pools.end()) {
+    std::vector<std::string> names;
+    for (const auto& [n, _] : config_.pools) names.push_back(n);
+    std::string hint = closest_name(name, names);
+    fail(path, hint.empty() ? fmt::format("unknown pool \"{}\"", name)
+                            : fmt::format("unknown pool \"{}\"; did you mean \"{}\"?", name, hint));
+  }
+  return it->second;
+}
+
+std::vector<RouteHandlePtr> RouteFactory::pool_destinations(const config::PoolConfig& pool) {
+  std::vector<RouteHandlePtr> out;
+  SendOptions opts;
+  opts.keep_routing_prefix = pool.keep_routing_prefix;
+  opts.timeout_ms = pool.server_timeout_ms.value_or(0);
+  for (const auto& server : pool.servers) {
+    out.push_back(std::make_shared<DestinationRoute>(destinations_.destination(server, pool), opts));
+  }
+  return out;
+}
+
+std::vector<RouteHandlePtr> RouteFactory::build_children(const nlohmann::json& j, const std::string& path) {
+  if (j.is_string()) {
+    auto s = j.get<std::string>();
+    if (s.starts_with("Pool|")) return pool_destinations(pool(std::string_view(s).substr(5), path));
+    return {build(j, path)};
+  }
+  if (!j.is_array()) fail(path, fmt::format("expected a list of routes or \"Pool|NAME\", got {}", j.type_name()));
+  std::vector<RouteHandlePtr> out;
+  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(build(j[i], fmt::format("{}[{}]", path, i)));
+  return out;
+}
+
+RouteHandlePtr RouteFactory::build_from_string(std::string_view s, const std::string& path) {
+  auto parts = split_bar(s);
+  if (parts.size() == 1) {
+    // A bare name: a named handle, or a handle type that needs no arguments ("NullRoute").
+    if (auto it = named_.find(s); it != named_.end()) return it->second;
+    if (auto it = config_.named_handles.find(s); it != config_.named_handles.end()) {
+      if (std::find(building_.begin(), building_.end(), s) != building_.end()) {
+        fail(path, fmt::format("named handle \"{}\" refers to itself", s));
+      }
+      building_.emplace_back(s);
+      auto handle = build(it->second, fmt::format("named_handles.{}", s));
+      building_.pop_back();
+      named_.emplace(std::string(s), handle);
+      return handle;
+    }
+    if (registry_.find(s) != nullptr) return build(nlohmann::json{{"type", s}}, path);
+    std::vector<std::string> candidates = registry_.names();
+    for (const auto& [n, _] : config_.named_handles) candidates.push_back(n);
+    for (const auto& [n, _] : named_) candidates.push_back(n);
+    std::string hint = closest_name(s, candidates);
+    fail(path, hint.empty() ? fmt::format("unknown route handle or name \"{}\"", s)
+                            : fmt::format("unknown route handle or name \"{}\"; did you mean \"{}\"?", s, hint));
+  }
+  // "Type|arg|...": PoolRoute|A, ErrorRoute|message, <Type>|Pool|A (children from a pool).
+  std::string type(parts[0]);
+  std::string_view rest = s.substr(parts[0].size() + 1);
+  nlohmann::json obj = {{"type", type}};
+  if (type == "PoolRoute") {
+    obj["pool"] = std::string(rest);
+  } else if (type == "ErrorRoute") {
+    obj["response"] = std::string(rest);
+  } else {
+    obj["children"] = std::string(rest);
+  }
+  return build(obj, path);
+}
+
+RouteHandlePtr RouteFactory::build(const nlohmann::json& j, const std::string& path) {
+  if (j.is_string()) return build_from_string(j.get_ref<const std::string&>(), path);
+  if (!j.is_object()) fail(path, fmt::format("expected a route (object or string), got {}", j.type_name()));
+  auto type_it = j.find("type");
+  if (type_it == j.end() || !type_it->is_string()) fail(path, "a route object needs a string \"type\"");
+  const auto& type = type_it->get_ref<const std::string&>();
+  const RouteBuilder* builder = registry_.find(type);
+  if (builder == nullptr) {
+    std::string hint = closest_name(type, registry_.names());
+    fail(path, hint.empty() ? fmt::format("unknown route handle type \"{}\"", type)
+                            : fmt::format("unknown route handle type \"{}\"; did you mean \"{}\"?", type, hint));
+  }
+  RouteHandlePtr handle = (*builder)(*this, j, path);
+  if (auto name = j.find("name"); name != j.end() && name->is_string()) {
+    named_.emplace(name->get<std::string>(), handle);
+  }
+  return handle;
+}
+
+}  // namespace mcrelay

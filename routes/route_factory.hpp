@@ -1,0 +1,88 @@
+#pragma once
+// RouteFactory: builds a route-handle tree from mcrouter-format JSON, through a registry of builders keyed
+// by JSON type name ("PoolRoute", "HashRoute", ...).
+//
+// Contract: used at config load (main/control thread, to validate) and then once per worker thread (to build
+// that worker's tree over its own destinations). Throws config::ConfigError naming the source, the JSON path
+// and the reason; nothing here opens a socket: leaves come from a DestinationProvider.
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/config.hpp"
+#include "routes/destination.hpp"
+#include "routes/route_handle.hpp"
+
+namespace mcrelay {
+
+// Supplies the Destination for one server of one pool. Implemented by the worker (real upstream
+// connections), by the validator (inert destinations) and by tests (recording fakes).
+class DestinationProvider {
+ public:
+  virtual ~DestinationProvider() = default;
+  virtual Destination& destination(const config::ServerAddress& server, const config::PoolConfig& pool) = 0;
+};
+
+class RouteFactory;
+using RouteBuilder = std::function<RouteHandlePtr(RouteFactory&, const nlohmann::json&, const std::string& path)>;
+
+// The set of known route-handle types. register_builtin_routes() fills it with every handle mcrelay has.
+class RouteRegistry {
+ public:
+  void add(std::string type, RouteBuilder builder);
+  const RouteBuilder* find(std::string_view type) const;
+  std::vector<std::string> names() const;
+  static const RouteRegistry& builtin();
+
+ private:
+  std::map<std::string, RouteBuilder, std::less<>> builders_;
+};
+
+void register_builtin_routes(RouteRegistry& registry);
+
+class RouteFactory {
+ public:
+  RouteFactory(const config::Config& config, DestinationProvider& destinations,
+               const RouteRegistry& registry = RouteRegistry::builtin());
+
+  // A route: an object with "type", a "Type|arg|..." shorthand string, or the name of a named handle.
+  RouteHandlePtr build(const nlohmann::json& j, const std::string& path);
+
+  // A children list: an array of routes, or the string "Pool|NAME" (one DestinationRoute per server).
+  std::vector<RouteHandlePtr> build_children(const nlohmann::json& j, const std::string& path);
+
+  // One DestinationRoute per server of the pool, in config order.
+  std::vector<RouteHandlePtr> pool_destinations(const config::PoolConfig& pool);
+
+  const config::PoolConfig& pool(std::string_view name, const std::string& path) const;
+  const config::Config& config() const noexcept { return config_; }
+
+  // Throws ConfigError("<source>: <path>: <reason>").
+  [[noreturn]] void fail(const std::string& path, std::string_view reason) const;
+
+  // Typed field access with errors that name the path.
+  const nlohmann::json& require(const nlohmann::json& obj, std::string_view field, const std::string& path) const;
+  std::string get_string(const nlohmann::json& obj, std::string_view field, const std::string& path,
+                         std::string_view fallback = {}) const;
+  std::uint32_t get_uint(const nlohmann::json& obj, std::string_view field, const std::string& path,
+                         std::uint32_t fallback) const;
+  bool get_bool(const nlohmann::json& obj, std::string_view field, const std::string& path, bool fallback) const;
+
+ private:
+  RouteHandlePtr build_from_string(std::string_view s, const std::string& path);
+
+  const config::Config& config_;
+  DestinationProvider& destinations_;
+  const RouteRegistry& registry_;
+  std::map<std::string, RouteHandlePtr, std::less<>> named_;  // built named handles
+  std::vector<std::string> building_;                          // named handles being built (cycle check)
+};
+
+// "did you mean" helper: the closest candidate within edit distance 2, or empty.
+std::string closest_name(std::string_view name, const std::vector<std::string>& candidates);
+
+}  // namespace mcrelay

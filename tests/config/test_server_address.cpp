@@ -1,0 +1,102 @@
+// parse_server_address: mcrouter's access-point syntax for pool servers.
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+#include <string>
+
+#include "config/server_address.hpp"
+
+using mcrelay::config::parse_server_address;
+using mcrelay::config::ServerAddress;
+
+namespace {
+
+// The reason parse_server_address gives for `text` ("" if it parses).
+std::string reason_for(const std::string& text) {
+  try {
+    parse_server_address(text);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("server addresses: host:port forms", "[config][server_address]") {
+  SECTION("IPv4") {
+    const ServerAddress a = parse_server_address("127.0.0.1:5001");
+    CHECK(a.text == "127.0.0.1:5001");
+    CHECK(a.host == "127.0.0.1");
+    CHECK(a.port == 5001);
+    CHECK(a.host_port() == "127.0.0.1:5001");
+  }
+  SECTION("hostname") {
+    const ServerAddress a = parse_server_address("memcached-0.memcached.default.svc.cluster.local:11211");
+    CHECK(a.host == "memcached-0.memcached.default.svc.cluster.local");
+    CHECK(a.port == 11211);
+  }
+  SECTION("bracketed IPv6") {
+    const ServerAddress a = parse_server_address("[::1]:12345");
+    CHECK(a.host == "::1");
+    CHECK(a.port == 12345);
+    CHECK(a.host_port() == "[::1]:12345");
+    CHECK(parse_server_address("[2001:db8::7]:1").host == "2001:db8::7");
+    CHECK(parse_server_address("[fe80::1%eth0]:11211").host == "fe80::1%eth0");
+    CHECK(parse_server_address("[::ffff:10.0.0.1]:11211").host == "::ffff:10.0.0.1");
+  }
+  SECTION("no port means memcached's default") {
+    CHECK(parse_server_address("localhost").port == 11211);
+    CHECK(parse_server_address("localhost").host_port() == "localhost:11211");
+    CHECK(parse_server_address("[::1]").port == 11211);
+    CHECK(parse_server_address("[::1]").host_port() == "[::1]:11211");
+  }
+  SECTION("port bounds") {
+    CHECK(parse_server_address("h:1").port == 1);
+    CHECK(parse_server_address("h:65535").port == 65535);
+  }
+}
+
+TEST_CASE("server addresses: mcrouter's protocol/security/compression suffixes", "[config][server_address]") {
+  const ServerAddress a = parse_server_address("10.0.0.1:11211:ascii:plain");
+  CHECK(a.host == "10.0.0.1");
+  CHECK(a.port == 11211);
+  CHECK(a.text == "10.0.0.1:11211:ascii:plain");
+  CHECK(a.host_port() == "10.0.0.1:11211");
+  CHECK(parse_server_address("h:1:ascii").port == 1);
+  CHECK(parse_server_address("h:1:ASCII:Plain").port == 1);
+  CHECK(parse_server_address("[::1]:5000:ascii:plain:notcompressed").port == 5000);
+  CHECK(parse_server_address("h:1::plain").port == 1);  // empty field = mcrouter's default
+
+  CHECK(reason_for("h:1:caret") == "only the ASCII protocol is supported, got \"caret\"");
+  CHECK(reason_for("h:1:umbrella:plain") == "only the ASCII protocol is supported, got \"umbrella\"");
+  CHECK(reason_for("[::1]:1:thrift") == "only the ASCII protocol is supported, got \"thrift\"");
+  CHECK(reason_for("h:1:binary") == "unknown protocol \"binary\" (only ascii is supported)");
+  CHECK(reason_for("h:1:ascii:ssl") ==
+        "only plain (unencrypted) connections are supported, got security \"ssl\"");
+  CHECK(reason_for("h:1:ascii:plain:compressed") ==
+        "compression is not supported, got \"compressed\" (use notcompressed or leave it out)");
+  CHECK(reason_for("h:1:ascii:plain:notcompressed:x") ==
+        "too many ':'-separated fields (expected host:port[:protocol[:security[:compression]]])");
+}
+
+TEST_CASE("server addresses: errors", "[config][server_address]") {
+  CHECK(reason_for("") == "empty server address");
+  CHECK(reason_for("host:") == "missing port after ':'");
+  CHECK(reason_for(":11211") == "missing host before ':'");
+  CHECK(reason_for("host:abc") == "port \"abc\" is not a number");
+  CHECK(reason_for("host:-1") == "port \"-1\" is not a number");
+  CHECK(reason_for("host:0") == "port must be between 1 and 65535, got 0");
+  CHECK(reason_for("host:65536") == "port must be between 1 and 65535, got 65536");
+  CHECK(reason_for("host:99999999999999999999") == "port must be between 1 and 65535, got 99999999999999999999");
+  CHECK(reason_for("host name:1") == "invalid character (byte 0x20) in host \"host name\"");
+  CHECK(reason_for("ho/st:1") == "invalid character '/' in host \"ho/st\"");
+  CHECK(reason_for("[::1:11211") == "missing ']' after the IPv6 address");
+  CHECK(reason_for("[]:11211") == "empty IPv6 address in brackets");
+  CHECK(reason_for("[localhost]:11211") == "invalid IPv6 address \"localhost\" in brackets");
+  CHECK(reason_for("[::1]11211") == "expected ':' after ']', got \"11211\"");
+  CHECK(reason_for("::1") == "IPv6 addresses must be written in brackets, e.g. \"[::1]:11211\"");
+  CHECK(reason_for("fe80::1:11211") == "IPv6 addresses must be written in brackets, e.g. \"[::1]:11211\"");
+  CHECK(reason_for("2001:db8:0:0:0:0:0:1") == "IPv6 addresses must be written in brackets, e.g. \"[::1]:11211\"");
+  CHECK(reason_for("unix:/var/run/memcached.sock") == "UNIX domain sockets are not supported");
+}
