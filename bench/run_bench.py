@@ -404,11 +404,13 @@ def cpu_us(entry: dict | None) -> tuple[float, str]:
 def derive(res: dict, proxy_pids: list[int], backend_pids: list[int]) -> dict:
     ops = res["ops"]
     cpu = res["cpu"]
-    proxy_us, src = 0.0, set()
+    proxy_us, proxy_sys_us, proxy_stat_us, src = 0.0, 0.0, 0.0, set()
     for pid in proxy_pids:
         v, s = cpu_us(cpu.get(str(pid)))
         proxy_us += v
         src.add(s)
+        proxy_sys_us += float((cpu.get(str(pid)) or {}).get("system_us") or 0.0)
+        proxy_stat_us += float((cpu.get(str(pid)) or {}).get("stat_us") or 0.0)
     backend_us = 0.0
     for pid in backend_pids:
         v, s = cpu_us(cpu.get(str(pid)))
@@ -427,6 +429,8 @@ def derive(res: dict, proxy_pids: list[int], backend_pids: list[int]) -> dict:
         "p99_us": res["latency_us"]["p99"],
         "p999_us": res["latency_us"]["p999"],
         "cpu_us_per_req": proxy_us / ops if ops else float("nan"),
+        # share of the proxy's CPU time spent in the kernel (stime / (utime+stime), tick precision)
+        "cpu_system_fraction": proxy_sys_us / proxy_stat_us if proxy_stat_us else None,
         "backend_cpu_us_per_req": backend_us / ops if ops else float("nan"),
         "loadgen_cpu_us_per_req": lg_us / ops if ops else float("nan"),
         "proxy_cores": proxy_us / 1e6 / window,
@@ -449,7 +453,7 @@ def med(values):
 
 def summarize(rounds: list[dict]) -> dict:
     keys = ["ops_per_sec", "p50_us", "p99_us", "p999_us", "cpu_us_per_req", "backend_cpu_us_per_req",
-            "loadgen_cpu_us_per_req", "proxy_cores", "backend_cores", "loadgen_cores", "other_cores"]
+            "loadgen_cpu_us_per_req", "cpu_system_fraction", "proxy_cores", "backend_cores", "loadgen_cores", "other_cores"]
     s = {k: med([r[k] for r in rounds]) for k in keys}
     s["ops_per_sec_min"] = min(r["ops_per_sec"] for r in rounds)
     s["ops_per_sec_max"] = max(r["ops_per_sec"] for r in rounds)
@@ -501,7 +505,7 @@ def print_report(args, summary: dict, ratios: dict) -> None:
           "requests completed in the window (for direct: both memcached servers)")
     print()
     hdr = (f"{'target':<10} {'ops/s':>10} {'(min..max)':>19} {'p50 us':>8} {'p99 us':>8} {'CPU us/req':>10} "
-           f"{'(min..max)':>13} {'memcd us/req':>12} {'proxy cores':>11} {'other cores':>11} {'errors':>6}")
+           f"{'(min..max)':>13} {'sys%':>4} {'memcd us/req':>12} {'proxy cores':>11} {'other cores':>11} {'errors':>6}")
     print(hdr)
     print("-" * len(hdr))
     for name in args.targets:
@@ -512,7 +516,8 @@ def print_report(args, summary: dict, ratios: dict) -> None:
         crng = f"{s['cpu_us_per_req_min']:.2f}..{s['cpu_us_per_req_max']:.2f}"
         proxy_cores = "-" if name == "direct" else fmt(s["proxy_cores"], ".2f")
         print(f"{name:<10} {s['ops_per_sec']:>10.0f} {rng:>19} {s['p50_us']:>8.0f} {s['p99_us']:>8.0f} "
-              f"{s['cpu_us_per_req']:>10.2f} {crng:>13} {s['backend_cpu_us_per_req']:>12.2f} {proxy_cores:>11} "
+              f"{s['cpu_us_per_req']:>10.2f} {crng:>13} {fmt(s['cpu_system_fraction'], '.0%'):>4} "
+              f"{s['backend_cpu_us_per_req']:>12.2f} {proxy_cores:>11} "
               f"{fmt(s['other_cores'], '.2f'):>11} {s['errors'] + s['populate_errors']:>6}")
     print()
     if "throughput_ratio" in ratios:
@@ -619,7 +624,8 @@ def main(argv=None) -> int:
                 results["rounds"][name].append(d)
                 results["raw"][name].append(res)
                 log(f"round {rnd}/{args.rounds} {name:<9}: {d['ops_per_sec']:>8.0f} ops/s  p99 {d['p99_us']:>6.0f} us  "
-                    f"CPU {d['cpu_us_per_req']:.2f} us/req ({d['cpu_source']})  memcached {d['backend_cpu_us_per_req']:.2f} "
+                    f"CPU {d['cpu_us_per_req']:.2f} us/req ({d['cpu_source']}, "
+                    f"{fmt(d['cpu_system_fraction'], '.0%')} system)  memcached {d['backend_cpu_us_per_req']:.2f} "
                     f"us/req  loadgen {d['loadgen_cores']:.2f} cores  other {fmt(d['other_cores'], '.2f')} cores  "
                     f"errors {d['errors']}")
 

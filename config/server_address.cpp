@@ -97,19 +97,32 @@ void check_compression(std::string_view compression) {
   fail(fmt::format("compression is not supported, got {} (use notcompressed or leave it out)", quote(compression)));
 }
 
-}  // namespace
-
-std::string ServerAddress::host_port() const {
-  if (host.find(':') != std::string::npos) return fmt::format("[{}]:{}", host, port);
-  return fmt::format("{}:{}", host, port);
+// `rest` is ":port[:protocol[:security[:compression]]]".
+void parse_fields(std::string_view rest, ServerAddress& address) {
+  std::vector<std::string_view> fields;
+  std::string_view remaining = rest.substr(1);
+  while (true) {
+    const auto colon = remaining.find(':');
+    fields.push_back(remaining.substr(0, colon));
+    if (colon == std::string_view::npos) break;
+    remaining = remaining.substr(colon + 1);
+  }
+  if (fields.size() > 4) {
+    fail("too many ':'-separated fields (expected host:port[:protocol[:security[:compression]]])");
+  }
+  address.port = parse_port(fields[0]);
+  if (fields.size() > 1) check_protocol(fields[1]);
+  if (fields.size() > 2) check_security(fields[2]);
+  if (fields.size() > 3) check_compression(fields[3]);
 }
+
+}  // namespace
 
 ServerAddress parse_server_address(std::string_view text) {
   if (text.empty()) fail("empty server address");
   if (lower(text.substr(0, 5)) == "unix:") fail("UNIX domain sockets are not supported");
 
   ServerAddress address;
-  address.text = std::string(text);
   std::string_view rest;  // ":port:protocol:..." or empty
   if (text[0] == '[') {
     const auto close = text.find(']');
@@ -137,24 +150,11 @@ ServerAddress parse_server_address(std::string_view text) {
     address.host = std::string(host);
   }
 
-  if (rest.empty()) return address;  // no port: memcached's default
-  // rest starts with ':'; split the remaining fields.
-  std::vector<std::string_view> fields;
-  std::string_view remaining = rest.substr(1);
-  while (true) {
-    const auto colon = remaining.find(':');
-    fields.push_back(remaining.substr(0, colon));
-    if (colon == std::string_view::npos) break;
-    remaining = remaining.substr(colon + 1);
-  }
-  if (fields.size() > 4) {
-    fail("too many ':'-separated fields (expected host:port[:protocol[:security[:compression]]])");
-  }
-  address.port = parse_port(fields[0]);
-  if (fields.size() > 1) check_protocol(fields[1]);
-  if (fields.size() > 2) check_security(fields[2]);
-  if (fields.size() > 3) check_compression(fields[3]);
+  if (!rest.empty()) parse_fields(rest, address);  // else no port: memcached's default
+  address.text = address.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", address.host, address.port)
+                                                               : fmt::format("{}:{}", address.host, address.port);
   return address;
 }
 
 }  // namespace mcrelay::config
+

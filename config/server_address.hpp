@@ -5,7 +5,7 @@
 // and may be called by anything else that reads addresses from configs or command lines. It is pure: no
 // name resolution (hostnames are kept; destinations resolve them elsewhere). It throws
 // std::invalid_argument whose what() is the reason only (e.g. `port "x" is not a number`); the caller adds
-// where the string came from.
+// where the string came from (and the string as written).
 //
 // Accepted: host[:port[:protocol[:security[:compression]]]] where host is a hostname, an IPv4 address or a
 // bracketed IPv6 address ("[::1]"); port 1..65535, default 11211 when omitted. The optional mcrouter
@@ -20,12 +20,12 @@ namespace mcrelay::config {
 inline constexpr std::uint16_t kDefaultMemcachedPort = 11211;
 
 struct ServerAddress {
-  std::string text;  // as written in the config, e.g. "[::1]:5001:ascii:plain"
+  // The canonical "host:port" (brackets for IPv6), whatever the config spelled: "h" -> "h:11211",
+  // "[::1]:5001:ascii:plain" -> "[::1]:5001". Identifies the destination (equal text = same server) and is
+  // the form shown in stats and route introspection.
+  std::string text;
   std::string host;  // hostname or IP literal, without brackets: "::1", "10.0.0.1", "cache-0.cache"
   std::uint16_t port = kDefaultMemcachedPort;
-
-  // "host:port", with brackets for IPv6: "[::1]:5001" (the form used in stats and route introspection).
-  std::string host_port() const;
 
   bool operator==(const ServerAddress&) const = default;
 };

@@ -1,7 +1,5 @@
 #include "proxy/loaded_config.hpp"
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
@@ -59,23 +57,6 @@ std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const s
   InertProvider inert;
   Router check(loaded->config, inert, route_prefix);
 
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::resolver resolver(io);
-  for (const auto& [name, pool] : loaded->config.pools) {
-    for (const auto& server : pool.servers) {
-      if (loaded->endpoints.contains(server.text)) continue;
-      boost::system::error_code ec;
-      auto results = resolver.resolve(server.host, std::to_string(server.port),
-                                      boost::asio::ip::tcp::resolver::numeric_service, ec);
-      if (ec || results.empty()) {
-        throw config::ConfigError(fmt::format("{}: {}.servers: cannot resolve \"{}\": {}", loaded->config.source,
-                                              pool.json_path, server.text, ec ? ec.message() : "no addresses"));
-      }
-      std::vector<boost::asio::ip::tcp::endpoint> eps;
-      for (const auto& r : results) eps.push_back(r.endpoint());
-      loaded->endpoints.emplace(server.text, std::move(eps));
-    }
-  }
   return loaded;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
-// LoadedConfig: a parsed, validated config plus the resolved address of every server it names; immutable
-// once made, shared by every worker (std::shared_ptr<const LoadedConfig>).
+// LoadedConfig: a parsed and validated config; immutable once made, shared by every worker
+// (std::shared_ptr<const LoadedConfig>). Server names are resolved later, by each upstream connection.
 //
-// Contract: load_config() runs on the main/control thread (it resolves hostnames, which may block) and
+// Contract: load_config() runs on the main/control thread and
 // throws config::ConfigError with an operator-facing message. Workers only read the result.
 #include <chrono>
 #include <map>
@@ -19,7 +19,6 @@ namespace mcrelay {
 
 struct LoadedConfig {
   config::Config config;
-  std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>, std::less<>> endpoints;  // by server text
   std::string md5;
   std::chrono::system_clock::time_point loaded_at;
   std::string route_prefix;
@@ -28,8 +27,7 @@ struct LoadedConfig {
 // The JSON used when mcrelay is started without any config.
 std::string default_config_json();
 
-// Parses `spec` ("file:PATH" or inline JSON; empty: the default config), validates every route tree, and
-// resolves every server address.
+// Parses `spec` ("file:PATH" or inline JSON; empty: the default config) and validates every route tree.
 std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix);
 
 }  // namespace mcrelay

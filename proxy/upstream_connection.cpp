@@ -31,15 +31,21 @@ ReplyExpect expect_for(Op op) noexcept {
 
 }  // namespace
 
-UpstreamConnection::UpstreamConnection(Worker& worker, std::string name,
-                                       std::vector<asio::ip::tcp::endpoint> endpoints, UpstreamSettings settings)
+UpstreamConnection::UpstreamConnection(Worker& worker, std::string name, std::string host, std::uint16_t port,
+                                       UpstreamSettings settings)
     : worker_(worker),
       name_(std::move(name)),
-      endpoints_(std::move(endpoints)),
+      host_(std::move(host)),
+      port_(port),
+      resolver_(worker.io()),
       settings_(settings),
       socket_(worker.io()),
       timer_(worker.io()),
-      connect_timer_(worker.io()) {}
+      connect_timer_(worker.io()) {
+  error_code ec;
+  auto addr = asio::ip::make_address(host_, ec);
+  if (!ec) literal_.emplace_back(addr, port_);
+}
 
 UpstreamConnection::~UpstreamConnection() = default;
 
@@ -77,7 +83,31 @@ void UpstreamConnection::connect() {
     self->worker_.stats().upstream_connect_errors.add();
     self->reset(Result::connect_timeout, "Connect timeout");
   });
-  asio::async_connect(socket_, endpoints_,
+  if (!literal_.empty()) {
+    connect_to(literal_);
+    return;
+  }
+  resolver_.async_resolve(host_, std::to_string(port_), asio::ip::tcp::resolver::numeric_service,
+                          [self = Ref<UpstreamConnection>(this), gen](const error_code& ec,
+                                                                      asio::ip::tcp::resolver::results_type results) {
+                            if (gen != self->generation_) return;
+                            if (ec || results.empty()) {
+                              self->connect_timer_.cancel();
+                              self->worker_.stats().upstream_connect_errors.add();
+                              self->reset(Result::connect_error,
+                                          "Connection error: cannot resolve " + self->host_ + ": " +
+                                              (ec ? ec.message() : std::string("no addresses")));
+                              return;
+                            }
+                            std::vector<asio::ip::tcp::endpoint> eps;
+                            for (const auto& r : results) eps.push_back(r.endpoint());
+                            self->connect_to(eps);
+                          });
+}
+
+void UpstreamConnection::connect_to(const std::vector<asio::ip::tcp::endpoint>& endpoints) {
+  auto gen = generation_;
+  asio::async_connect(socket_, endpoints,
                       [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, const asio::ip::tcp::endpoint&) {
                         if (gen != self->generation_) return;
                         self->connect_timer_.cancel();
@@ -287,6 +317,7 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
   state_ = State::disconnected;
   error_code ec;
   socket_.close(ec);
+  resolver_.cancel();
   timer_.cancel();
   connect_timer_.cancel();
   timer_armed_ = false;

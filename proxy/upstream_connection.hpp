@@ -31,7 +31,9 @@ struct UpstreamSettings {
 
 class UpstreamConnection : public RefCounted {
  public:
-  UpstreamConnection(Worker& worker, std::string name, std::vector<boost::asio::ip::tcp::endpoint> endpoints,
+  // `host` may be a name: it is resolved asynchronously on every (re)connect, so a server that comes back
+  // with a new address is found again, and DNS never blocks the worker.
+  UpstreamConnection(Worker& worker, std::string name, std::string host, std::uint16_t port,
                      UpstreamSettings settings);
   ~UpstreamConnection();
 
@@ -61,6 +63,7 @@ class UpstreamConnection : public RefCounted {
   enum class State : std::uint8_t { disconnected, connecting, connected };
 
   void connect();
+  void connect_to(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
   void on_connected();
   void start_read();
   void on_read(std::size_t n);
@@ -75,7 +78,10 @@ class UpstreamConnection : public RefCounted {
 
   Worker& worker_;
   std::string name_;
-  std::vector<boost::asio::ip::tcp::endpoint> endpoints_;
+  std::string host_;
+  std::uint16_t port_;
+  std::vector<boost::asio::ip::tcp::endpoint> literal_;  // set when host_ is an IP address
+  boost::asio::ip::tcp::resolver resolver_;
   UpstreamSettings settings_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;          // reply deadline of the oldest request

@@ -2,12 +2,11 @@
 
 namespace mcrelay {
 
-UpstreamDestination::UpstreamDestination(Worker& worker, std::string name,
-                                         std::vector<boost::asio::ip::tcp::endpoint> endpoints,
+UpstreamDestination::UpstreamDestination(Worker& worker, std::string name, std::string host, std::uint16_t port,
                                          UpstreamSettings settings, unsigned connections)
     : name_(std::move(name)) {
   for (unsigned i = 0; i < std::max(1u, connections); ++i) {
-    conns_.push_back(make_ref<UpstreamConnection>(worker, name_, endpoints, settings));
+    conns_.push_back(make_ref<UpstreamConnection>(worker, name_, host, port, settings));
   }
 }
 

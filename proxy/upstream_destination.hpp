@@ -14,7 +14,7 @@ namespace mcrelay {
 
 class UpstreamDestination final : public Destination {
  public:
-  UpstreamDestination(Worker& worker, std::string name, std::vector<boost::asio::ip::tcp::endpoint> endpoints,
+  UpstreamDestination(Worker& worker, std::string name, std::string host, std::uint16_t port,
                       UpstreamSettings settings, unsigned connections);
 
   const std::string& name() const noexcept override { return name_; }

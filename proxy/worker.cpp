@@ -35,13 +35,10 @@ void Worker::install_config(std::shared_ptr<const LoadedConfig> config) {
 void Worker::apply_config(std::shared_ptr<const LoadedConfig> config) {
   // The config was validated on the control thread; building it here only creates this worker's handles.
   try {
-    pending_endpoints_ = &config->endpoints;
     auto router = std::make_unique<Router>(config->config, *this, config->route_prefix);
-    pending_endpoints_ = nullptr;
     router_ = std::move(router);
     config_ = std::move(config);
   } catch (const std::exception& e) {
-    pending_endpoints_ = nullptr;
     log::error("worker {}: could not apply config: {}", id_, e.what());
   }
 }
@@ -52,11 +49,7 @@ Destination& Worker::destination(const config::ServerAddress& server, const conf
   UpstreamSettings settings;
   settings.server_timeout_ms = pool.server_timeout_ms.value_or(options_.server_timeout_ms);
   settings.connect_timeout_ms = pool.connect_timeout_ms.value_or(options_.connect_timeout_ms);
-  std::vector<asio::ip::tcp::endpoint> endpoints;
-  if (pending_endpoints_) {
-    if (auto e = pending_endpoints_->find(server.text); e != pending_endpoints_->end()) endpoints = e->second;
-  }
-  auto dest = std::make_unique<UpstreamDestination>(*this, server.text, std::move(endpoints), settings,
+  auto dest = std::make_unique<UpstreamDestination>(*this, server.text, server.host, server.port, settings,
                                                     options_.connections_per_server);
   auto& ref = *dest;
   destinations_.emplace(server.text, std::move(dest));

@@ -82,8 +82,6 @@ class Worker final : public DestinationProvider {
   std::shared_ptr<const LoadedConfig> config_;
   std::unique_ptr<Router> router_;
   std::map<std::string, std::unique_ptr<UpstreamDestination>, std::less<>> destinations_;
-  // While a config is being applied: its resolved server addresses, for destinations created on the way.
-  const std::map<std::string, std::vector<boost::asio::ip::tcp::endpoint>, std::less<>>* pending_endpoints_ = nullptr;
 
   std::vector<Ref<UpstreamConnection>> dirty_upstreams_;
   std::vector<Ref<ClientSession>> dirty_sessions_;

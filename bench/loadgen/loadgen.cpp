@@ -235,6 +235,7 @@ Options parse_args(int argc, char** argv) {
 struct CpuSample {
   bool ok = false;
   uint64_t ticks = 0;         // utime + stime from /proc/PID/stat (whole process, incl. exited threads)
+  uint64_t utime = 0, stime = 0;
   uint64_t sched_ns = 0;      // sum of the first field of /proc/PID/task/*/schedstat (live threads)
   bool sched_ok = false;
   int threads = 0;
@@ -274,6 +275,8 @@ CpuSample sample_pid(int pid) {
     ++field;
   }
   s.ticks = utime + stime;
+  s.utime = utime;
+  s.stime = stime;
   s.ok = true;
   if (DIR* d = opendir((base + "/task").c_str())) {
     s.sched_ok = true;
@@ -896,7 +899,9 @@ int main(int argc, char** argv) {
   auto cpu_json = [&](const CpuSample& a, const CpuSample& b) {
     if (!a.ok || !b.ok) return std::string("null");
     std::string o = "{\"stat_ticks\": " + u64(b.ticks - a.ticks) +
-                    ", \"stat_us\": " + num(double(b.ticks - a.ticks) * 1e6 / double(tck));
+                    ", \"stat_us\": " + num(double(b.ticks - a.ticks) * 1e6 / double(tck)) +
+                    ", \"user_us\": " + num(double(b.utime - a.utime) * 1e6 / double(tck)) +
+                    ", \"system_us\": " + num(double(b.stime - a.stime) * 1e6 / double(tck));
     if (a.sched_ok && b.sched_ok && b.sched_ns >= a.sched_ns)
       o += ", \"schedstat_us\": " + num(double(b.sched_ns - a.sched_ns) / 1000.0);
     else

@@ -39,6 +39,7 @@ STARTUP_TIMEOUT = 10.0       # seconds, for a server to start (mcrelay may be a 
 LISTENING_RE = re.compile(rb"listening on (\S+):(\d+)")
 
 _live_processes = set()
+_temp_files = set()
 
 
 def _kill_leftovers():
@@ -49,6 +50,11 @@ def _kill_leftovers():
                 proc.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 pass
+    for path in list(_temp_files):
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 atexit.register(_kill_leftovers)
@@ -184,6 +190,7 @@ class Memcached:
                 self.port = free_port()
             if self._log is None:
                 self._log = tempfile.NamedTemporaryFile(prefix="memcached-", suffix=".log", delete=False)
+                _temp_files.add(self._log.name)
             self.proc = _spawn(self.argv(), self._log)
             deadline = time.monotonic() + STARTUP_TIMEOUT
             while time.monotonic() < deadline:
@@ -297,7 +304,9 @@ class Mcrelay:
         fd, self.config_path = tempfile.mkstemp(prefix="mcrelay-config-", suffix=".json")
         with os.fdopen(fd, "w") as f:
             f.write(self._config_text())
+        _temp_files.add(self.config_path)
         self._log = tempfile.NamedTemporaryFile(prefix="mcrelay-", suffix=".stderr", delete=False)
+        _temp_files.add(self._log.name)
         self.proc = _spawn(self.argv(), self._log)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while True:
@@ -566,7 +575,7 @@ class Conn:
             self._fail(f"could not set the sentinel key {self.sentinel_key}: {show(reply)}")
         self._sentinel_set = True
 
-    def request(self, data, timeout=None, reset_sentinel=None):
+    def request(self, data, timeout=None, reset_sentinel=None, _check_idle=True):
         """Send `data` and return exactly its reply bytes (possibly b"", e.g. for noreply commands).
 
         After `data` comes `get <sentinel>`; the reply ends with the sentinel's VALUE block, which is
@@ -580,13 +589,27 @@ class Conn:
         block = self.sentinel_block()
         tail = (self._sentinel_set_cmd(noreply=True) if reset_sentinel else b"") + \
             b"get %s\r\n" % self.sentinel_key.encode()
-        self.expect_idle()
+        if _check_idle:
+            self.expect_idle()
 
         def sentinel_reply_complete(buf):
             return len(buf) if buf.endswith(block) else None
         sentinel_reply_complete.__name__ = f"the sentinel reply (get {self.sentinel_key})"
         got = self.read_until(sentinel_reply_complete, timeout=timeout, send=bytes(data) + tail)
         return got[:-len(block)]
+
+    def request_in_pieces(self, data, piece_size, pause=0.002, timeout=None):
+        """Like request(), but `data` trickles in as pieces of `piece_size` bytes with a short pause
+        between them, so the server sees partial lines and partial data blocks. (The pause is the one
+        sleep in this harness: there is nothing observable to wait for while a server buffers a partial
+        command.)"""
+        if not self._sentinel_set:
+            self.install_sentinel()
+        self.expect_idle()
+        for i in range(0, len(data), piece_size):
+            self.send(data[i:i + piece_size])
+            time.sleep(pause)
+        return self.request(b"", timeout=timeout, _check_idle=False)
 
     def request_closing(self, data, timeout=None):
         """Send `data` that ends with the server closing the connection (quit, ...); returns all bytes."""

@@ -151,6 +151,13 @@ class DiffTestCase(unittest.TestCase):
             self._compare(name, data, a, b)
             return a
 
+    def diff_pieces(self, name, data, piece_size):
+        """Like diff(), but the bytes trickle in `piece_size` bytes at a time (partial lines and blocks)."""
+        with self.subTest(case=name):
+            a, b = self._both(name, lambda c: c.request_in_pieces(data, piece_size),
+                              lambda c: c.request_in_pieces(data, piece_size, timeout=PROXY_REPLY_TIMEOUT))
+            self._compare(name, data, a, b)
+
     def diff_closing(self, name, data):
         """`data` ends with the server closing the connection: all bytes up to the close must match."""
         with self.subTest(case=name):
@@ -198,6 +205,10 @@ class TestRetrieval(DiffTestCase):
         self.diff("multi-gets hits, misses, duplicates", b"gets r:m3 r:x r:m3 r:m4\r\n", cas=True)
         keys = [b"r:m%d" % (i % 12) for i in range(300)]
         self.diff("multi-get line longer than 2048 bytes", b"get " + b" ".join(keys) + b"\r\n")
+        keys = [b"r:m%d" % i if i % 7 == 0 else b"r:long:%d" % i for i in range(1000)]
+        self.diff("multi-get of 1000 keys (13 KB line)", b"get " + b" ".join(keys) + b"\r\n")
+        keys = [b"r:m%d" % (i % 10) if i % 11 == 0 else b"r:longer:%d" % i for i in range(5000)]
+        self.diff("multi-get of 5000 keys (64 KB line)", b"get " + b" ".join(keys) + b"\r\n")
 
     def test_gets_and_cas(self):
         self.diff("gets miss", b"gets c:none\r\n")
@@ -211,6 +222,8 @@ class TestRetrieval(DiffTestCase):
         self.diff("get after stale cas", b"get c:a\r\n")
         self.diff_cas("cas noreply", b"c:a", lambda cas: b"cas c:a 0 0 4 %d noreply\r\nfive\r\n" % cas)
         self.diff("get after cas noreply", b"get c:a\r\n")
+        self.diff_cas("cas after touch (touch keeps the unique)", b"c:a",
+                      lambda cas: b"touch c:a 1000\r\ncas c:a 0 0 3 %d\r\nsix\r\nget c:a\r\n" % cas)
         self.diff("cas bad unique", b"cas c:a 0 0 1 abc\r\nx\r\n")
         self.diff("cas negative unique", b"cas c:a 0 0 1 -1\r\nx\r\n")
         self.diff("cas missing unique", b"cas c:a 0 0 1\r\nx\r\n")
@@ -239,6 +252,8 @@ class TestStorage(DiffTestCase):
         self.diff("set with negative exptime is already expired", set_cmd("s:neg", b"x", exptime=-1)
                   + b"get s:neg\r\n")
         self.diff("set with relative exptime", set_cmd("s:rel", b"x", exptime=1000) + b"get s:rel\r\n")
+        self.diff("set with exptime of exactly 30 days (relative)", set_cmd("s:30d", b"x", exptime=2592000)
+                  + b"get s:30d\r\n")
         self.diff("set with absolute exptime in the past", set_cmd("s:abs", b"x", exptime=2592001)
                   + b"get s:abs\r\n")
         self.diff("set with absolute exptime in the future",
@@ -270,6 +285,7 @@ class TestStorage(DiffTestCase):
         self.diff("decr", b"decr n:a 3\r\n")
         self.diff("decr below zero stops at 0", b"decr n:a 100\r\n")
         self.diff("incr by 0", b"incr n:a 0\r\n")
+        self.diff("incr keeps flags", set_cmd("n:fl", b"10", flags=77) + b"incr n:fl 1\r\nget n:fl\r\n")
         self.diff("decr shrinks digits (value padded with spaces)",
                   set_cmd("n:b", b"100") + b"decr n:b 91\r\nget n:b\r\nincr n:b 5\r\nget n:b\r\n")
         self.diff("incr grows digits", set_cmd("n:c", b"99") + b"incr n:c 1\r\nget n:c\r\n")
@@ -282,6 +298,8 @@ class TestStorage(DiffTestCase):
         self.diff("decr non-numeric value", b"decr n:s 1\r\n")
         self.diff("incr partly numeric value", set_cmd("n:p", b"1a") + b"incr n:p 1\r\n")
         self.diff("incr value of 21 digits", set_cmd("n:l", b"184467440737095516150") + b"incr n:l 1\r\n")
+        self.diff("incr value 2^64 (20 digits, overflows)", set_cmd("n:o", b"18446744073709551616")
+                  + b"incr n:o 1\r\n")
         self.diff("incr value with spaces", set_cmd("n:sp", b" 12") + b"incr n:sp 1\r\n"
                   + set_cmd("n:sp2", b"12 ") + b"incr n:sp2 1\r\n")
         self.diff("incr invalid delta (letters)", b"incr n:a abc\r\n")
@@ -321,6 +339,16 @@ class TestStorage(DiffTestCase):
         self.diff("touch noreply", b"touch q:a 1000 noreply\r\n")
         self.diff("touch noreply (missing)", b"touch q:none 1000 noreply\r\n")
         self.diff("state after noreply updates", b"get q:a q:b q:n\r\n")
+        # memcached sends nothing for noreply commands, errors included (only lines it cannot parse as
+        # the command, and lines that follow, get an answer).
+        self.diff("incr noreply on non-numeric value", set_cmd("q:s", b"abc") + b"incr q:s 1 noreply\r\n")
+        self.diff("incr noreply with invalid delta", b"incr q:n abc noreply\r\n")
+        self.diff("touch noreply with invalid exptime", b"touch q:a abc noreply\r\n")
+        self.diff("set noreply with bad flags", b"set q:bad x 0 1 noreply\r\nx\r\n")
+        self.diff("cas noreply with bad unique", b"cas q:a 0 0 1 abc noreply\r\nx\r\n")
+        self.diff("set noreply with bad data chunk", b"set q:bad 0 0 1 noreply\r\nxy\r\n")
+        self.diff("noreply followed by extra token", b"incr q:n 1 noreply extra\r\ndelete q:n noreply extra\r\n")
+        self.diff("get of a key named noreply", b"get q:a noreply\r\n")
         self.diff("many noreply sets then one get",
                   b"".join(set_cmd(f"q:many{i}", b"%d" % i, noreply=True) for i in range(50))
                   + b"get q:many0 q:many25 q:many49\r\n")
@@ -339,6 +367,10 @@ class TestStorage(DiffTestCase):
         self.diff("verbosity without level", b"verbosity\r\n")
         self.diff("verbosity invalid level", b"verbosity abc\r\n")
         self.diff("verbosity too many tokens", b"verbosity 1 2 3\r\n")
+        self.diff("verbosity noreply without level", b"verbosity noreply\r\n")
+        self.diff("flush_all too many tokens", set_cmd("f:a", b"x") + b"flush_all 0 0\r\nget f:a\r\n")
+        self.diff("flush_all negative delay", set_cmd("f:a", b"x") + b"flush_all -1\r\nget f:a\r\n")
+        self.diff("flush_all noreply with extra token", b"flush_all noreply extra\r\n")
 
     def test_flush_all_with_delay(self):
         # The delay must reach the server: the item survives now and disappears ~2-3 s later.
@@ -370,10 +402,40 @@ class TestSizes(DiffTestCase):
         self.diff("get 1,000,000 bytes", b"get b:1m\r\n")
         self.diff("gets 1,000,000 bytes", b"gets b:1m\r\n", cas=True)
         self.diff("multi-get of big values", b"get b:100k b:none b:1m b:100k\r\n")
+        self.diff("set 1,000,000 bytes noreply, then get", set_cmd("b:1m-nr", v1m, noreply=True) + b"get b:1m-nr\r\n")
         self.diff("append to a big value", set_cmd("b:100k", b"tail", cmd=b"append") + b"get b:100k\r\n")
         self.diff("pipelined big sets and gets",
                   set_cmd("b:p1", pattern(300_000, 3)) + set_cmd("b:p2", pattern(500_000, 4))
                   + b"get b:p1\r\nget b:p2\r\nget b:p1 b:p2\r\n")
+
+    def test_buffer_boundary_sizes(self):
+        sizes = [1, 1023, 1024, 1025, 2047, 2048, 2049, 4095, 4096, 8192, 16383, 16384, 16385,
+                 65535, 65536, 65537, 262144, 524288]
+        self.diff("sets at buffer boundary sizes", b"".join(set_cmd(f"bb:{n}", pattern(n, n)) for n in sizes))
+        self.diff("gets at buffer boundary sizes", b"".join(b"get bb:%d\r\n" % n for n in sizes))
+        self.diff("one multi-get of all boundary sizes", b"get " + b" ".join(b"bb:%d" % n for n in sizes) + b"\r\n")
+
+    def test_values_over_every_limit(self):
+        # 3 MB is over memcached's -I 2m and over mcrelay's limit: same reply, data swallowed, still in sync.
+        huge = pattern(3_000_000, seed=7)
+        self.diff("3 MB value for a new key", set_cmd("b:huge", huge) + b"get b:huge\r\n")
+        self.diff("3 MB value for a new key, noreply", set_cmd("b:huge2", huge, noreply=True) + b"get b:huge2\r\n")
+        self.diff("3 MB add, then a normal command", set_cmd("b:huge3", huge, cmd=b"add") + set_cmd("b:ok", b"ok")
+                  + b"get b:ok\r\n")
+
+    def test_too_large_set_over_existing_key(self):
+        # memcached unlinks the existing item when a set fails for size ("avoid stale data").
+        self.diff("set a small value", set_cmd("b:old", b"old value") + b"get b:old\r\n")
+        self.diff("too-large set over it, then get", set_cmd("b:old", pattern(3_000_000, seed=8))
+                  + b"get b:old\r\n")
+
+    def test_big_pipeline(self):
+        # Far more than fits in socket buffers in both directions, in one write.
+        data = b"".join(set_cmd(f"bp:{i}", pattern(100_000, i)) + b"get bp:%d\r\n" % i for i in range(20))
+        self.diff("20 x (100 KB set + get) in one write", data)
+        self.diff("3000 small commands in one write",
+                  set_cmd("bp:ctr", b"0") + b"".join(b"get bp:ctr bp:none\r\n" if i % 2 else b"incr bp:ctr 1\r\n"
+                                                   for i in range(3000)))
 
     def test_key_lengths(self):
         k250 = b"k" * 249 + b"2"
@@ -418,6 +480,10 @@ class TestMalformed(DiffTestCase):
         self.diff("set negative length", b"set m:a 0 0 -1\r\n")
         self.diff("set too many tokens", b"set m:a 0 0 1 noreply extra\r\nx\r\n")
         self.diff("set with unknown last token", b"set m:a 0 0 1 yes\r\nx\r\nget m:a\r\n")
+        self.diff("get with only a space", b"get \r\n")
+        self.diff("key with a control character", b"set m:\x01ctl 0 0 1\r\nx\r\nget m:\x01ctl\r\n")
+        self.diff("key with UTF-8 bytes", "set m:\u00e9t\u00e9 0 0 1\r\nx\r\nget m:\u00e9t\u00e9\r\n".encode())
+        self.diff("uppercase QUIT is unknown", b"QUIT\r\n")
 
     def test_bad_data_chunks(self):
         self.diff("data block longer than declared", b"set m:d 0 0 3\r\nabcde\r\n")
@@ -442,8 +508,16 @@ class TestMalformed(DiffTestCase):
         gets = b"".join(b"get p:%d\r\n" % (i % 17) for i in range(500))
         self.diff("pipeline of 500 gets in one write", gets)
 
+    def test_split_writes(self):
+        script = (set_cmd("sp:a", b"split value\r\nwith CRLF", flags=3) + b"get sp:a sp:none\r\n"
+                  + b"incr sp:n 1\r\n" + set_cmd("sp:n", b"41") + b"incr sp:n 1\r\ndelete sp:a\r\nbogus\r\n")
+        for piece in (1, 3, 7, 16):
+            self.diff_pieces(f"script sent {piece} byte(s) at a time", script, piece)
+
     def test_quit(self):
         self.diff_closing("quit", b"quit\r\n")
+        self.diff_closing("quit with bare \\n", b"quit\n")
+        self.diff_closing("quit with an argument", b"quit now\r\n")
         self.diff_closing("commands, quit, commands after quit",
                           set_cmd("z:a", b"x") + b"get z:a\r\nquit\r\nget z:a\r\n")
 
@@ -487,6 +561,9 @@ class TestProxyOwnBehaviour(unittest.TestCase):
     def test_stats_shape(self):
         reply = self.px.request(b"stats\r\n")
         self.assertRegex(reply, rb"\A(STAT \S+ [^\r\n]*\r\n)+END\r\n\Z", f"stats reply: {show(reply)}")
+        names = [line.split(b" ")[1] for line in reply.split(b"\r\n") if line.startswith(b"STAT ")]
+        duplicates = sorted({n.decode() for n in names if names.count(n) > 1})
+        self.assertFalse(duplicates, f"stat names repeated: {duplicates}; stats reply: {show(reply, 3000)}")
 
     def test_value_over_proxy_max_item_size(self):
         # memcached itself would accept this value (-I 2m): the limit is mcrelay's own.
@@ -521,6 +598,19 @@ class TestProxyOwnBehaviour(unittest.TestCase):
         # mcrelay itself is fine and serves new connections.
         with Conn(self.relay.port, name="mcrelay (new)", diag=self.relay.diag) as c:
             self.assertEqual(c.request(b"get nothing-here\r\n"), b"END\r\n")
+
+    def test_clients_vanishing_mid_request(self):
+        # Clients that disappear halfway through a data block or with a pipeline in flight must not
+        # disturb mcrelay or other clients.
+        with Conn(self.relay.port, name="vanishing 1") as c:
+            c.send(b"set vanish:a 0 0 100\r\nonly part of the value")
+        with Conn(self.relay.port, name="vanishing 2") as c:
+            c.send(b"".join(b"get vanish:%d\r\n" % i for i in range(2000)) + set_cmd("vanish:b", pattern(50_000)))
+        with Conn(self.relay.port, name="vanishing 3") as c:
+            c.send(b"get vanish:a")
+        reply = self.px.request(set_cmd("vanish:c", b"still here") + b"get vanish:a vanish:c\r\n")
+        self.assertEqual(reply, b"STORED\r\nVALUE vanish:c 0 10\r\nstill here\r\nEND\r\n", show(reply))
+        self.assertEqual(self.direct.request(b"get vanish:a\r\n"), b"END\r\n", "a partial value was stored")
 
     def test_quit_closes(self):
         self.assertEqual(self.px.request_closing(b"quit\r\n"), b"")

@@ -10,7 +10,9 @@ import socket
 import sys
 import unittest
 
-from mcrelay_testlib import STANDIN, Conn, Mcrelay, Memcached, parse_value_reply, show, skip_without_proxy
+from mcrelay_testlib import (STANDIN, Conn, Mcrelay, Memcached, parse_value_reply, show, skip_without_proxy,
+                             wait_for)
+from test_placement import ch3
 
 try:
     from pymemcache.client.base import Client
@@ -164,6 +166,43 @@ class TestLab(unittest.TestCase):
             self.assertEqual(client.version(), client.version())  # answered, and stable
         finally:
             client.close()
+
+    def test_memcached_pod_restart(self):
+        # A memcached pod restarts (same address, empty cache): while it is down its keys get a
+        # SERVER_ERROR, the client's connection stays usable and other servers' keys still work; once it
+        # is back mcrelay reconnects on its own.
+        with Memcached() as m0, Memcached() as m1, Memcached() as m2:
+            servers = [m0, m1, m2]
+            with Mcrelay(chart_config("127.0.0.1", [m.port for m in servers])) as relay:
+                keys = [b"restart:%d" % i for i in range(30)]
+                on = {i: next(k for k in keys if ch3(k, 3) == i) for i in range(3)}
+                # The request() sentinel key must live on a server that stays up.
+                sentinel = next(f"__sentinel__restart{i}" for i in range(100) if ch3(f"__sentinel__restart{i}", 3) == 0)
+                with Conn(relay.port, name="mcrelay", diag=relay.diag, sentinel_key=sentinel) as c:
+                    self.assertEqual(c.request(b"".join(b"set %s 0 0 1\r\nv\r\n" % on[i] for i in range(3))),
+                                     b"STORED\r\n" * 3)
+                    m1.stop()
+                    reply = c.request(b"set %s 0 0 4\r\ndown\r\n" % on[1])
+                    self.assertRegex(reply, rb"\ASERVER_ERROR [^\r\n]+\r\n\Z", f"set while the server is down: {show(reply)}")
+                    self.assertEqual(c.request(b"get %s\r\n" % on[0]), b"VALUE %s 0 1\r\nv\r\nEND\r\n" % on[0])
+                    self.assertEqual(c.request(b"set %s 0 0 2\r\nup\r\n" % on[2]), b"STORED\r\n")
+                    m1.start()
+                    wait_for(lambda: c.request(b"set %s 0 0 4\r\nback\r\n" % on[1]) == b"STORED\r\n", 15.0,
+                             "mcrelay to use the restarted memcached again", interval=0.05)
+                    self.assertEqual(c.request(b"get %s\r\n" % on[1]), b"VALUE %s 0 4\r\nback\r\nEND\r\n" % on[1])
+                with Conn(m1.port, name="restarted memcached") as direct:
+                    self.assertEqual(direct.request(b"get %s\r\n" % on[1]),
+                                     b"VALUE %s 0 4\r\nback\r\nEND\r\n" % on[1])
+                relay.assert_alive()
+
+    def test_other_config_flags(self):
+        # --config file:PATH and --config '<json>' load the same chart config (comments allowed too).
+        config = "// the lab's pool\n" + chart_config("127.0.0.1", [mc.port for mc in _servers])
+        for style in ("file", "inline"):
+            with self.subTest(config_style=style), Mcrelay(config, config_style=style) as relay:
+                with Conn(relay.port, name=f"mcrelay (--config {style})", diag=relay.diag) as t:
+                    reply = t.request(b"set flagkey 0 0 1\r\n%d\r\nget flagkey\r\n" % len(style))
+                    self.assertEqual(reply, b"STORED\r\nVALUE flagkey 0 1\r\n%d\r\nEND\r\n" % len(style))
 
     def test_chart_command_line_and_hostnames(self):
         # The chart runs `mcrouter -p 5000 --config-file=/etc/mcrouter/config.json` with server names, not

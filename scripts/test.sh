@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Every test: installs what is needed, builds, runs the whole suite with CTest (unit tests, integration
+# tests against real memcached servers, end-to-end tests), then builds again with AddressSanitizer +
+# UndefinedBehaviorSanitizer and runs the suite once more.
+# Environment: MCRELAY_SKIP_SANITIZE=1 skips the sanitizer pass (local iteration only).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/scripts/install-deps.sh"
+
+jobs=$(nproc 2>/dev/null || echo 2)
+echo "== build (RelWithDebInfo)" >&2
+bash "$root/scripts/build.sh" "$root/build"
+echo "== test (RelWithDebInfo)" >&2
+ctest --test-dir "$root/build" --output-on-failure -j"$jobs"
+
+if [ "${MCRELAY_SKIP_SANITIZE:-0}" != 1 ]; then
+  echo "== build (ASan + UBSan)" >&2
+  bash "$root/scripts/build.sh" "$root/build-asan" -DMCRELAY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  echo "== test (ASan + UBSan)" >&2
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir "$root/build-asan" --output-on-failure -j"$jobs" -E "${MCRELAY_SANITIZE_EXCLUDE:-^$}"
+fi

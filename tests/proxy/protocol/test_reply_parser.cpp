@@ -1,0 +1,93 @@
+// ReplyParser: server replies, whole and split at every byte.
+#include <catch2/catch.hpp>
+
+#include "proxy/protocol/reply_parser.hpp"
+
+using namespace mcrelay;
+
+namespace {
+
+// Parses every element of `input` (expecting `expect`), feeding `input` in two chunks cut at `cut`.
+std::vector<std::string> parse_all(const std::string& input, ReplyExpect expect, std::size_t cut) {
+  ReplyParser parser;
+  std::vector<std::string> out;
+  std::string buf;
+  std::size_t fed = 0;
+  auto feed = [&](std::size_t upto) {
+    buf.append(input, fed, upto - fed);
+    fed = upto;
+  };
+  feed(std::min(cut, input.size()));
+  while (true) {
+    auto r = parser.parse(buf, expect);
+    if (r.status == ReplyParseStatus::need_more) {
+      if (fed == input.size()) break;
+      feed(input.size());
+      continue;
+    }
+    if (r.status == ReplyParseStatus::protocol_error) {
+      out.push_back("protocol_error");
+      break;
+    }
+    const auto& p = parser.parsed();
+    std::string e(result_name(p.result));
+    if (r.status == ReplyParseStatus::value) {
+      e = "value " + std::string(p.key) + " f=" + std::to_string(p.flags) + " d=" + std::string(p.data);
+      if (p.has_cas) e += " cas=" + std::to_string(p.cas);
+    } else if (r.status == ReplyParseStatus::end) {
+      e = "end";
+    } else if (!p.data.empty()) {
+      e += " " + std::string(p.data);
+    }
+    out.push_back(e);
+    buf.erase(0, r.consumed);
+    if (buf.empty() && fed == input.size()) break;
+  }
+  return out;
+}
+
+std::vector<std::string> parse_every_split(const std::string& input, ReplyExpect expect) {
+  auto whole = parse_all(input, expect, input.size());
+  for (std::size_t cut = 0; cut < input.size(); ++cut) {
+    INFO("cut at " << cut);
+    REQUIRE(parse_all(input, expect, cut) == whole);
+  }
+  return whole;
+}
+
+using Events = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("retrieval replies", "[reply_parser]") {
+  CHECK(parse_every_split("END\r\n", ReplyExpect::retrieval) == Events{"end"});
+  CHECK(parse_every_split("VALUE k 5 3\r\nabc\r\nVALUE z 0 0\r\n\r\nEND\r\n", ReplyExpect::retrieval) ==
+        Events{"value k f=5 d=abc", "value z f=0 d=", "end"});
+  CHECK(parse_every_split("VALUE k 0 4 77\r\na\r\nb\r\nEND\r\n", ReplyExpect::retrieval) ==
+        Events{"value k f=0 d=a\r\nb cas=77", "end"});
+  CHECK(parse_every_split("SERVER_ERROR out of memory\r\n", ReplyExpect::retrieval) ==
+        Events{"remote_error out of memory"});
+}
+
+TEST_CASE("one-line replies", "[reply_parser]") {
+  CHECK(parse_every_split("STORED\r\n", ReplyExpect::storage) == Events{"stored"});
+  CHECK(parse_every_split("NOT_STORED\r\n", ReplyExpect::storage) == Events{"notstored"});
+  CHECK(parse_every_split("EXISTS\r\n", ReplyExpect::storage) == Events{"exists"});
+  CHECK(parse_every_split("NOT_FOUND\r\n", ReplyExpect::storage) == Events{"notfound"});
+  CHECK(parse_every_split("DELETED\r\n", ReplyExpect::deletion) == Events{"deleted"});
+  CHECK(parse_every_split("TOUCHED\r\n", ReplyExpect::touch) == Events{"touched"});
+  CHECK(parse_every_split("12345\r\n", ReplyExpect::arith) == Events{"found 12345"});
+  CHECK(parse_every_split("OK\r\n", ReplyExpect::ok) == Events{"ok"});
+  CHECK(parse_every_split("VERSION 1.6.18\r\n", ReplyExpect::version) == Events{"found 1.6.18"});
+  CHECK(parse_every_split("ERROR\r\n", ReplyExpect::storage) == Events{"bad_command"});
+  CHECK(parse_every_split("CLIENT_ERROR cannot increment or decrement non-numeric value\r\n", ReplyExpect::arith) ==
+        Events{"client_error cannot increment or decrement non-numeric value"});
+}
+
+TEST_CASE("garbage is a protocol error", "[reply_parser]") {
+  CHECK(parse_all("STORED\r\n", ReplyExpect::deletion, 100) == Events{"protocol_error"});
+  CHECK(parse_all("VALUE k x 3\r\nabc\r\nEND\r\n", ReplyExpect::retrieval, 100) == Events{"protocol_error"});
+  CHECK(parse_all("VALUE k 0 3\r\nabcXYEND\r\n", ReplyExpect::retrieval, 100) == Events{"protocol_error"});
+  CHECK(parse_all("HELLO\n", ReplyExpect::storage, 100) == Events{"protocol_error"});
+  CHECK(parse_all(std::string(9000, 'x'), ReplyExpect::storage, 100000) == Events{"protocol_error"});
+}

@@ -1,0 +1,124 @@
+// PoolRoute / HashRoute / NullRoute / ErrorRoute built from JSON through the factory, over recording fakes.
+#include <catch2/catch.hpp>
+
+#include "config/config.hpp"
+#include "fake_destination.hpp"
+#include "routes/hash/furc_hash.hpp"
+#include "routes/hash/crc32.hpp"
+
+using namespace mcrelay;
+using namespace mcrelay::test;
+
+namespace {
+
+config::Config three_servers(const std::string& route) {
+  return config::parse_config(
+      R"({"pools": {"A": {"servers": ["h0:1", "h1:1", "h2:1"]}}, "route": )" + route + "}", "test.json");
+}
+
+Reply route_one(RouteHandle& root, const RequestPtr& req) {
+  Reply out(Result::local_error, "not called");
+  int calls = 0;
+  root.route(req, [&](Reply&& r) {
+    out = std::move(r);
+    ++calls;
+  });
+  REQUIRE(calls == 1);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("PoolRoute places keys with Ch3 over the pool's servers", "[routes][pool_route]") {
+  auto cfg = three_servers(R"("PoolRoute|A")");
+  FakeProvider fakes;
+  RouteFactory f(cfg, fakes);
+  auto root = f.build(cfg.routes.at(0).route, "route");
+  CHECK(root->type() == "PoolRoute");
+  for (int i = 0; i < 300; ++i) {
+    std::string key = "key" + std::to_string(i);
+    auto req = make_request(Op::get, key);
+    route_one(*root, req);
+    std::string expected = "h" + std::to_string(furc_hash(key, 3)) + ":1";
+    INFO(key);
+    REQUIRE(fakes.at(expected).seen.back() == "get " + key);
+  }
+  std::size_t total = 0;
+  for (auto& [_, d] : fakes.dests) total += d->seen.size();
+  CHECK(total == 300);
+}
+
+TEST_CASE("the hash stop and the salt change what is hashed, not what is sent", "[routes][pool_route]") {
+  auto cfg = three_servers(R"({"type": "PoolRoute", "pool": "A", "hash": {"hash_func": "Crc32", "salt": "s1"}})");
+  FakeProvider fakes;
+  auto root = RouteFactory(cfg, fakes).build(cfg.routes.at(0).route, "route");
+  auto req = make_request(Op::delete_, "user|#|42");
+  route_one(*root, req);
+  std::string expected = "h" + std::to_string((crc32("users1") & 0x7fffffff) % 3) + ":1";
+  CHECK(fakes.at(expected).seen.back() == "delete user|#|42");
+}
+
+TEST_CASE("broadcast reaches every server and merges the worst reply", "[routes][pool_route]") {
+  auto cfg = three_servers(R"("PoolRoute|A")");
+  FakeProvider fakes;
+  auto root = RouteFactory(cfg, fakes).build(cfg.routes.at(0).route, "route");
+  for (auto& [_, d] : fakes.dests) d->reply = Reply(Result::ok);
+  fakes.at("h1:1").reply = Reply::error(Result::timeout, "Reply timeout");
+  Reply merged(Result::local_error);
+  int calls = 0;
+  root->broadcast(make_request(Op::flush_all, ""), [&](Reply&& r) {
+    merged = std::move(r);
+    ++calls;
+  });
+  CHECK(calls == 1);
+  CHECK(merged.result == Result::timeout);
+  for (auto& [_, d] : fakes.dests) CHECK(d->seen.size() == 1);
+}
+
+TEST_CASE("HashRoute over explicit children and Pool| lists", "[routes][hash_route]") {
+  auto cfg = three_servers(R"({"type": "HashRoute", "children": "Pool|A"})");
+  FakeProvider fakes;
+  auto root = RouteFactory(cfg, fakes).build(cfg.routes.at(0).route, "route");
+  CHECK(root->type() == "HashRoute");
+  auto req = make_request(Op::get, "sample");
+  route_one(*root, req);
+  CHECK(fakes.at("h" + std::to_string(furc_hash("sample", 3)) + ":1").seen.size() == 1);
+  std::vector<std::string> where;
+  root->collect_destinations(*req, where);
+  CHECK(where == std::vector<std::string>{"h" + std::to_string(furc_hash("sample", 3)) + ":1"});
+}
+
+TEST_CASE("NullRoute and ErrorRoute answer locally", "[routes][null_route]") {
+  auto cfg = three_servers(R"("NullRoute")");
+  FakeProvider fakes;
+  auto null_route = RouteFactory(cfg, fakes).build("NullRoute", "route");
+  CHECK(route_one(*null_route, make_request(Op::get, "k")).result == Result::not_found);
+  CHECK(route_one(*null_route, make_request(Op::set, "k")).result == Result::not_stored);
+  CHECK(route_one(*null_route, make_request(Op::delete_, "k")).result == Result::not_found);
+  auto err = RouteFactory(cfg, fakes).build("ErrorRoute|go away", "route");
+  Reply r = route_one(*err, make_request(Op::get, "k"));
+  CHECK(r.result == Result::remote_error);
+  CHECK(r.value == "go away");
+}
+
+TEST_CASE("factory errors name the path and suggest a fix", "[routes][factory]") {
+  auto cfg = three_servers(R"("PoolRoute|A")");
+  FakeProvider fakes;
+  RouteFactory f(cfg, fakes);
+  auto message = [&](const nlohmann::json& j) {
+    try {
+      f.build(j, "route");
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message(nlohmann::json::parse(R"({"type": "HashRout", "children": "Pool|A"})")) ==
+        "test.json: route: unknown route handle type \"HashRout\"; did you mean \"HashRoute\"?");
+  CHECK(message("PoolRoute|B") == "test.json: route.pool: unknown pool \"B\"; did you mean \"A\"?");
+  CHECK(message(nlohmann::json::parse(R"({"type": "PoolRoute"})")) ==
+        "test.json: route: missing required field \"pool\"");
+  CHECK(message(nlohmann::json::parse(R"({"type": "PoolRoute", "pool": "A", "hash": "Ch4"})")).find(
+            "test.json: route.hash: unknown hash function") == 0);
+  CHECK(message(42) == "test.json: route: expected a route (object or string), got number");
+}
