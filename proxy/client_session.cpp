@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/admin_keys.hpp"
 #include "proxy/protocol/reply_writer.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/worker.hpp"
@@ -211,6 +212,10 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
   };
   if (p.keys.size() == 1) {
     RequestPtr req = make(p.keys[0]);
+    if (Reply admin; answer_admin_key(req->key, worker_, admin)) {
+      on_single_get(seq, req, std::move(admin));
+      return;
+    }
     RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
     route.route(req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
       self->on_single_get(seq, req, std::move(r));
@@ -227,6 +232,10 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
   // Route after the slot is complete: a route may answer synchronously.
   for (std::size_t i = 0; i < p.keys.size(); ++i) {
     RequestPtr req = slot(seq).reqs[i];
+    if (Reply admin; answer_admin_key(req->key, worker_, admin)) {
+      on_multi_get_part(seq, i, std::move(admin));
+      continue;
+    }
     RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
     route.route(req, [self = Ref<ClientSession>(this), seq, i](Reply&& r) {
       self->on_multi_get_part(seq, i, std::move(r));

@@ -1,5 +1,10 @@
 #include "proxy/loaded_config.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
@@ -24,14 +29,14 @@ class InertDestination final : public Destination {
 
 class InertProvider final : public DestinationProvider {
  public:
-  Destination& destination(const config::ServerAddress& server, const config::PoolConfig&) override {
+  std::shared_ptr<Destination> destination(const config::ServerAddress& server, const config::PoolConfig&) override {
     auto& d = dests_[server.text];
-    if (!d) d = std::make_unique<InertDestination>(server.text);
-    return *d;
+    if (!d) d = std::make_shared<InertDestination>(server.text);
+    return d;
   }
 
  private:
-  std::map<std::string, std::unique_ptr<InertDestination>> dests_;
+  std::map<std::string, std::shared_ptr<InertDestination>> dests_;
 };
 
 }  // namespace
@@ -40,24 +45,36 @@ std::string default_config_json() {
   return R"({"pools": {"default": {"servers": ["127.0.0.1:11211"]}}, "route": "PoolRoute|default"})";
 }
 
-std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix) {
+std::string read_config_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw config::ConfigError(fmt::format("cannot read {}: {}", path, std::strerror(errno)));
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+std::shared_ptr<LoadedConfig> load_config_text(const std::string& text, const std::string& source,
+                                                     const std::string& route_prefix) {
   auto loaded = std::make_shared<LoadedConfig>();
-  if (spec.starts_with("file:")) {
-    loaded->config = config::load_config_file(spec.substr(5), route_prefix);
-  } else if (spec.empty()) {
-    loaded->config = config::parse_config(default_config_json(), "<default>", route_prefix);
-  } else {
-    loaded->config = config::parse_config(spec, "<command line>", route_prefix);
-  }
+  loaded->config = config::parse_config(text, source, route_prefix);
   loaded->md5 = config::md5_hex(loaded->config.text);
   loaded->loaded_at = std::chrono::system_clock::now();
   loaded->route_prefix = route_prefix;
-
   // Build every tree once with inert destinations: any route error surfaces here, before a worker sees it.
   InertProvider inert;
   Router check(loaded->config, inert, route_prefix);
-
   return loaded;
+}
+
+std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix) {
+  if (spec.starts_with("file:")) {
+    std::string path = spec.substr(5);
+    auto loaded = load_config_text(read_config_file(path), path, route_prefix);
+    loaded->file = path;
+    return loaded;
+  }
+  if (spec.empty()) return load_config_text(default_config_json(), "<default>", route_prefix);
+  return load_config_text(spec, "<command line>", route_prefix);
 }
 
 }  // namespace mcrelay

@@ -22,6 +22,8 @@ struct LoadedConfig {
   std::string md5;
   std::chrono::system_clock::time_point loaded_at;
   std::string route_prefix;
+  std::string file;           // the watched file, for "file:" specs
+  std::uint64_t generation = 1;  // 1 for the config loaded at start, +1 for every successful reload
 };
 
 // The JSON used when mcrelay is started without any config.
@@ -29,5 +31,12 @@ std::string default_config_json();
 
 // Parses `spec` ("file:PATH" or inline JSON; empty: the default config) and validates every route tree.
 std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix);
+
+// The same for config text already read (reloads read the file first to compare digests).
+std::shared_ptr<LoadedConfig> load_config_text(const std::string& text, const std::string& source,
+                                                     const std::string& route_prefix);
+
+// Reads a "file:PATH" spec's file; throws config::ConfigError when it cannot.
+std::string read_config_file(const std::string& path);
 
 }  // namespace mcrelay

@@ -27,14 +27,14 @@ int route_key(const Options& o, const LoadedConfig& cfg) {
      private:
       std::string n_;
     };
-    Destination& destination(const config::ServerAddress& s, const config::PoolConfig&) override {
+    std::shared_ptr<Destination> destination(const config::ServerAddress& s, const config::PoolConfig&) override {
       auto& d = d_[s.text];
-      if (!d) d = std::make_unique<Named>(s.text);
-      return *d;
+      if (!d) d = std::make_shared<Named>(s.text);
+      return d;
     }
 
    private:
-    std::map<std::string, std::unique_ptr<Named>> d_;
+    std::map<std::string, std::shared_ptr<Named>> d_;
   } names;
   Router router(cfg.config, names, cfg.route_prefix);
   Request req;

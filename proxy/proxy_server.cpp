@@ -2,9 +2,14 @@
 
 #include <unistd.h>
 
+#include <functional>
+
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
+#include "config/config_error.hpp"
+#include "config/md5.hpp"
+#include "proxy/config_watcher.hpp"
 #include "proxy/util/logging.hpp"
 
 namespace mcrelay {
@@ -49,17 +54,71 @@ int ProxyServer::run() {
   bind_listeners();
   for (auto& w : workers_) w->start();
 
-  asio::signal_set signals(control_, SIGINT, SIGTERM);
-  signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+  std::unique_ptr<ConfigWatcher> watcher;
+  if (!config_->file.empty()) {
+    watcher = std::make_unique<ConfigWatcher>(control_, config_->file, [this](const char* why) { reload(why); });
+    watcher->start();
+  }
+  asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
+                                                                             int sig) {
     if (ec) return;
+    if (sig == SIGHUP) {
+      reload("SIGHUP");
+      signals.async_wait(on_signal);
+      return;
+    }
     log::info("received signal {}; stopping", sig);
+    if (watcher) watcher->stop();
     for (auto& w : workers_) w->stop();
     control_.stop();
-  });
+  };
+  signals.async_wait(on_signal);
   control_.run();
   for (auto& w : workers_) w->join();
   log::info("stopped");
   return 0;
+}
+
+void ProxyServer::reload(const char* why) {
+  auto current = config();
+  if (current->file.empty()) {
+    log::info("reload ({}): the config was not loaded from a file; nothing to reload", why);
+    return;
+  }
+  std::string text;
+  try {
+    text = read_config_file(current->file);
+  } catch (const config::ConfigError& e) {
+    if (last_failed_md5_ != "unreadable") {
+      log::error("config reload ({}): {}; keeping the running config", why, e.what());
+      reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+      last_failed_md5_ = "unreadable";
+    }
+    return;
+  }
+  std::string md5 = config::md5_hex(text);
+  if (md5 == current->md5) {
+    last_failed_md5_.clear();
+    return;  // the file was touched but says the same thing
+  }
+  if (md5 == last_failed_md5_) return;  // already reported
+  try {
+    auto next = load_config_text(text, current->file, current->route_prefix);
+    next->file = current->file;
+    next->generation = current->generation + 1;
+    std::shared_ptr<const LoadedConfig> published = next;
+    std::atomic_store(&config_, published);
+    for (auto& w : workers_) w->install_config(published);
+    reloads_ok_.fetch_add(1, std::memory_order_relaxed);
+    last_failed_md5_.clear();
+    log::info("config reloaded ({}): {} generation {} md5 {}", why, published->config.source, published->generation,
+              published->md5);
+  } catch (const config::ConfigError& e) {
+    reloads_failed_.fetch_add(1, std::memory_order_relaxed);
+    last_failed_md5_ = md5;
+    log::error("config reload ({}) rejected: {}; keeping the running config (md5 {})", why, e.what(), current->md5);
+  }
 }
 
 std::string ProxyServer::render_stats(std::string_view args) const {
@@ -123,6 +182,9 @@ std::string ProxyServer::render_stats(std::string_view args) const {
   stat("upstream_connect_errors", up_conn_err);
   stat("config_age", config_age);
   stat("config_md5_digest", cfg->md5);
+  stat("config_generation", cfg->generation);
+  stat("config_reloads", reloads_ok());
+  stat("config_reload_failures", reloads_failed());
   out += "END\r\n";
   return out;
 }

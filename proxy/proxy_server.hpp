@@ -30,6 +30,13 @@ class ProxyServer {
   const Options& options() const noexcept { return options_; }
   std::shared_ptr<const LoadedConfig> config() const { return std::atomic_load(&config_); }
 
+  // Control thread: re-read the config file; if its content changed, validate it and install it on every
+  // worker. A config that does not load is logged with its errors and the running one keeps serving.
+  void reload(const char* why);
+
+  std::uint64_t reloads_ok() const noexcept { return reloads_ok_.load(std::memory_order_relaxed); }
+  std::uint64_t reloads_failed() const noexcept { return reloads_failed_.load(std::memory_order_relaxed); }
+
  private:
   void bind_listeners();
 
@@ -38,6 +45,9 @@ class ProxyServer {
   std::vector<std::unique_ptr<Worker>> workers_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   boost::asio::io_context control_;
+  std::string last_failed_md5_;  // do not log the same broken config on every poll
+  std::atomic<std::uint64_t> reloads_ok_{0};
+  std::atomic<std::uint64_t> reloads_failed_{0};
 };
 
 }  // namespace mcrelay

@@ -207,6 +207,10 @@ void UpstreamConnection::on_read(std::size_t n) {
   auto gen = generation_;
   process_replies();
   if (gen != generation_) return;
+  if (retiring_ && subs_.empty()) {
+    reset(Result::local_error, "destination removed");
+    return;
+  }
   start_read();
 }
 
@@ -334,5 +338,10 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
 }
 
 void UpstreamConnection::close() { reset(Result::local_error, "Proxy is shutting down"); }
+
+void UpstreamConnection::retire() {
+  retiring_ = true;
+  if (subs_.empty()) reset(Result::local_error, "destination removed");
+}
 
 }  // namespace mcrelay

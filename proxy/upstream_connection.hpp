@@ -42,6 +42,8 @@ class UpstreamConnection : public RefCounted {
   void flush();
   // Fails everything pending and closes the socket (shutdown, config change).
   void close();
+  // Close once nothing is pending (the destination was dropped by a reload).
+  void retire();
 
   std::size_t pending() const noexcept { return subs_.size(); }
   const std::string& name() const noexcept { return name_; }
@@ -90,6 +92,7 @@ class UpstreamConnection : public RefCounted {
   bool timer_armed_ = false;
   bool writing_ = false;
   bool flush_scheduled_ = false;
+  bool retiring_ = false;
   std::uint64_t generation_ = 0;  // bumped on reset so stale completions are ignored
 
   std::deque<Entry> entries_;

@@ -18,6 +18,11 @@ void UpstreamDestination::send(const RequestPtr& req, const SendOptions& opts, R
   best->send(req, opts, std::move(done));
 }
 
+UpstreamDestination::~UpstreamDestination() {
+  // No tree routes here any more: let pending requests finish, then close.
+  for (auto& c : conns_) c->retire();
+}
+
 void UpstreamDestination::close() {
   for (auto& c : conns_) c->close();
 }

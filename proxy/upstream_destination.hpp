@@ -20,6 +20,7 @@ class UpstreamDestination final : public Destination {
   const std::string& name() const noexcept override { return name_; }
   void send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) override;
   void close();
+  ~UpstreamDestination() override;
 
  private:
   std::string name_;

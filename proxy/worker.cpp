@@ -1,6 +1,9 @@
 #include "proxy/worker.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
+#include <fmt/format.h>
 
 #include "proxy/client_session.hpp"
 #include "proxy/util/logging.hpp"
@@ -35,25 +38,38 @@ void Worker::install_config(std::shared_ptr<const LoadedConfig> config) {
 void Worker::apply_config(std::shared_ptr<const LoadedConfig> config) {
   // The config was validated on the control thread; building it here only creates this worker's handles.
   try {
+    used_destinations_.clear();
     auto router = std::make_unique<Router>(config->config, *this, config->route_prefix);
-    router_ = std::move(router);
+    router_ = std::move(router);  // in-flight requests finish on the old tree, which keeps what it uses
     config_ = std::move(config);
+    std::sort(used_destinations_.begin(), used_destinations_.end());
+    for (auto it = destinations_.begin(); it != destinations_.end();) {
+      if (std::binary_search(used_destinations_.begin(), used_destinations_.end(), it->first)) {
+        ++it;
+      } else {
+        log::debug("worker {}: dropping destination {} (not in the new config)", id_, it->first);
+        it = destinations_.erase(it);
+      }
+    }
   } catch (const std::exception& e) {
     log::error("worker {}: could not apply config: {}", id_, e.what());
   }
 }
 
-Destination& Worker::destination(const config::ServerAddress& server, const config::PoolConfig& pool) {
-  auto it = destinations_.find(server.text);
-  if (it != destinations_.end()) return *it->second;
+std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& server,
+                                                 const config::PoolConfig& pool) {
   UpstreamSettings settings;
   settings.server_timeout_ms = pool.server_timeout_ms.value_or(options_.server_timeout_ms);
   settings.connect_timeout_ms = pool.connect_timeout_ms.value_or(options_.connect_timeout_ms);
-  auto dest = std::make_unique<UpstreamDestination>(*this, server.text, server.host, server.port, settings,
+  // The same server with the same settings shares connections across pools and across reloads.
+  std::string key = fmt::format("{}|{}|{}", server.text, settings.server_timeout_ms, settings.connect_timeout_ms);
+  used_destinations_.push_back(key);
+  auto it = destinations_.find(key);
+  if (it != destinations_.end()) return it->second;
+  auto dest = std::make_shared<UpstreamDestination>(*this, server.text, server.host, server.port, settings,
                                                     options_.connections_per_server);
-  auto& ref = *dest;
-  destinations_.emplace(server.text, std::move(dest));
-  return ref;
+  destinations_.emplace(key, dest);
+  return dest;
 }
 
 void Worker::start() {

@@ -62,7 +62,8 @@ class Worker final : public DestinationProvider {
   void session_closed(ClientSession* session);
 
   // DestinationProvider: the worker's destination for a server, created on first use.
-  Destination& destination(const config::ServerAddress& server, const config::PoolConfig& pool) override;
+  std::shared_ptr<Destination> destination(const config::ServerAddress& server,
+                                           const config::PoolConfig& pool) override;
 
  private:
   void accept_next(std::size_t index);
@@ -81,7 +82,10 @@ class Worker final : public DestinationProvider {
 
   std::shared_ptr<const LoadedConfig> config_;
   std::unique_ptr<Router> router_;
-  std::map<std::string, std::unique_ptr<UpstreamDestination>, std::less<>> destinations_;
+  // Destinations by server and settings. Shared with the trees that use them: after a reload, the ones the
+  // new config does not name are dropped here and close once the last old tree lets go of them.
+  std::map<std::string, std::shared_ptr<UpstreamDestination>, std::less<>> destinations_;
+  std::vector<std::string> used_destinations_;  // filled while a config is being applied
 
   std::vector<Ref<UpstreamConnection>> dirty_upstreams_;
   std::vector<Ref<ClientSession>> dirty_sessions_;

@@ -20,11 +20,14 @@
 namespace mcrelay {
 
 // Supplies the Destination for one server of one pool. Implemented by the worker (real upstream
-// connections), by the validator (inert destinations) and by tests (recording fakes).
+// connections), by the validator (inert destinations) and by tests (recording fakes). Trees share
+// ownership of their destinations, so a destination outlives a config reload while an old tree (or a
+// request still in flight in it) uses it.
 class DestinationProvider {
  public:
   virtual ~DestinationProvider() = default;
-  virtual Destination& destination(const config::ServerAddress& server, const config::PoolConfig& pool) = 0;
+  virtual std::shared_ptr<Destination> destination(const config::ServerAddress& server,
+                                                   const config::PoolConfig& pool) = 0;
 };
 
 class RouteFactory;

@@ -40,13 +40,13 @@ class FakeDestination final : public Destination {
 
 class FakeProvider final : public DestinationProvider {
  public:
-  Destination& destination(const config::ServerAddress& server, const config::PoolConfig&) override {
+  std::shared_ptr<Destination> destination(const config::ServerAddress& server, const config::PoolConfig&) override {
     auto& d = dests[server.text];
-    if (!d) d = std::make_unique<FakeDestination>(server.text);
-    return *d;
+    if (!d) d = std::make_shared<FakeDestination>(server.text);
+    return d;
   }
   FakeDestination& at(const std::string& name) { return *dests.at(name); }
-  std::map<std::string, std::unique_ptr<FakeDestination>> dests;
+  std::map<std::string, std::shared_ptr<FakeDestination>> dests;
 };
 
 inline RequestPtr make_request(Op op, std::string key) {
