@@ -10,6 +10,7 @@
 //   - "<source>: <json.path>: JSONM macros (@name(...), macros, import) are not supported yet" for a JSONM
 //     macro call (a string value or object key of the form "@name(...") anywhere, or a top-level JSONM key
 //     (macros, consts, macroDef, constDef, import). Other strings containing '@' are accepted.
+#include <cstddef>
 #include <string>
 #include <string_view>
 

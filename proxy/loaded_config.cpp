@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
-#include "config/md5.hpp"
+#include "routes/hash/md5.hpp"
 #include "proxy/router.hpp"
 
 namespace mcrelay {
@@ -57,7 +57,7 @@ std::shared_ptr<LoadedConfig> load_config_text(const std::string& text, const st
                                                      const std::string& route_prefix) {
   auto loaded = std::make_shared<LoadedConfig>();
   loaded->config = config::parse_config(text, source, route_prefix);
-  loaded->md5 = config::md5_hex(loaded->config.text);
+  loaded->md5 = md5_hex(loaded->config.text);
   loaded->loaded_at = std::chrono::system_clock::now();
   loaded->route_prefix = route_prefix;
   // Build every tree once with inert destinations: any route error surfaces here, before a worker sees it.

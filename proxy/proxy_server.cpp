@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
-#include "config/md5.hpp"
+#include "routes/hash/md5.hpp"
 #include "proxy/config_watcher.hpp"
 #include "proxy/util/logging.hpp"
 
@@ -97,7 +97,7 @@ void ProxyServer::reload(const char* why) {
     }
     return;
   }
-  std::string md5 = config::md5_hex(text);
+  std::string md5 = md5_hex(text);
   if (md5 == current->md5) {
     last_failed_md5_.clear();
     return;  // the file was touched but says the same thing

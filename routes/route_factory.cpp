@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
+#include "config/suggest.hpp"
 #include "routes/destination_route.hpp"
 
 namespace mcrelay {
@@ -33,20 +34,6 @@ const RouteRegistry& RouteRegistry::builtin() {
 
 namespace {
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
 std::vector<std::string_view> split_bar(std::string_view s) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
@@ -62,16 +49,8 @@ std::vector<std::string_view> split_bar(std::string_view s) {
 }  // namespace
 
 std::string closest_name(std::string_view name, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_d = 3;
-  for (const auto& c : candidates) {
-    std::size_t d = edit_distance(name, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  return best;
+  std::vector<std::string_view> views(candidates.begin(), candidates.end());
+  return config::closest_match(name, views).value_or(std::string());
 }
 
 RouteFactory::RouteFactory(const config::Config& config, DestinationProvider& destinations,

@@ -73,4 +73,15 @@ Md5Digest md5(const void* data, std::size_t len) noexcept {
   return digest;
 }
 
+std::string md5_hex(std::string_view data) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  Md5Digest d = md5(data);
+  std::string out(32, '0');
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    out[2 * i] = kHex[d[i] >> 4];
+    out[2 * i + 1] = kHex[d[i] & 15];
+  }
+  return out;
+}
+
 }  // namespace mcrelay

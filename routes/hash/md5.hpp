@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace mcrelay {
@@ -16,5 +17,8 @@ using Md5Digest = std::array<std::uint8_t, 16>;
 Md5Digest md5(const void* data, std::size_t len) noexcept;
 
 inline Md5Digest md5(std::string_view data) noexcept { return md5(data.data(), data.size()); }
+
+// Lowercase hex of the digest (config_md5_digest, as mcrouter reports it).
+std::string md5_hex(std::string_view data);
 
 }  // namespace mcrelay

@@ -10,7 +10,7 @@
 
 #include "config/config.hpp"
 #include "config/json_path.hpp"
-#include "config/md5.hpp"
+#include "routes/hash/md5.hpp"
 #include "config/routing_prefix.hpp"
 #include "config/suggest.hpp"
 
@@ -135,7 +135,7 @@ TEST_CASE("config: a Helm-chart-style config with comments and a trailing comma"
   const Config c = load_config_file(file.path());
   CHECK(c.source == file.path());
   CHECK(c.text == text);
-  CHECK(md5_hex(c.text).size() == 32);
+  CHECK(mcrelay::md5_hex(c.text).size() == 32);
   REQUIRE(c.pools.at("A").servers.size() == 3);
   CHECK(c.pools.at("A").servers[2].host == "mcrouter-memcached-2.mcrouter-memcached.default.svc.cluster.local");
   CHECK(c.routes[0].route["operation_policies"]["set"] == "AllSyncRoute|Pool|A");

@@ -3,11 +3,11 @@
 
 #include <string>
 
-#include "config/md5.hpp"
+#include "routes/hash/md5.hpp"
 
-using mcrelay::config::md5_hex;
+using mcrelay::md5_hex;
 
-TEST_CASE("md5_hex matches the RFC 1321 test suite", "[config][md5]") {
+TEST_CASE("md5_hex matches the RFC 1321 test suite", "[hash][md5]") {
   CHECK(md5_hex("") == "d41d8cd98f00b204e9800998ecf8427e");
   CHECK(md5_hex("a") == "0cc175b9c0f1b6a831c399e269772661");
   CHECK(md5_hex("abc") == "900150983cd24fb0d6963f7d28e17f72");
@@ -19,7 +19,7 @@ TEST_CASE("md5_hex matches the RFC 1321 test suite", "[config][md5]") {
         "57edf4a22be3c955ac49da2e2107b67a");
 }
 
-TEST_CASE("md5_hex handles lengths around the 56/64-byte padding boundaries", "[config][md5]") {
+TEST_CASE("md5_hex handles lengths around the 56/64-byte padding boundaries", "[hash][md5]") {
   // Reference digests computed with coreutils md5sum.
   CHECK(md5_hex(std::string(55, 'a')) == "ef1772b6dff9a122358552954ad0df65");
   CHECK(md5_hex(std::string(56, 'a')) == "3b0c8ac703f828b04c6c197006d17218");
@@ -29,6 +29,6 @@ TEST_CASE("md5_hex handles lengths around the 56/64-byte padding boundaries", "[
   CHECK(md5_hex(std::string(1000000, 'a')) == "7707d6ae4e027c70eea2a935c2296f21");
 }
 
-TEST_CASE("md5_hex treats bytes as unsigned", "[config][md5]") {
+TEST_CASE("md5_hex treats bytes as unsigned", "[hash][md5]") {
   CHECK(md5_hex(std::string("\xff\x00\x80", 3)) == "60cdccd4000580a3c394b8ad6ea9b899");
 }
