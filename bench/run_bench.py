@@ -466,7 +466,18 @@ def summarize(rounds: list[dict]) -> dict:
     return s
 
 
-def verdict(summary: dict) -> dict:
+def paired_ratios(rounds: dict) -> dict | None:
+    """mcrelay/twemproxy within each round (same background load), then the median over rounds."""
+    if "mcrelay" not in rounds or "twemproxy" not in rounds:
+        return None
+    pairs = list(zip(rounds["mcrelay"], rounds["twemproxy"]))
+    thr = [m["ops_per_sec"] / t["ops_per_sec"] for m, t in pairs]
+    cpu = [m["cpu_us_per_req"] / t["cpu_us_per_req"] for m, t in pairs]
+    return {"throughput_ratio_per_round": thr, "cpu_per_req_ratio_per_round": cpu,
+            "throughput_ratio_median": statistics.median(thr), "cpu_per_req_ratio_median": statistics.median(cpu)}
+
+
+def verdict(summary: dict, rounds: dict) -> dict:
     if "mcrelay" not in summary or "twemproxy" not in summary:
         return {"status": "n/a", "text": "verdict: n/a (needs both twemproxy and mcrelay)"}
     m, t = summary["mcrelay"], summary["twemproxy"]
@@ -486,7 +497,8 @@ def verdict(summary: dict) -> dict:
     text = (f"verdict: {status}: mcrelay CPU/request = {cpu:.2f}x twemproxy (target <= {CPU_TARGET_RATIO:.2f}x), "
             f"throughput = {thr:.2f}x (target >= {THROUGHPUT_TARGET_RATIO:.2f}x)"
             + (f" -- {', '.join(why)}" if why else ""))
-    return {"status": status, "throughput_ratio": thr, "cpu_per_req_ratio": cpu, "text": text}
+    return {"status": status, "throughput_ratio": thr, "cpu_per_req_ratio": cpu, "text": text,
+            "paired": paired_ratios(rounds)}
 
 
 def fmt(v, spec):
@@ -522,7 +534,13 @@ def print_report(args, summary: dict, ratios: dict) -> None:
     print()
     if "throughput_ratio" in ratios:
         print(f"mcrelay/twemproxy: throughput {ratios['throughput_ratio']:.2f}x, "
-              f"CPU per request {ratios['cpu_per_req_ratio']:.2f}x")
+              f"CPU per request {ratios['cpu_per_req_ratio']:.2f}x (ratios of the medians above)")
+        pr = ratios["paired"]
+        print(f"  paired within each round: throughput "
+              + " ".join(f"{x:.2f}" for x in pr["throughput_ratio_per_round"])
+              + f" (median {pr['throughput_ratio_median']:.2f}x); CPU per request "
+              + " ".join(f"{x:.2f}" for x in pr["cpu_per_req_ratio_per_round"])
+              + f" (median {pr['cpu_per_req_ratio_median']:.2f}x)")
     print(ratios["text"])
     for name, s in summary.items():
         if s["errors"] or s["get_misses"] or s["populate_errors"]:
@@ -561,7 +579,7 @@ def parse_args(argv=None):
     ap.add_argument("--loadgen", default=None,
                     help="load generator binary (default: build/bench/mcrelay_loadgen if up to date, else "
                          "built from bench/loadgen/loadgen.cpp into a cache directory)")
-    ap.add_argument("--quiet-wait", type=float, default=30.0,
+    ap.add_argument("--quiet-wait", type=float, default=20.0,
                     help="before each run wait up to this many seconds for other programs to go quiet (0: never)")
     ap.add_argument("--quiet-threshold", type=float, default=0.3,
                     help="'quiet' means other programs use less than this many cores")
@@ -630,7 +648,7 @@ def main(argv=None) -> int:
                     f"errors {d['errors']}")
 
         summary = {n: summarize(r) for n, r in results["rounds"].items()}
-        ratios = verdict(summary)
+        ratios = verdict(summary, results["rounds"])
         print_report(args, summary, ratios)
         if args.json:
             doc = {

@@ -30,51 +30,56 @@ void ClientSession::start() {
   socket_.non_blocking(true, ec);
   worker_.stats().curr_connections.add();
   worker_.stats().total_connections.add();
-  wait_readable();
+  rbuf_ = std::make_unique<char[]>(kReadBuffer);
+  start_read();
 }
 
-void ClientSession::wait_readable() {
+void ClientSession::start_read() {
   read_state_ = ReadState::waiting;
-  socket_.async_wait(asio::socket_base::wait_read, [self = Ref<ClientSession>(this)](const error_code& ec) {
-    if (self->closed_) return;
-    self->read_state_ = ReadState::idle;
-    if (ec) {
-      self->close();
-      return;
-    }
-    self->on_readable();
-  });
+  socket_.async_read_some(asio::buffer(rbuf_.get(), kReadBuffer),
+                          [self = Ref<ClientSession>(this)](const error_code& ec, std::size_t n) {
+                            if (self->closed_) return;
+                            self->read_state_ = ReadState::idle;
+                            if (ec) {
+                              if (ec == asio::error::eof) {
+                                self->on_eof();
+                              } else {
+                                self->close();
+                              }
+                              return;
+                            }
+                            self->on_data(n);
+                          });
 }
 
-void ClientSession::on_readable() {
+void ClientSession::on_data(std::size_t n) {
+  worker_.stats().bytes_read.add(n);
+  consume_input(rbuf_.get(), n);
+  if (n == kReadBuffer) drain_socket();  // the buffer filled up: more is probably waiting
+  if (closed_ || input_closed_ || read_state_ == ReadState::paused) return;
+  start_read();
+}
+
+// Reads what the socket holds into the worker's scratch buffer, a bounded number of times (other clients of
+// the worker run between rounds because the next async read completes through the queue).
+void ClientSession::drain_socket() {
   for (int i = 0; i < kReadsPerTurn; ++i) {
     if (closed_ || input_closed_ || read_state_ == ReadState::paused) return;
     error_code ec;
     std::size_t n = socket_.read_some(asio::buffer(worker_.scratch(), worker_.scratch_size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
-      wait_readable();
-      return;
-    }
+    if (ec == asio::error::would_block || ec == asio::error::try_again) return;
     if (ec || n == 0) {
-      on_eof();
+      if (!ec || ec == asio::error::eof) {
+        on_eof();
+      } else {
+        close();
+      }
       return;
     }
     worker_.stats().bytes_read.add(n);
     consume_input(worker_.scratch(), n);
-    if (closed_ || input_closed_ || read_state_ == ReadState::paused) return;
-    if (n < worker_.scratch_size()) {
-      // Drained: the next readiness edge wakes us.
-      wait_readable();
-      return;
-    }
+    if (n < worker_.scratch_size()) return;
   }
-  // Still more to read: let the other clients of this worker run first.
-  read_state_ = ReadState::waiting;
-  asio::post(worker_.io(), [self = Ref<ClientSession>(this)] {
-    if (self->closed_) return;
-    self->read_state_ = ReadState::idle;
-    self->on_readable();
-  });
 }
 
 void ClientSession::on_eof() {
@@ -437,7 +442,7 @@ void ClientSession::maybe_resume() {
       self->consume_input(buffered.data(), buffered.size());
       if (self->read_state_ == ReadState::paused || self->input_closed_ || self->closed_) return;
     }
-    self->on_readable();
+    self->start_read();
   });
 }
 

@@ -1,12 +1,15 @@
 #pragma once
 // ClientSession: one client connection to the proxy.
 //
-// Contract: lives on its worker's thread. Reads are done into the worker's shared scratch buffer; only the
-// bytes of an incomplete request are kept per session, so an idle connection holds no read buffer. Each
+// Contract: lives on its worker's thread. Each session reads into a small buffer of its own (an async read
+// needs one while it waits: asio then needs no epoll_ctl per request); a read that fills it is continued
+// into the worker's shared 64 KiB scratch buffer. Only the bytes of an incomplete request are kept beyond
+// that, so an idle connection costs its socket, this object and the small buffer. Each
 // request that expects a reply takes a slot in a ring, in arrival order; replies fill their slots whenever
 // servers answer, and slots are written strictly in order, so the client sees replies in request order even
 // when servers answer out of order. The replies completed in one loop turn go out in one write. Reading
 // pauses while too many requests are outstanding or too many reply bytes wait for a slow reader.
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,8 +43,9 @@ class ClientSession : public RefCounted {
     std::vector<Reply> replies;
   };
 
-  void wait_readable();
-  void on_readable();
+  void start_read();
+  void on_data(std::size_t n);
+  void drain_socket();
   void on_eof();
   void consume_input(const char* data, std::size_t n);
   std::size_t process(std::string_view in);
@@ -69,6 +73,8 @@ class ClientSession : public RefCounted {
   Worker& worker_;
   boost::asio::ip::tcp::socket socket_;
   RequestParser parser_;
+  static constexpr std::size_t kReadBuffer = 2048;
+  std::unique_ptr<char[]> rbuf_;
   std::string pending_in_;  // bytes of an incomplete request (empty most of the time)
 
   std::vector<Slot> ring_;  // power-of-two size

@@ -91,6 +91,14 @@ Options:
       --connections-per-server N  upstream connections per worker per server (default 1)
       --max-client-outstanding N  pipelined requests per client before reading pauses (default 1024)
   -R, --route-prefix PREFIX   default routing prefix (default /././)
+      --timeouts-until-tko N  consecutive timeouts/connect failures that mark a server down (default 3)
+      --probe-timeout-initial MS  first probe of a down server after MS (default 3000; doubles, with jitter)
+      --probe-timeout-max MS  ceiling of the probe interval (default 60000)
+      --max-conns N           client connections in total; past it new ones are refused (default 0: no limit)
+      --idle-timeout-ms MS    close a client idle this long (default 0: never)
+      --drain-timeout-ms MS   on SIGTERM, time allowed for in-flight requests (default 5000)
+      --max-client-queued-bytes SIZE  reply bytes a client may leave unread before it is closed (default 64m)
+      --async-dir DIR         spool deletes that fail (server down/timeout) and replay them (default: off)
       --log-level LEVEL       debug, info, warn or error (default info)
       --validate-config       load and check the config, print the result, exit 0 (valid) or 1
       --route-key OP KEY      print the destinations a request would reach, then exit
@@ -158,6 +166,26 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
                                          }
                                          return std::string();
                                        }};
+  flags["--timeouts-until-tko"] = {true, [&](const std::string& v) {
+                                     if (!parse_uint(v, o.timeouts_until_tko, 1000) || o.timeouts_until_tko == 0) {
+                                       return fmt::format("invalid --timeouts-until-tko \"{}\" (1..1000)", v);
+                                     }
+                                     return std::string();
+                                   }};
+  flags["--probe-timeout-initial"] = uint_flag(o.probe_timeout_initial_ms, 3600000, "probe timeout");
+  flags["--probe-timeout-max"] = uint_flag(o.probe_timeout_max_ms, 3600000, "probe timeout");
+  flags["--max-conns"] = uint_flag(o.max_conns, 10000000, "connection limit");
+  flags["--idle-timeout-ms"] = uint_flag(o.idle_timeout_ms, 86400000, "idle timeout");
+  flags["--drain-timeout-ms"] = uint_flag(o.drain_timeout_ms, 3600000, "drain timeout");
+  flags["--max-client-queued-bytes"] = {true, [&](const std::string& v) {
+                                          auto s = parse_size(v);
+                                          if (!s || *s < 64 * 1024) {
+                                            return fmt::format("invalid --max-client-queued-bytes \"{}\"", v);
+                                          }
+                                          o.max_client_queued_bytes = *s;
+                                          return std::string();
+                                        }};
+  flags["--async-dir"] = {true, [&](const std::string& v) { o.async_dir = v; return std::string(); }};
   flags["--route-prefix"] = {true, [&](const std::string& v) { o.route_prefix = v; return std::string(); }};
   flags["-R"] = flags["--route-prefix"];
   flags["--log-level"] = {true, [&](const std::string& v) { o.log_level = v; return std::string(); }};

@@ -21,6 +21,14 @@ struct Options {
   unsigned connections_per_server = 1;  // upstream connections per worker per server
   std::size_t max_client_outstanding = 1024;  // pipelined requests per client before the proxy stops reading
   std::string route_prefix = "/././";
+  unsigned timeouts_until_tko = 3;            // consecutive failures that mark a server down
+  std::uint32_t probe_timeout_initial_ms = 3000;  // first probe of a down server after this long
+  std::uint32_t probe_timeout_max_ms = 60000;     // probe backoff ceiling
+  std::size_t max_conns = 0;                  // client connections in total; 0: no limit
+  std::uint32_t idle_timeout_ms = 0;          // close clients idle this long; 0: never
+  std::uint32_t drain_timeout_ms = 5000;      // SIGTERM: time allowed for in-flight requests
+  std::size_t max_client_queued_bytes = 64 * 1024 * 1024;  // replies a client leaves unread before it is closed
+  std::string async_dir;                      // spool for deletes that failed (reliable delete stream)
   std::string log_level = "info";
   bool validate_config = false;
   bool show_help = false;

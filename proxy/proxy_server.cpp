@@ -17,7 +17,7 @@ namespace mcrelay {
 namespace asio = boost::asio;
 
 ProxyServer::ProxyServer(Options options, std::shared_ptr<const LoadedConfig> config)
-    : options_(std::move(options)), config_(std::move(config)) {
+    : options_(std::move(options)), health_(options_.timeouts_until_tko), config_(std::move(config)) {
   unsigned n = options_.num_proxies ? options_.num_proxies : available_cpus();
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, *this, options_));
 }

@@ -14,6 +14,7 @@
 
 #include "proxy/loaded_config.hpp"
 #include "proxy/options.hpp"
+#include "proxy/server_health.hpp"
 #include "proxy/worker.hpp"
 
 namespace mcrelay {
@@ -28,6 +29,7 @@ class ProxyServer {
 
   std::string render_stats(std::string_view args) const;
   const Options& options() const noexcept { return options_; }
+  HealthRegistry& health() noexcept { return health_; }
   std::shared_ptr<const LoadedConfig> config() const { return std::atomic_load(&config_); }
 
   // Control thread: re-read the config file; if its content changed, validate it and install it on every
@@ -41,6 +43,7 @@ class ProxyServer {
   void bind_listeners();
 
   Options options_;
+  HealthRegistry health_;
   std::shared_ptr<const LoadedConfig> config_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

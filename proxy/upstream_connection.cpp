@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/protocol/request_writer.hpp"
+#include "proxy/server_health.hpp"
 #include "proxy/util/logging.hpp"
 #include "proxy/worker.hpp"
 
@@ -31,12 +32,12 @@ ReplyExpect expect_for(Op op) noexcept {
 
 }  // namespace
 
-UpstreamConnection::UpstreamConnection(Worker& worker, std::string name, std::string host, std::uint16_t port,
-                                       UpstreamSettings settings)
+UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health, UpstreamSettings settings)
     : worker_(worker),
-      name_(std::move(name)),
-      host_(std::move(host)),
-      port_(port),
+      health_(health),
+      name_(health.name()),
+      host_(health.host()),
+      port_(health.port()),
       resolver_(worker.io()),
       settings_(settings),
       socket_(worker.io()),
@@ -285,6 +286,7 @@ void UpstreamConnection::process_replies() {
   }
   // Keep unread bytes at the front of the buffer.
   if (pos > 0) {
+    health_.record_success();
     std::memmove(in_.data(), in_.data() + pos, in_size_ - pos);
     in_size_ -= pos;
   }
@@ -317,6 +319,13 @@ void UpstreamConnection::on_timer() {
 
 void UpstreamConnection::reset(Result why, std::string_view reason) {
   ++generation_;
+  if (why == Result::timeout || why == Result::connect_error || why == Result::connect_timeout) {
+    if (health_.record_failure(why)) {
+      log::warn("server {} marked down (TKO): {}; failing its requests fast and probing it", name_,
+                health_.last_failure());
+      worker_.start_probe(health_);
+    }
+  }
   if (state_ == State::connected) worker_.stats().upstream_resets.add();
   state_ = State::disconnected;
   error_code ec;

@@ -22,6 +22,7 @@
 namespace mcrelay {
 
 class Worker;
+class ServerHealth;
 
 struct UpstreamSettings {
   std::uint32_t server_timeout_ms = 1000;
@@ -33,8 +34,7 @@ class UpstreamConnection : public RefCounted {
  public:
   // `host` may be a name: it is resolved asynchronously on every (re)connect, so a server that comes back
   // with a new address is found again, and DNS never blocks the worker.
-  UpstreamConnection(Worker& worker, std::string name, std::string host, std::uint16_t port,
-                     UpstreamSettings settings);
+  UpstreamConnection(Worker& worker, ServerHealth& health, UpstreamSettings settings);
   ~UpstreamConnection();
 
   void send(const RequestPtr& req, const SendOptions& opts, ReplyFn done);
@@ -79,6 +79,7 @@ class UpstreamConnection : public RefCounted {
   std::string_view sub_key(const Sub& s) const { return s.req->upstream_key(s.keep_prefix); }
 
   Worker& worker_;
+  ServerHealth& health_;
   std::string name_;
   std::string host_;
   std::uint16_t port_;

@@ -2,15 +2,22 @@
 
 namespace mcrelay {
 
-UpstreamDestination::UpstreamDestination(Worker& worker, std::string name, std::string host, std::uint16_t port,
-                                         UpstreamSettings settings, unsigned connections)
-    : name_(std::move(name)) {
+UpstreamDestination::UpstreamDestination(Worker& worker, ServerHealth& health, UpstreamSettings settings,
+                                         unsigned connections)
+    : name_(health.name()), health_(health) {
   for (unsigned i = 0; i < std::max(1u, connections); ++i) {
-    conns_.push_back(make_ref<UpstreamConnection>(worker, name_, host, port, settings));
+    conns_.push_back(make_ref<UpstreamConnection>(worker, health, settings));
   }
 }
 
+bool UpstreamDestination::available() const noexcept { return !health_.is_tko(); }
+
 void UpstreamDestination::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
+  if (health_.is_tko()) {
+    // Down: fail at once instead of waiting for a timeout (a FailoverRoute moves on immediately).
+    done(Reply::error(Result::tko, health_.unavailable_message()));
+    return;
+  }
   UpstreamConnection* best = conns_.front().get();
   for (std::size_t i = 1; i < conns_.size(); ++i) {
     if (conns_[i]->pending() < best->pending()) best = conns_[i].get();

@@ -7,6 +7,7 @@
 // requests (ties: the first), so a lone client's pipeline stays on one connection and batches well.
 #include <vector>
 
+#include "proxy/server_health.hpp"
 #include "proxy/upstream_connection.hpp"
 #include "routes/destination.hpp"
 
@@ -14,16 +15,17 @@ namespace mcrelay {
 
 class UpstreamDestination final : public Destination {
  public:
-  UpstreamDestination(Worker& worker, std::string name, std::string host, std::uint16_t port,
-                      UpstreamSettings settings, unsigned connections);
+  UpstreamDestination(Worker& worker, ServerHealth& health, UpstreamSettings settings, unsigned connections);
 
   const std::string& name() const noexcept override { return name_; }
+  bool available() const noexcept override;
   void send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) override;
   void close();
   ~UpstreamDestination() override;
 
  private:
   std::string name_;
+  ServerHealth& health_;
   std::vector<Ref<UpstreamConnection>> conns_;
 };
 

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "proxy/client_session.hpp"
+#include "proxy/proxy_server.hpp"
 #include "proxy/util/logging.hpp"
 
 namespace mcrelay {
@@ -19,7 +20,8 @@ Worker::Worker(unsigned id, ProxyServer& server, const Options& options)
       options_(options),
       // One thread runs this io_context; other threads only post to it. Reactor I/O locking is not needed.
       io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
-      scratch_(64 * 1024) {
+      scratch_(64 * 1024),
+      rng_state_(0x9e3779b97f4a7c15ull * (id + 1)) {
   limits_.max_item_size = options.max_item_size;
 }
 
@@ -66,8 +68,8 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
   used_destinations_.push_back(key);
   auto it = destinations_.find(key);
   if (it != destinations_.end()) return it->second;
-  auto dest = std::make_shared<UpstreamDestination>(*this, server.text, server.host, server.port, settings,
-                                                    options_.connections_per_server);
+  ServerHealth& health = server_.health().get(server.text, server.host, server.port);
+  auto dest = std::make_shared<UpstreamDestination>(*this, health, settings, options_.connections_per_server);
   destinations_.emplace(key, dest);
   return dest;
 }
@@ -147,6 +149,64 @@ void Worker::run_deferred() {
   }
 }
 
+struct Worker::Probe {
+  Probe(Worker& w, ServerHealth& h, UpstreamSettings s)
+      : health(h), conn(make_ref<UpstreamConnection>(w, h, s)), timer(w.io()) {}
+  ServerHealth& health;
+  Ref<UpstreamConnection> conn;
+  asio::steady_timer timer;
+  std::chrono::milliseconds delay{0};
+};
+
+void Worker::start_probe(ServerHealth& health) {
+  if (stopping_ || probes_.contains(&health)) return;
+  UpstreamSettings settings;
+  settings.server_timeout_ms = options_.server_timeout_ms;
+  settings.connect_timeout_ms = options_.connect_timeout_ms;
+  auto probe = std::make_unique<Probe>(*this, health, settings);
+  probe->delay = std::chrono::milliseconds(std::max<std::uint32_t>(1, options_.probe_timeout_initial_ms));
+  Probe& ref = *probe;
+  probes_.emplace(&health, std::move(probe));
+  schedule_probe(ref);
+}
+
+void Worker::schedule_probe(Probe& probe) {
+  // Jitter of +-20% so that proxies that lost a server together do not probe it in lockstep.
+  rng_state_ ^= rng_state_ << 13;
+  rng_state_ ^= rng_state_ >> 7;
+  rng_state_ ^= rng_state_ << 17;
+  double factor = 0.8 + 0.4 * static_cast<double>(rng_state_ % 1000) / 1000.0;
+  probe.timer.expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(probe.delay.count() * factor)));
+  probe.timer.async_wait([this, &probe](const error_code& ec) {
+    if (ec || stopping_) return;
+    run_probe(probe);
+  });
+}
+
+void Worker::run_probe(Probe& probe) {
+  auto req = make_ref<Request>();
+  req->op = Op::version;
+  ServerHealth* health = &probe.health;
+  probe.conn->send(req, SendOptions{}, [this, health](Reply&& r) {
+    auto it = probes_.find(health);
+    if (it == probes_.end() || stopping_) return;
+    Probe& p = *it->second;
+    if (r.result == Result::found) {
+      health->mark_up();
+      log::info("server {} is back up (answered a probe)", health->name());
+      // Keep the probe object alive until this callback has returned.
+      auto done = std::move(it->second);
+      probes_.erase(it);
+      asio::post(io_, [done = std::shared_ptr<Probe>(std::move(done))] { done->conn->close(); });
+      return;
+    }
+    auto max = std::chrono::milliseconds(std::max(options_.probe_timeout_max_ms, options_.probe_timeout_initial_ms));
+    p.delay = std::min(p.delay * 2, max);
+    schedule_probe(p);
+  });
+  probe.conn->flush();
+}
+
 void Worker::stop() {
   asio::post(io_, [this] {
     stopping_ = true;
@@ -155,6 +215,10 @@ void Worker::stop() {
     auto sessions = sessions_;
     for (auto* s : sessions) s->close();
     for (auto& [_, d] : destinations_) d->close();
+    for (auto& [_, p] : probes_) {
+      p->timer.cancel();
+      p->conn->close();
+    }
     io_.stop();
   });
 }

@@ -21,6 +21,7 @@
 #include "proxy/protocol/request_parser.hpp"
 #include "proxy/router.hpp"
 #include "proxy/stats.hpp"
+#include "proxy/server_health.hpp"
 #include "proxy/upstream_destination.hpp"
 
 namespace mcrelay {
@@ -61,6 +62,10 @@ class Worker final : public DestinationProvider {
 
   void session_closed(ClientSession* session);
 
+  // A server was just marked down by one of this worker's connections: probe it (version requests with
+  // exponential backoff and jitter) until it answers, then mark it up.
+  void start_probe(ServerHealth& health);
+
   // DestinationProvider: the worker's destination for a server, created on first use.
   std::shared_ptr<Destination> destination(const config::ServerAddress& server,
                                            const config::PoolConfig& pool) override;
@@ -69,6 +74,9 @@ class Worker final : public DestinationProvider {
   void accept_next(std::size_t index);
   void run_deferred();
   void apply_config(std::shared_ptr<const LoadedConfig> config);
+  struct Probe;
+  void schedule_probe(Probe& probe);
+  void run_probe(Probe& probe);
 
   unsigned id_;
   ProxyServer& server_;
@@ -92,6 +100,8 @@ class Worker final : public DestinationProvider {
   bool deferred_posted_ = false;
   std::vector<ClientSession*> sessions_;
   bool stopping_ = false;
+  std::map<ServerHealth*, std::unique_ptr<Probe>> probes_;
+  std::uint64_t rng_state_;
 };
 
 }  // namespace mcrelay

@@ -21,6 +21,8 @@ class Destination {
   virtual ~Destination() = default;
   virtual const std::string& name() const noexcept = 0;  // "host:port" as written in the config
   virtual void send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) = 0;
+  // False while the server is known to be down (TKO): pools that eject down servers rehash around it.
+  virtual bool available() const noexcept { return true; }
 };
 
 }  // namespace mcrelay

@@ -12,4 +12,13 @@ std::uint32_t HashSelector::select(const Request& req) const {
   return fn_->index(buf);
 }
 
+std::uint32_t HashSelector::select(const Request& req, unsigned attempt) const {
+  thread_local std::string buf;
+  buf.assign(req.routing_key());
+  buf.append(salt_);
+  buf.push_back('#');
+  buf.append(std::to_string(attempt));
+  return fn_->index(buf);
+}
+
 }  // namespace mcrelay

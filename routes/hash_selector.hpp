@@ -14,6 +14,10 @@ class HashSelector {
   HashSelector(std::unique_ptr<HashFunction> fn, std::string salt) : fn_(std::move(fn)), salt_(std::move(salt)) {}
 
   std::uint32_t select(const Request& req) const;
+  // The choice for retry `attempt` (1, 2, ...): the routing key with "#<attempt>" appended, so a key whose
+  // server is ejected lands on another server while every other key stays where it is.
+  std::uint32_t select(const Request& req, unsigned attempt) const;
+  std::uint32_t size() const noexcept { return fn_->size(); }
 
  private:
   std::unique_ptr<HashFunction> fn_;

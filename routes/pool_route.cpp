@@ -1,5 +1,6 @@
 #include "routes/pool_route.hpp"
 
+#include "routes/destination_route.hpp"
 #include "routes/route_factory.hpp"
 
 namespace mcrelay {
@@ -17,7 +18,36 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
   std::string_view default_func = pool.weights.empty() ? "Ch3" : "WeightedCh3";
   auto selector = make_hash_selector(f, spec, path + ".hash", static_cast<std::uint32_t>(destinations.size()),
                                      pool.weights, ids, default_func);
-  return std::make_shared<PoolRoute>(pool.name, std::move(destinations), std::move(selector));
+  bool eject = false;
+  if (auto it = pool.raw.find("eject_down_servers"); it != pool.raw.end()) {
+    if (!it->is_boolean()) f.fail(pool.json_path + ".eject_down_servers", "expected true or false");
+    eject = it->get<bool>();
+  }
+  return std::make_shared<PoolRoute>(pool.name, std::move(destinations), std::move(selector), eject);
+}
+
+PoolRoute::PoolRoute(std::string pool_name, std::vector<RouteHandlePtr> destinations, HashSelector selector,
+                     bool eject_down_servers)
+    : HashRoute(std::move(destinations), std::move(selector)), pool_name_(std::move(pool_name)),
+      eject_(eject_down_servers) {
+  for (const auto& c : children_) dests_.push_back(&static_cast<DestinationRoute&>(*c).destination());
+}
+
+std::uint32_t PoolRoute::pick(const Request& req) const {
+  std::uint32_t idx = selector_.select(req);
+  if (!eject_ || dests_[idx]->available()) return idx;
+  // Bounded: with every server down, the key stays where it hashes (and fails fast there).
+  for (unsigned attempt = 1; attempt <= 2 * dests_.size() + 8; ++attempt) {
+    std::uint32_t alt = selector_.select(req, attempt);
+    if (dests_[alt]->available()) return alt;
+  }
+  return idx;
+}
+
+void PoolRoute::route(const RequestPtr& req, ReplyFn done) { children_[pick(*req)]->route(req, std::move(done)); }
+
+void PoolRoute::collect_destinations(const Request& req, std::vector<std::string>& out) const {
+  children_[pick(req)]->collect_destinations(req, out);
 }
 
 }  // namespace mcrelay

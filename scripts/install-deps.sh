@@ -37,3 +37,6 @@ fi
 # The Debian memcached package starts a system service on 11211; tests never depend on it and it would
 # only hold a port and memory, so stop it when systemd/service is present (ignore failure in containers).
 if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now memcached >/dev/null 2>&1 || true; fi
+
+# Tools for the Kubernetes manifest tests (kubectl/kustomize, node + the schema validator packages).
+bash "$(dirname "$0")/install-k8s-tools.sh"
