@@ -4,22 +4,11 @@
 
 #include <fmt/format.h>
 
+#include "proxy/proxy_server.hpp"
+#include "proxy/route_lookup.hpp"
 #include "proxy/worker.hpp"
 
 namespace mcrelay {
-namespace {
-
-bool parse_op(std::string_view name, Op& op) {
-  for (int i = 0; i < kOpCount; ++i) {
-    if (op_name(Op(i)) == name) {
-      op = Op(i);
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 bool answer_admin_key(std::string_view key, Worker& worker, Reply& out) {
   if (!key.starts_with(kAdminKeyPrefix)) return false;
@@ -40,19 +29,19 @@ bool answer_admin_key(std::string_view key, Worker& worker, Reply& out) {
     const Options& o = worker.options();
     return hit(fmt::format("port {}\r\nnum_proxies {}\r\nserver_timeout {}\r\nconnect_timeout {}\r\n"
                            "max_item_size {}\r\nconnections_per_server {}\r\nroute_prefix {}",
-                           o.port, o.num_proxies, o.server_timeout_ms, o.connect_timeout_ms, o.max_item_size,
+                           o.port, worker.server().workers().size(), o.server_timeout_ms, o.connect_timeout_ms, o.max_item_size,
                            o.connections_per_server, o.route_prefix));
   }
   if (name.starts_with("route(") && name.ends_with(")")) {
     std::string_view args = name.substr(6, name.size() - 7);
     auto comma = args.find(',');
-    Op op;
-    if (comma == std::string_view::npos || !parse_op(args.substr(0, comma), op)) {
+    std::optional<Op> op;
+    if (comma == std::string_view::npos || !(op = parse_op_name(args.substr(0, comma)))) {
       out = Reply::error(Result::client_error, "usage: __mcrouter__.route(<op>,<key>)");
       return true;
     }
     Request req;
-    req.op = op;
+    req.op = *op;
     req.key.assign(args.substr(comma + 1));
     std::vector<std::string> dests;
     worker.router().select(req.key, req.prefix_len).collect_destinations(req, dests);

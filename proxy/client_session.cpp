@@ -6,6 +6,7 @@
 #include "proxy/admin_keys.hpp"
 #include "proxy/protocol/reply_writer.hpp"
 #include "proxy/proxy_server.hpp"
+#include "proxy/util/logging.hpp"
 #include "proxy/worker.hpp"
 #include "routes/fan_out.hpp"
 
@@ -53,6 +54,7 @@ void ClientSession::start_read() {
 }
 
 void ClientSession::on_data(std::size_t n) {
+  last_active_tick_ = worker_.tick();
   worker_.stats().bytes_read.add(n);
   consume_input(rbuf_.get(), n);
   if (n == kReadBuffer) drain_socket();  // the buffer filled up: more is probably waiting
@@ -191,12 +193,12 @@ void ClientSession::dispatch(const ParsedRequest& p) {
   req->delta = p.delta;
   if (is_storage(p.op)) req->value.assign(p.value);
   RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+  Op op = p.op;
   if (p.noreply) {
-    route.route(req, [](Reply&&) {});
+    route.route(req, [w = &worker_, op](Reply&& r) { w->stats().count_reply(op, r.result); });
     return;
   }
   std::uint64_t seq = open_slot();
-  Op op = p.op;
   route.route(req, [self = Ref<ClientSession>(this), seq, op](Reply&& r) {
     self->on_simple_reply(seq, op, std::move(r));
   });
@@ -265,8 +267,9 @@ void ClientSession::dispatch_flush_all(const ParsedRequest& p) {
 }
 
 void ClientSession::on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& r) {
-  if (closed_) return;
   WorkerStats& st = worker_.stats();
+  st.count_reply(req->op, r.result);
+  if (closed_) return;
   if (is_hit(r.result)) st.get_hits.add();
   else if (is_miss(r.result)) st.get_misses.add();
   else st.get_errors.add();
@@ -281,8 +284,9 @@ void ClientSession::on_single_get(std::uint64_t seq, const RequestPtr& req, Repl
 }
 
 void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& r) {
-  if (closed_) return;
   WorkerStats& st = worker_.stats();
+  if (closed_) return;
+  st.count_reply(slot(seq).op, r.result);
   if (is_hit(r.result)) st.get_hits.add();
   else if (is_miss(r.result)) st.get_misses.add();
   else st.get_errors.add();
@@ -309,6 +313,7 @@ void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Repl
 }
 
 void ClientSession::on_simple_reply(std::uint64_t seq, Op op, Reply&& r) {
+  worker_.stats().count_reply(op, r.result);
   if (closed_) return;
   finish_slot(seq, [&](std::string& out) { append_reply(out, op, r); });
 }
@@ -323,6 +328,7 @@ std::uint64_t ClientSession::open_slot() {
   }
   std::uint64_t seq = tail_seq_++;
   Slot& s = slot(seq);
+  s.start = std::chrono::steady_clock::now();
   s.ready = false;
   s.close_after = false;
   s.out.clear();
@@ -339,6 +345,8 @@ void ClientSession::finish_local(std::string_view text, bool close_after) {
 template <typename Writer>
 void ClientSession::finish_slot(std::uint64_t seq, Writer&& write) {
   Slot& s = slot(seq);
+  worker_.stats().latency.record(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s.start).count()));
   if (seq == head_seq_) {
     write(out_);  // the oldest outstanding reply goes straight to the output buffer
     s.ready = true;
@@ -370,6 +378,12 @@ void ClientSession::drain_ready() {
     // Nothing after a quit / fatal line is answered: drop the rest.
     input_closed_ = true;
     head_seq_ = tail_seq_;
+  }
+  if (out_.size() + wbuf_.size() > worker_.options().max_client_queued_bytes) {
+    // The client does not read its replies: stop spending memory on it.
+    log::debug("closing a client that left {} reply bytes unread", out_.size() + wbuf_.size());
+    close();
+    return;
   }
   schedule_flush();
   maybe_resume();
@@ -449,6 +463,12 @@ void ClientSession::maybe_resume() {
 void ClientSession::maybe_close_when_done() {
   if (closed_ || !input_closed_) return;
   if (outstanding() == 0 && out_.empty() && !writing_) close();
+}
+
+void ClientSession::drain() {
+  input_closed_ = true;
+  pending_in_.clear();
+  maybe_close_when_done();
 }
 
 void ClientSession::close() {

@@ -9,6 +9,7 @@
 // servers answer, and slots are written strictly in order, so the client sees replies in request order even
 // when servers answer out of order. The replies completed in one loop turn go out in one write. Reading
 // pauses while too many requests are outstanding or too many reply bytes wait for a slow reader.
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,10 @@ class ClientSession : public RefCounted {
   void start();
   void flush();  // worker's deferred flush
   void close();  // close now (shutdown, fatal error)
+  // Graceful shutdown: read nothing new, answer what was asked, then close.
+  void drain();
+  std::uint64_t last_active_tick() const noexcept { return last_active_tick_; }
+  bool idle() const noexcept { return outstanding() == 0 && out_.empty() && !writing_; }
 
  private:
   struct Slot {
@@ -41,6 +46,7 @@ class ClientSession : public RefCounted {
     std::uint32_t waiting = 0;          // multi-get: keys still to answer
     std::vector<RequestPtr> reqs;       // multi-get: one per key, in the client's order
     std::vector<Reply> replies;
+    std::chrono::steady_clock::time_point start;  // for the latency histogram
   };
 
   void start_read();
@@ -90,6 +96,7 @@ class ClientSession : public RefCounted {
   ReadState read_state_ = ReadState::idle;
   bool input_closed_ = false;  // EOF, quit or a fatal parse error: read nothing more
   bool closed_ = false;
+  std::uint64_t last_active_tick_ = 0;
 };
 
 }  // namespace mcrelay

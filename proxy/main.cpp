@@ -7,7 +7,7 @@
 #include "proxy/options.hpp"
 #include "proxy/protocol/request.hpp"
 #include "proxy/proxy_server.hpp"
-#include "proxy/router.hpp"
+#include "proxy/route_lookup.hpp"
 #include "proxy/util/logging.hpp"
 
 using namespace mcrelay;
@@ -15,44 +15,12 @@ using namespace mcrelay;
 namespace {
 
 int route_key(const Options& o, const LoadedConfig& cfg) {
-  // Build the trees with named, inert destinations and ask where the request would go.
-  class Names final : public DestinationProvider {
-   public:
-    class Named final : public Destination {
-     public:
-      explicit Named(std::string n) : n_(std::move(n)) {}
-      const std::string& name() const noexcept override { return n_; }
-      void send(const RequestPtr&, const SendOptions&, ReplyFn done) override { done(Reply(Result::local_error)); }
-
-     private:
-      std::string n_;
-    };
-    std::shared_ptr<Destination> destination(const config::ServerAddress& s, const config::PoolConfig&) override {
-      auto& d = d_[s.text];
-      if (!d) d = std::make_shared<Named>(s.text);
-      return d;
-    }
-
-   private:
-    std::map<std::string, std::shared_ptr<Named>> d_;
-  } names;
-  Router router(cfg.config, names, cfg.route_prefix);
-  Request req;
-  bool known = false;
-  for (int i = 0; i < kOpCount; ++i) {
-    if (op_name(Op(i)) == o.route_key[0]) {
-      req.op = Op(i);
-      known = true;
-    }
-  }
-  if (!known) {
+  auto op = parse_op_name(o.route_key[0]);
+  if (!op) {
     std::cerr << "mcrelay: unknown operation \"" << o.route_key[0] << "\"\n";
     return 2;
   }
-  req.key = o.route_key[1];
-  std::vector<std::string> out;
-  router.select(req.key, req.prefix_len).collect_destinations(req, out);
-  for (const auto& d : out) std::cout << d << "\n";
+  for (const auto& d : route_destinations(cfg, *op, o.route_key[1])) std::cout << d << "\n";
   return 0;
 }
 

@@ -98,6 +98,9 @@ Options:
       --idle-timeout-ms MS    close a client idle this long (default 0: never)
       --drain-timeout-ms MS   on SIGTERM, time allowed for in-flight requests (default 5000)
       --max-client-queued-bytes SIZE  reply bytes a client may leave unread before it is closed (default 64m)
+      --admin-port PORT       HTTP admin listener: /healthz /readyz /metrics /config /route (default: off)
+      --admin-address ADDR    address of the admin listener (default 0.0.0.0)
+      --log-format FORMAT     text (default) or json (one object per line)
       --async-dir DIR         spool deletes that fail (server down/timeout) and replay them (default: off)
       --log-level LEVEL       debug, info, warn or error (default info)
       --validate-config       load and check the config, print the result, exit 0 (valid) or 1
@@ -185,6 +188,18 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
                                           o.max_client_queued_bytes = *s;
                                           return std::string();
                                         }};
+  flags["--admin-port"] = {true, [&](const std::string& v) {
+                             unsigned p = 0;
+                             if (!parse_uint(v, p, 65535)) return fmt::format("invalid --admin-port \"{}\"", v);
+                             o.admin_port = static_cast<int>(p);
+                             return std::string();
+                           }};
+  flags["--admin-address"] = {true, [&](const std::string& v) { o.admin_address = v; return std::string(); }};
+  flags["--log-format"] = {true, [&](const std::string& v) {
+                             if (v != "text" && v != "json") return fmt::format("invalid --log-format \"{}\" (text, json)", v);
+                             o.log_format = v;
+                             return std::string();
+                           }};
   flags["--async-dir"] = {true, [&](const std::string& v) { o.async_dir = v; return std::string(); }};
   flags["--route-prefix"] = {true, [&](const std::string& v) { o.route_prefix = v; return std::string(); }};
   flags["-R"] = flags["--route-prefix"];

@@ -28,7 +28,10 @@ struct Options {
   std::uint32_t idle_timeout_ms = 0;          // close clients idle this long; 0: never
   std::uint32_t drain_timeout_ms = 5000;      // SIGTERM: time allowed for in-flight requests
   std::size_t max_client_queued_bytes = 64 * 1024 * 1024;  // replies a client leaves unread before it is closed
-  std::string async_dir;                      // spool for deletes that failed (reliable delete stream)
+  std::string async_dir;
+  int admin_port = -1;                        // HTTP admin listener; -1: off
+  std::string admin_address = "0.0.0.0";
+  std::string log_format = "text";           // text | json                      // spool for deletes that failed (reliable delete stream)
   std::string log_level = "info";
   bool validate_config = false;
   bool show_help = false;

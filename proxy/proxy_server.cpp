@@ -10,6 +10,7 @@
 #include "config/config_error.hpp"
 #include "routes/hash/md5.hpp"
 #include "proxy/config_watcher.hpp"
+#include "proxy/stats_report.hpp"
 #include "proxy/util/logging.hpp"
 
 namespace mcrelay {
@@ -50,34 +51,61 @@ void ProxyServer::bind_listeners() {
 }
 
 int ProxyServer::run() {
+  // Signal handlers first: a SIGHUP or SIGTERM that arrives as soon as "listening" is logged must find them.
+  asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);
   for (auto& w : workers_) w->install_config(config_);
   bind_listeners();
-  for (auto& w : workers_) w->start();
-
-  std::unique_ptr<ConfigWatcher> watcher;
-  if (!config_->file.empty()) {
-    watcher = std::make_unique<ConfigWatcher>(control_, config_->file, [this](const char* why) { reload(why); });
-    watcher->start();
+  if (options_.admin_port >= 0) {
+    admin_ = std::make_unique<AdminServer>(control_, *this, options_.admin_address,
+                                           static_cast<std::uint16_t>(options_.admin_port));
+    admin_->start();
+    log::info("admin listener on {}:{}", options_.admin_address, admin_->port());
   }
-  asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);
+  for (auto& w : workers_) w->start();
+  workers_running_ = workers_.size();
+  listening_.store(true, std::memory_order_relaxed);
+
+  if (!config_->file.empty()) {
+    watcher_ = std::make_unique<ConfigWatcher>(control_, config_->file, [this](const char* why) { reload(why); });
+    watcher_->start();
+  }
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
                                                                              int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
       reload("SIGHUP");
-      signals.async_wait(on_signal);
+    } else if (!draining()) {
+      begin_shutdown(sig);
+    } else {
+      log::warn("second signal {} while draining; stopping now", sig);
+      for (auto& w : workers_) w->stop();
+      control_.stop();
       return;
     }
-    log::info("received signal {}; stopping", sig);
-    if (watcher) watcher->stop();
-    for (auto& w : workers_) w->stop();
-    control_.stop();
+    signals.async_wait(on_signal);
   };
   signals.async_wait(on_signal);
   control_.run();
   for (auto& w : workers_) w->join();
   log::info("stopped");
   return 0;
+}
+
+void ProxyServer::begin_shutdown(int sig) {
+  // Graceful: readiness fails at once, listeners close, in-flight requests finish (bounded by
+  // --drain-timeout-ms), then connections close and the process exits 0.
+  log::info("received signal {}; draining (up to {} ms)", sig, options_.drain_timeout_ms);
+  draining_.store(true, std::memory_order_relaxed);
+  if (watcher_) watcher_->stop();
+  for (auto& w : workers_) {
+    w->drain(std::chrono::milliseconds(options_.drain_timeout_ms), [this] {
+      asio::post(control_, [this] {
+        if (--workers_running_ > 0) return;
+        if (admin_) admin_->stop();
+        control_.stop();
+      });
+    });
+  }
 }
 
 void ProxyServer::reload(const char* why) {
@@ -121,72 +149,75 @@ void ProxyServer::reload(const char* why) {
   }
 }
 
-std::string ProxyServer::render_stats(std::string_view args) const {
-  if (!args.empty()) return "ERROR\r\n";  // stats groups are the proxy's own; none besides the default yet
-  std::uint64_t curr = 0, total = 0, hits = 0, misses = 0, get_errors = 0, bytes_in = 0, bytes_out = 0;
-  std::uint64_t client_errors = 0, up_req = 0, up_err = 0, up_timeouts = 0, up_connects = 0, up_conn_err = 0;
-  std::uint64_t cmd[kOpCount] = {};
-  for (const auto& w : workers_) {
-    const WorkerStats& s = w->stats();
-    curr += s.curr_connections.get();
-    total += s.total_connections.get();
-    hits += s.get_hits.get();
-    misses += s.get_misses.get();
-    get_errors += s.get_errors.get();
-    bytes_in += s.bytes_read.get();
-    bytes_out += s.bytes_written.get();
-    client_errors += s.client_errors.get();
-    up_req += s.upstream_requests.get();
-    up_err += s.upstream_errors.get();
-    up_timeouts += s.upstream_timeouts.get();
-    up_connects += s.upstream_connects.get();
-    up_conn_err += s.upstream_connect_errors.get();
-    for (int i = 0; i < kOpCount; ++i) cmd[i] += s.cmd[i].get();
+std::string ProxyServer::render_stats(std::string_view args) const { return render_memcached_stats(*this, args); }
+
+std::int64_t ProxyServer::uptime_seconds() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
+}
+
+bool ProxyServer::ready(std::string& why) const {
+  if (draining()) {
+    why = "draining";
+    return false;
   }
-  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();
-  auto cfg = config();
-  auto config_age =
-      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - cfg->loaded_at).count();
-  std::string out;
-  auto stat = [&](std::string_view name, auto value) { out += fmt::format("STAT {} {}\r\n", name, value); };
-  stat("pid", ::getpid());
-  stat("uptime", uptime);
-  stat("time", std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch()).count());
-  stat("version", "mcrelay " MCRELAY_VERSION);
-  stat("threads", workers_.size());
-  stat("curr_connections", curr);
-  stat("total_connections", total);
-  std::uint64_t gets = cmd[int(Op::get)] + cmd[int(Op::gets)] + cmd[int(Op::gat)] + cmd[int(Op::gats)];
-  std::uint64_t sets = cmd[int(Op::set)] + cmd[int(Op::add)] + cmd[int(Op::replace)] + cmd[int(Op::append)] +
-                       cmd[int(Op::prepend)] + cmd[int(Op::cas)];
-  stat("cmd_get", gets);
-  stat("cmd_set", sets);
-  stat("get_hits", hits);
-  stat("get_misses", misses);
-  stat("get_errors", get_errors);
-  for (int i = 0; i < kOpCount; ++i) {
-    if (Op(i) == Op::get || Op(i) == Op::gets || Op(i) == Op::gat || Op(i) == Op::gats || Op(i) == Op::stats ||
-        Op(i) == Op::quit || Op(i) == Op::me) {
-      continue;
+  if (!listening_.load(std::memory_order_relaxed)) {
+    why = "not listening yet";
+    return false;
+  }
+  if (!config()) {
+    why = "no config loaded";
+    return false;
+  }
+  return true;
+}
+
+bool ProxyServer::admit_connection() noexcept {
+  auto n = open_conns_.fetch_add(1, std::memory_order_relaxed) + 1;
+  if (options_.max_conns != 0 && static_cast<std::size_t>(n) > options_.max_conns) {
+    open_conns_.fetch_sub(1, std::memory_order_relaxed);
+    return false;
+  }
+  return true;
+}
+
+void ProxyServer::check_event_loops(std::function<void(bool, std::string)> done) {
+  struct State {
+    std::function<void(bool, std::string)> done;
+    std::vector<bool> answered;
+    std::size_t remaining;
+    bool finished = false;
+    asio::steady_timer timer;
+    explicit State(asio::io_context& io) : timer(io) {}
+  };
+  auto st = std::make_shared<State>(control_);
+  st->done = std::move(done);
+  st->answered.assign(workers_.size(), false);
+  st->remaining = workers_.size();
+  st->timer.expires_after(std::chrono::seconds(1));
+  st->timer.async_wait([st](const boost::system::error_code& ec) {
+    if (ec || st->finished) return;
+    st->finished = true;
+    std::string detail = "event loop not answering: worker";
+    for (std::size_t i = 0; i < st->answered.size(); ++i) {
+      if (!st->answered[i]) detail += " " + std::to_string(i);
     }
-    stat(fmt::format("cmd_{}_count", op_name(Op(i))), cmd[i]);
+    st->done(false, detail);
+  });
+  for (std::size_t i = 0; i < workers_.size(); ++i) {
+    Worker* w = workers_[i].get();
+    asio::post(w->io(), [this, st, i, w] {
+      w->stats().loop_heartbeat.add();
+      asio::post(control_, [st, i] {
+        if (st->finished) return;
+        st->answered[i] = true;
+        if (--st->remaining == 0) {
+          st->finished = true;
+          st->timer.cancel();
+          st->done(true, "ok");
+        }
+      });
+    });
   }
-  stat("client_errors", client_errors);
-  stat("bytes_read", bytes_in);
-  stat("bytes_written", bytes_out);
-  stat("upstream_requests", up_req);
-  stat("upstream_errors", up_err);
-  stat("upstream_timeouts", up_timeouts);
-  stat("upstream_connects", up_connects);
-  stat("upstream_connect_errors", up_conn_err);
-  stat("config_age", config_age);
-  stat("config_md5_digest", cfg->md5);
-  stat("config_generation", cfg->generation);
-  stat("config_reloads", reloads_ok());
-  stat("config_reload_failures", reloads_failed());
-  out += "END\r\n";
-  return out;
 }
 
 }  // namespace mcrelay

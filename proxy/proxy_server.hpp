@@ -5,6 +5,7 @@
 // SIGINT). render_stats() may be called from any worker thread (it only reads relaxed counters and
 // immutable data).
 #include <atomic>
+#include <functional>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -12,6 +13,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "proxy/admin_server.hpp"
+#include "proxy/config_watcher.hpp"
 #include "proxy/loaded_config.hpp"
 #include "proxy/options.hpp"
 #include "proxy/server_health.hpp"
@@ -28,6 +31,17 @@ class ProxyServer {
   int run();
 
   std::string render_stats(std::string_view args) const;
+  const std::vector<std::unique_ptr<Worker>>& workers() const noexcept { return workers_; }
+  std::int64_t uptime_seconds() const;
+  bool draining() const noexcept { return draining_.load(std::memory_order_relaxed); }
+  // Readiness: a config is loaded, the listeners are up, and the proxy is not draining.
+  bool ready(std::string& why) const;
+  // Liveness: posts to every worker's loop; calls back (on the control thread) with ok=false if a loop
+  // does not answer within a second.
+  void check_event_loops(std::function<void(bool ok, std::string detail)> done);
+  // Admission control for --max-conns (any worker thread): false when the limit is reached.
+  bool admit_connection() noexcept;
+  void release_connection() noexcept { open_conns_.fetch_sub(1, std::memory_order_relaxed); }
   const Options& options() const noexcept { return options_; }
   HealthRegistry& health() noexcept { return health_; }
   std::shared_ptr<const LoadedConfig> config() const { return std::atomic_load(&config_); }
@@ -41,6 +55,7 @@ class ProxyServer {
 
  private:
   void bind_listeners();
+  void begin_shutdown(int sig);
 
   Options options_;
   HealthRegistry health_;
@@ -51,6 +66,12 @@ class ProxyServer {
   std::string last_failed_md5_;  // do not log the same broken config on every poll
   std::atomic<std::uint64_t> reloads_ok_{0};
   std::atomic<std::uint64_t> reloads_failed_{0};
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> listening_{false};
+  std::atomic<std::int64_t> open_conns_{0};
+  std::unique_ptr<AdminServer> admin_;
+  std::unique_ptr<ConfigWatcher> watcher_;
+  std::size_t workers_running_ = 0;
 };
 
 }  // namespace mcrelay

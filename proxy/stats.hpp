@@ -1,12 +1,19 @@
 #pragma once
-// WorkerStats: the counters of one worker thread, summed across workers when `stats` is read.
+// WorkerStats and DestinationStats: the counters of one worker thread, summed across workers when `stats`,
+// `stats servers` or /metrics are read.
 //
 // Contract: each Counter has exactly one writer (its worker thread), which updates it with a relaxed load and
-// store (a plain add, no locked instruction); any thread may read it (relaxed). Nothing shared is written on
-// the request path.
+// store (a plain add, no locked instruction); any thread may read it (relaxed). Nothing shared between
+// workers is written on the request path.
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
 
+#include "proxy/protocol/reply.hpp"
 #include "proxy/protocol/request.hpp"
 
 namespace mcrelay {
@@ -15,10 +22,60 @@ class Counter {
  public:
   void add(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
   void sub(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
+  void set(std::uint64_t n) noexcept { v_.store(n, std::memory_order_relaxed); }
   std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
 
  private:
   std::atomic<std::uint64_t> v_{0};
+};
+
+constexpr int kResultCount = static_cast<int>(Result::busy) + 1;
+
+// Latency histogram with fixed upper bounds (microseconds); the last bucket is +Inf.
+class LatencyHistogram {
+ public:
+  static constexpr std::array<std::uint64_t, 16> kBoundsUs = {50,    100,    250,    500,    1000,    2500,
+                                                              5000,  10000,  25000,  50000,  100000,  250000,
+                                                              500000, 1000000, 2500000, 5000000};
+  static constexpr std::size_t kBuckets = kBoundsUs.size() + 1;
+
+  void record(std::uint64_t us) noexcept {
+    std::size_t i = 0;
+    while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
+    buckets_[i].add();
+    sum_us_.add(us);
+  }
+  std::uint64_t bucket(std::size_t i) const noexcept { return buckets_[i].get(); }
+  std::uint64_t sum_us() const noexcept { return sum_us_.get(); }
+
+ private:
+  std::array<Counter, kBuckets> buckets_;
+  Counter sum_us_;
+};
+
+// Summed copy of histograms across workers, with a quantile estimate (upper bound of the bucket).
+struct HistogramSnapshot {
+  std::array<std::uint64_t, LatencyHistogram::kBuckets> buckets{};
+  std::uint64_t sum_us = 0;
+  void add(const LatencyHistogram& h) {
+    for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += h.bucket(i);
+    sum_us += h.sum_us();
+  }
+  std::uint64_t count() const {
+    std::uint64_t n = 0;
+    for (auto b : buckets) n += b;
+    return n;
+  }
+  std::uint64_t quantile_us(double q) const;
+};
+
+// One destination (server) as seen by one worker.
+struct DestinationStats {
+  Counter requests;                       // requests sent
+  std::array<Counter, kResultCount> results;  // replies by result (errors by kind included)
+  Counter pending;                        // gauge: requests waiting for a reply
+  Counter connections;                    // gauge: open connections
+  LatencyHistogram latency;
 };
 
 struct WorkerStats {
@@ -26,6 +83,8 @@ struct WorkerStats {
   Counter total_connections;
   Counter rejected_connections;
   Counter cmd[kOpCount];       // requests by command (a multi-key get counts once per key)
+  std::array<std::array<Counter, kResultCount>, kOpCount> results;  // replies by command and result
+  LatencyHistogram latency;    // client request latency (parse to reply ready)
   Counter get_hits;
   Counter get_misses;
   Counter get_errors;          // retrieval keys that failed (reported as misses inside a multi-get)
@@ -38,6 +97,26 @@ struct WorkerStats {
   Counter upstream_resets;
   Counter upstream_requests;
   Counter upstream_errors;
+  Counter loop_heartbeat;      // bumped by /healthz checks that reached this worker's loop
+
+  void count_reply(Op op, Result r) noexcept { results[static_cast<int>(op)][static_cast<int>(r)].add(); }
+
+  // Per-destination stats, created when a config first names the server. The mutex is taken only on
+  // creation and by readers (stats servers, /metrics), never on the request path.
+  std::shared_ptr<DestinationStats> destination(const std::string& name) {
+    std::lock_guard lock(dest_mu_);
+    auto& d = dests_[name];
+    if (!d) d = std::make_shared<DestinationStats>();
+    return d;
+  }
+  std::map<std::string, std::shared_ptr<DestinationStats>> destinations() const {
+    std::lock_guard lock(dest_mu_);
+    return dests_;
+  }
+
+ private:
+  mutable std::mutex dest_mu_;
+  std::map<std::string, std::shared_ptr<DestinationStats>> dests_;
 };
 
 }  // namespace mcrelay

@@ -7,6 +7,7 @@
 
 #include "proxy/protocol/request_writer.hpp"
 #include "proxy/server_health.hpp"
+#include "proxy/stats.hpp"
 #include "proxy/util/logging.hpp"
 #include "proxy/worker.hpp"
 
@@ -32,9 +33,11 @@ ReplyExpect expect_for(Op op) noexcept {
 
 }  // namespace
 
-UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health, UpstreamSettings settings)
+UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health,
+                                       std::shared_ptr<DestinationStats> stats, UpstreamSettings settings)
     : worker_(worker),
       health_(health),
+      dstats_(std::move(stats)),
       name_(health.name()),
       host_(health.host()),
       port_(health.port()),
@@ -53,7 +56,8 @@ UpstreamConnection::~UpstreamConnection() = default;
 void UpstreamConnection::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
   if (state_ == State::disconnected) connect();
   auto timeout = std::chrono::milliseconds(opts.timeout_ms ? opts.timeout_ms : settings_.server_timeout_ms);
-  auto deadline = Clock::now() + timeout;
+  auto now = Clock::now();
+  auto deadline = now + timeout;
   Op op = req->op;
   bool merged = false;
   if (is_retrieval(op) && entries_.size() > serialized_) {
@@ -64,8 +68,10 @@ void UpstreamConnection::send(const RequestPtr& req, const SendOptions& opts, Re
     }
   }
   if (!merged) entries_.push_back(Entry{op, is_retrieval(op) ? req->exptime : 0, 1, deadline});
-  subs_.push_back(Sub{req, std::move(done), opts.keep_routing_prefix});
+  subs_.push_back(Sub{req, std::move(done), opts.keep_routing_prefix, now});
   worker_.stats().upstream_requests.add();
+  dstats_->requests.add();
+  dstats_->pending.add();
   if (!timer_armed_) arm_timer();
   if (state_ == State::connected && !flush_scheduled_) {
     flush_scheduled_ = true;
@@ -124,6 +130,7 @@ void UpstreamConnection::connect_to(const std::vector<asio::ip::tcp::endpoint>& 
 
 void UpstreamConnection::on_connected() {
   state_ = State::connected;
+  dstats_->connections.add();
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   socket_.set_option(asio::socket_base::keep_alive(true), ec);
@@ -205,6 +212,7 @@ void UpstreamConnection::start_read() {
 // in_ holds [0, in_size_) unread bytes; reads append after them.
 void UpstreamConnection::on_read(std::size_t n) {
   in_size_ += n;
+  now_ = Clock::now();
   auto gen = generation_;
   process_replies();
   if (gen != generation_) return;
@@ -215,10 +223,20 @@ void UpstreamConnection::on_read(std::size_t n) {
   start_read();
 }
 
+void UpstreamConnection::account(const Sub& s, Result r) {
+  dstats_->pending.sub();
+  dstats_->results[static_cast<int>(r)].add();
+  if (!is_transport_error(r)) {
+    dstats_->latency.record(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(now_ - s.sent).count()));
+  }
+}
+
 void UpstreamConnection::complete_front(Reply&& reply) {
   Sub s = std::move(subs_.front());
   subs_.pop_front();
   --entries_.front().count;
+  account(s, reply.result);
   s.done(std::move(reply));
 }
 
@@ -280,6 +298,7 @@ void UpstreamConnection::process_replies() {
     for (std::uint32_t i = 0; i < n; ++i) {
       Sub s = std::move(subs_.front());
       subs_.pop_front();
+      account(s, reply.result);
       s.done(i + 1 == n ? std::move(reply) : Reply(reply));
       if (gen != generation_) return;
     }
@@ -326,7 +345,10 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
       worker_.start_probe(health_);
     }
   }
-  if (state_ == State::connected) worker_.stats().upstream_resets.add();
+  if (state_ == State::connected) {
+    worker_.stats().upstream_resets.add();
+    dstats_->connections.sub();
+  }
   state_ = State::disconnected;
   error_code ec;
   socket_.close(ec);
@@ -343,7 +365,11 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
   entries_.clear();
   serialized_ = 0;
   std::string msg(reason);
-  for (auto& s : failed) s.done(Reply::error(why, msg));
+  now_ = Clock::now();
+  for (auto& s : failed) {
+    account(s, why);
+    s.done(Reply::error(why, msg));
+  }
 }
 
 void UpstreamConnection::close() { reset(Result::local_error, "Proxy is shutting down"); }

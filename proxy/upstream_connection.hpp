@@ -23,6 +23,7 @@ namespace mcrelay {
 
 class Worker;
 class ServerHealth;
+struct DestinationStats;
 
 struct UpstreamSettings {
   std::uint32_t server_timeout_ms = 1000;
@@ -34,7 +35,8 @@ class UpstreamConnection : public RefCounted {
  public:
   // `host` may be a name: it is resolved asynchronously on every (re)connect, so a server that comes back
   // with a new address is found again, and DNS never blocks the worker.
-  UpstreamConnection(Worker& worker, ServerHealth& health, UpstreamSettings settings);
+  UpstreamConnection(Worker& worker, ServerHealth& health, std::shared_ptr<DestinationStats> stats,
+                     UpstreamSettings settings);
   ~UpstreamConnection();
 
   void send(const RequestPtr& req, const SendOptions& opts, ReplyFn done);
@@ -54,6 +56,7 @@ class UpstreamConnection : public RefCounted {
     RequestPtr req;
     ReplyFn done;
     bool keep_prefix = false;
+    Clock::time_point sent;
   };
   // One upstream command; a retrieval entry covers `count` consecutive subs (a batched multi-get).
   struct Entry {
@@ -71,6 +74,8 @@ class UpstreamConnection : public RefCounted {
   void on_read(std::size_t n);
   void process_replies();
   void complete_front(Reply&& reply);
+  void account(const Sub& s, Result r);
+  Clock::time_point now_;  // taken once per read batch
   void arm_timer();
   void on_timer();
   void reset(Result why, std::string_view reason);
@@ -80,6 +85,7 @@ class UpstreamConnection : public RefCounted {
 
   Worker& worker_;
   ServerHealth& health_;
+  std::shared_ptr<DestinationStats> dstats_;
   std::string name_;
   std::string host_;
   std::uint16_t port_;

@@ -1,12 +1,15 @@
 #include "proxy/upstream_destination.hpp"
 
+#include "proxy/stats.hpp"
+#include "proxy/worker.hpp"
+
 namespace mcrelay {
 
 UpstreamDestination::UpstreamDestination(Worker& worker, ServerHealth& health, UpstreamSettings settings,
                                          unsigned connections)
-    : name_(health.name()), health_(health) {
+    : name_(health.name()), health_(health), stats_(worker.stats().destination(health.name())) {
   for (unsigned i = 0; i < std::max(1u, connections); ++i) {
-    conns_.push_back(make_ref<UpstreamConnection>(worker, health, settings));
+    conns_.push_back(make_ref<UpstreamConnection>(worker, health, stats_, settings));
   }
 }
 
@@ -15,6 +18,7 @@ bool UpstreamDestination::available() const noexcept { return !health_.is_tko();
 void UpstreamDestination::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
   if (health_.is_tko()) {
     // Down: fail at once instead of waiting for a timeout (a FailoverRoute moves on immediately).
+    stats_->results[static_cast<int>(Result::tko)].add();
     done(Reply::error(Result::tko, health_.unavailable_message()));
     return;
   }

@@ -13,6 +13,8 @@
 
 namespace mcrelay {
 
+struct DestinationStats;
+
 class UpstreamDestination final : public Destination {
  public:
   UpstreamDestination(Worker& worker, ServerHealth& health, UpstreamSettings settings, unsigned connections);
@@ -26,6 +28,7 @@ class UpstreamDestination final : public Destination {
  private:
   std::string name_;
   ServerHealth& health_;
+  std::shared_ptr<DestinationStats> stats_;
   std::vector<Ref<UpstreamConnection>> conns_;
 };
 

@@ -76,6 +76,10 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
 
 void Worker::start() {
   for (std::size_t i = 0; i < acceptors_.size(); ++i) accept_next(i);
+  if (options_.idle_timeout_ms > 0) {
+    idle_timer_ = std::make_unique<asio::steady_timer>(io_);
+    sweep_idle();
+  }
   thread_ = std::thread([this] {
     try {
       io_.run();
@@ -98,6 +102,14 @@ void Worker::accept_next(std::size_t index) {
       });
       return;
     }
+    if (!server_.admit_connection()) {
+      // --max-conns reached: refuse this one (accepting and closing keeps the backlog from filling up).
+      stats_.rejected_connections.add();
+      error_code ignored;
+      socket.close(ignored);
+      accept_next(index);
+      return;
+    }
     auto session = make_ref<ClientSession>(*this, std::move(socket));
     sessions_.push_back(session.get());
     session->add_ref();  // the worker's reference, dropped in session_closed()
@@ -107,6 +119,7 @@ void Worker::accept_next(std::size_t index) {
 }
 
 void Worker::session_closed(ClientSession* session) {
+  server_.release_connection();
   for (auto& s : sessions_) {
     if (s == session) {
       s = sessions_.back();
@@ -151,7 +164,7 @@ void Worker::run_deferred() {
 
 struct Worker::Probe {
   Probe(Worker& w, ServerHealth& h, UpstreamSettings s)
-      : health(h), conn(make_ref<UpstreamConnection>(w, h, s)), timer(w.io()) {}
+      : health(h), conn(make_ref<UpstreamConnection>(w, h, w.stats().destination(h.name()), s)), timer(w.io()) {}
   ServerHealth& health;
   Ref<UpstreamConnection> conn;
   asio::steady_timer timer;
@@ -205,6 +218,54 @@ void Worker::run_probe(Probe& probe) {
     schedule_probe(p);
   });
   probe.conn->flush();
+}
+
+void Worker::sweep_idle() {
+  // A coarse clock: sessions note the tick of their last read; one timer per worker closes the idle ones.
+  idle_timer_->expires_after(std::chrono::seconds(1));
+  idle_timer_->async_wait([this](const error_code& ec) {
+    if (ec || stopping_) return;
+    ++tick_;
+    std::uint64_t limit = std::max<std::uint64_t>(1, (options_.idle_timeout_ms + 999) / 1000);
+    auto sessions = sessions_;
+    for (auto* s : sessions) {
+      if (tick_ - s->last_active_tick() > limit && s->idle()) s->close();
+    }
+    sweep_idle();
+  });
+}
+
+void Worker::drain(std::chrono::milliseconds timeout, std::function<void()> done) {
+  asio::post(io_, [this, timeout, done = std::move(done)]() mutable {
+    stopping_ = true;
+    drain_done_ = std::move(done);
+    drain_deadline_ = std::chrono::steady_clock::now() + timeout;
+    error_code ec;
+    for (auto& a : acceptors_) a.close(ec);
+    auto sessions = sessions_;
+    for (auto* s : sessions) s->drain();
+    drain_timer_ = std::make_unique<asio::steady_timer>(io_);
+    finish_drain();
+  });
+}
+
+void Worker::finish_drain() {
+  if (!sessions_.empty() && std::chrono::steady_clock::now() < drain_deadline_) {
+    drain_timer_->expires_after(std::chrono::milliseconds(10));
+    drain_timer_->async_wait([this](const error_code&) { finish_drain(); });
+    return;
+  }
+  if (!sessions_.empty()) log::warn("worker {}: drain timeout; closing {} connections", id_, sessions_.size());
+  auto sessions = sessions_;
+  for (auto* s : sessions) s->close();
+  for (auto& [_, d] : destinations_) d->close();
+  for (auto& [_, p] : probes_) {
+    p->timer.cancel();
+    p->conn->close();
+  }
+  if (idle_timer_) idle_timer_->cancel();
+  if (drain_done_) drain_done_();
+  io_.stop();
 }
 
 void Worker::stop() {

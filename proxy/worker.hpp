@@ -7,6 +7,8 @@
 // talk to a worker only by posting to its io_context (install_config, stop) or by reading its relaxed
 // counters (stats()).
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <thread>
@@ -41,6 +43,11 @@ class Worker final : public DestinationProvider {
   void install_config(std::shared_ptr<const LoadedConfig> config);
   void start();  // spawns the thread
   void stop();   // posts a stop: close acceptors and sessions, then the loop ends
+  // Posts a graceful stop: close the acceptors, let sessions finish what they were asked (reading nothing
+  // new), close them, then end the loop; after `timeout` whatever is left is closed. `done` runs on this
+  // worker's thread just before the loop ends.
+  void drain(std::chrono::milliseconds timeout, std::function<void()> done);
+  std::uint64_t tick() const noexcept { return tick_; }  // seconds of this worker's idle clock
   void join();
 
   // Worker thread only.
@@ -72,6 +79,8 @@ class Worker final : public DestinationProvider {
 
  private:
   void accept_next(std::size_t index);
+  void sweep_idle();
+  void finish_drain();
   void run_deferred();
   void apply_config(std::shared_ptr<const LoadedConfig> config);
   struct Probe;
@@ -102,6 +111,11 @@ class Worker final : public DestinationProvider {
   bool stopping_ = false;
   std::map<ServerHealth*, std::unique_ptr<Probe>> probes_;
   std::uint64_t rng_state_;
+  std::uint64_t tick_ = 0;
+  std::unique_ptr<boost::asio::steady_timer> idle_timer_;
+  std::unique_ptr<boost::asio::steady_timer> drain_timer_;
+  std::chrono::steady_clock::time_point drain_deadline_;
+  std::function<void()> drain_done_;
 };
 
 }  // namespace mcrelay

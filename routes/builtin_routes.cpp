@@ -1,9 +1,23 @@
 // The registry of every route handle mcrelay knows, by JSON type name. Registration is explicit (not
 // static-initializer magic) so that no handle can silently drop out of a static link.
+#include "routes/all_async_route.hpp"
+#include "routes/all_fastest_route.hpp"
+#include "routes/all_initial_route.hpp"
+#include "routes/all_majority_route.hpp"
+#include "routes/all_sync_route.hpp"
+#include "routes/failover_route.hpp"
+#include "routes/failover_with_exptime_route.hpp"
 #include "routes/hash_route.hpp"
+#include "routes/latest_route.hpp"
+#include "routes/miss_failover_route.hpp"
+#include "routes/modify_exptime_route.hpp"
 #include "routes/null_route.hpp"
+#include "routes/operation_selector_route.hpp"
 #include "routes/pool_route.hpp"
+#include "routes/prefix_selector_route.hpp"
+#include "routes/random_route.hpp"
 #include "routes/route_factory.hpp"
+#include "routes/warm_up_route.hpp"
 
 namespace mcrelay {
 
@@ -12,6 +26,20 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("HashRoute", &HashRoute::build);
   r.add("NullRoute", &NullRoute::build);
   r.add("ErrorRoute", &ErrorRoute::build);
+  r.add("FailoverRoute", &FailoverRoute::build);
+  r.add("FailoverWithExptimeRoute", &FailoverWithExptimeRoute::build);
+  r.add("MissFailoverRoute", &MissFailoverRoute::build);
+  r.add("AllSyncRoute", &AllSyncRoute::build);
+  r.add("AllAsyncRoute", &AllAsyncRoute::build);
+  r.add("AllInitialRoute", &AllInitialRoute::build);
+  r.add("AllMajorityRoute", &AllMajorityRoute::build);
+  r.add("AllFastestRoute", &AllFastestRoute::build);
+  r.add("OperationSelectorRoute", &OperationSelectorRoute::build);
+  r.add("PrefixSelectorRoute", &PrefixSelectorRoute::build);
+  r.add("LatestRoute", &LatestRoute::build);
+  r.add("RandomRoute", &RandomRoute::build);
+  r.add("WarmUpRoute", &WarmUpRoute::build);
+  r.add("ModifyExptimeRoute", &ModifyExptimeRoute::build);
 }
 
 }  // namespace mcrelay

@@ -4,6 +4,7 @@
 
 #include "routes/fan_out.hpp"
 #include "routes/route_factory.hpp"
+#include "routes/route_helpers.hpp"
 
 namespace mcrelay {
 
@@ -40,6 +41,7 @@ HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, con
 }
 
 RouteHandlePtr HashRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
+  check_keys(f, j, path, "HashRoute", {"children", "hash", "hash_func", "salt"});
   auto children = f.build_children(f.require(j, "children", path), path + ".children");
   // HashRoute takes hash_func and salt at the top level; accept a "hash" object too, like PoolRoute.
   nlohmann::json spec = nlohmann::json::object();

@@ -1,28 +1,19 @@
 #include "routes/null_route.hpp"
 
 #include "routes/route_factory.hpp"
+#include "routes/route_helpers.hpp"
 
 namespace mcrelay {
 
-RouteHandlePtr NullRoute::build(RouteFactory&, const nlohmann::json&, const std::string&) {
+RouteHandlePtr NullRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
+  if (j.is_object()) check_keys(f, j, path, "NullRoute", {});
   return std::make_shared<NullRoute>();
 }
 
-void NullRoute::route(const RequestPtr& req, ReplyFn done) {
-  switch (op_kind(req->op)) {
-    case OpKind::update:
-      done(Reply(Result::not_stored));
-      return;
-    case OpKind::other:
-      done(Reply(Result::ok));
-      return;
-    default:
-      done(Reply(Result::not_found));
-      return;
-  }
-}
+void NullRoute::route(const RequestPtr& req, ReplyFn done) { done(default_reply(req->op)); }
 
 RouteHandlePtr ErrorRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
+  check_keys(f, j, path, "ErrorRoute", {"response"});
   return std::make_shared<ErrorRoute>(f.get_string(j, "response", path, "ErrorRoute"));
 }
 

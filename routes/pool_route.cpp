@@ -1,17 +1,30 @@
 #include "routes/pool_route.hpp"
 
 #include "routes/destination_route.hpp"
+#include "routes/hash/ketama_hash.hpp"
 #include "routes/route_factory.hpp"
+#include "routes/route_helpers.hpp"
 
 namespace mcrelay {
 
 RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
+  if (j.contains("shadows")) {
+    f.fail(path + ".shadows", "shadow traffic is not supported yet (remove \"shadows\" or use an AllAsyncRoute)");
+  }
+  check_keys(f, j, path, "PoolRoute", {"pool", "hash"});
   const auto& pool_spec = f.require(j, "pool", path);
   if (!pool_spec.is_string()) f.fail(path + ".pool", "expected the name of a pool");
   const auto& pool = f.pool(pool_spec.get_ref<const std::string&>(), path + ".pool");
   auto destinations = f.pool_destinations(pool);
+  // Ketama (twemproxy migrations) names servers the way twemproxy does: "host" alone on port 11211.
   std::vector<std::string> ids;
-  for (const auto& s : pool.servers) ids.push_back(s.text);
+  for (const auto& s : pool.servers) {
+    try {
+      ids.push_back(ketama_server_id(s.host, s.port));
+    } catch (const std::exception& e) {
+      f.fail(pool.json_path + ".servers", e.what());
+    }
+  }
   nlohmann::json spec = nlohmann::json::object();
   if (auto it = j.find("hash"); it != j.end()) spec = *it;
   // mcrouter: a pool with weights hashes with WeightedCh3 unless told otherwise.

@@ -45,7 +45,8 @@ inline constexpr std::string_view kHashStop = "|#|";
 // Returns 0 when the key has none.
 std::size_t routing_prefix_length(std::string_view key) noexcept;
 
-struct Request : RefCounted {
+// The fields of a request, copyable as a whole (Request adds the reference count, which is not).
+struct RequestData {
   Op op = Op::get;
   bool noreply = false;           // the client wants no reply; upstream is always asked for one
   std::uint16_t prefix_len = 0;   // routing prefix length within `key` (0: none)
@@ -56,6 +57,14 @@ struct Request : RefCounted {
   std::string key;                // as the client sent it, routing prefix included
   std::string value;              // storage: the data block without its "\r\n"
   std::string args;               // flush_all delay, verbosity level (text, validated)
+};
+
+struct Request : RefCounted, RequestData {
+  Request() = default;
+  explicit Request(const RequestData& d) : RequestData(d) {}
+
+  // A fresh copy: routes that rewrite a request (exptime caps, ...) change a copy, never a shared one.
+  Ref<Request> clone() const { return Ref<Request>(new Request(static_cast<const RequestData&>(*this))); }
 
   // The key without its routing prefix, cut at the first hash stop: the bytes hashed to pick a server.
   std::string_view routing_key() const noexcept {

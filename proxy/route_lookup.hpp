@@ -1,0 +1,19 @@
+#pragma once
+// Where a request would go, without sending it: `mcrelay --route-key OP KEY` and the admin /route page.
+//
+// Contract: any thread; builds the config's trees over named, inert destinations (cheap: no sockets), so it
+// never touches a worker's state. Throws config::ConfigError only if the config does not build (it always
+// does for a LoadedConfig, which was validated).
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/loaded_config.hpp"
+#include "proxy/protocol/request.hpp"
+
+namespace mcrelay {
+
+std::optional<Op> parse_op_name(std::string_view name);
+std::vector<std::string> route_destinations(const LoadedConfig& config, Op op, std::string_view key);
+
+}  // namespace mcrelay

@@ -1,0 +1,264 @@
+#include "proxy/stats_report.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+#include "proxy/proxy_server.hpp"
+
+namespace mcrelay {
+
+std::uint64_t DestinationTotals::errors() const {
+  std::uint64_t n = 0;
+  for (int r = 0; r < kResultCount; ++r) {
+    if (is_error(static_cast<Result>(r))) n += results[r];
+  }
+  return n;
+}
+
+StatsTotals collect_totals(const ProxyServer& server) {
+  StatsTotals t;
+  t.workers = server.workers().size();
+  for (const auto& w : server.workers()) {
+    const WorkerStats& s = w->stats();
+    t.curr_connections += s.curr_connections.get();
+    t.total_connections += s.total_connections.get();
+    t.rejected_connections += s.rejected_connections.get();
+    for (int i = 0; i < kOpCount; ++i) {
+      t.cmd[i] += s.cmd[i].get();
+      for (int r = 0; r < kResultCount; ++r) t.results[i][r] += s.results[i][r].get();
+    }
+    t.latency.add(s.latency);
+    t.get_hits += s.get_hits.get();
+    t.get_misses += s.get_misses.get();
+    t.get_errors += s.get_errors.get();
+    t.client_errors += s.client_errors.get();
+    t.bytes_read += s.bytes_read.get();
+    t.bytes_written += s.bytes_written.get();
+    t.upstream_requests += s.upstream_requests.get();
+    t.upstream_errors += s.upstream_errors.get();
+    t.upstream_timeouts += s.upstream_timeouts.get();
+    t.upstream_connects += s.upstream_connects.get();
+    t.upstream_connect_errors += s.upstream_connect_errors.get();
+    t.upstream_resets += s.upstream_resets.get();
+    for (const auto& [name, d] : s.destinations()) {
+      DestinationTotals& dt = t.destinations[name];
+      dt.requests += d->requests.get();
+      for (int r = 0; r < kResultCount; ++r) dt.results[r] += d->results[r].get();
+      dt.pending += d->pending.get();
+      dt.connections += d->connections.get();
+      dt.latency.add(d->latency);
+    }
+  }
+  for (const auto& [name, h] : const_cast<ProxyServer&>(server).health().all()) {
+    DestinationTotals& dt = t.destinations[name];
+    dt.tko = h->is_tko();
+    dt.tko_events = h->tko_events();
+    dt.last_failure = h->failure_events() ? std::string(h->last_failure()) : std::string();
+  }
+  return t;
+}
+
+namespace {
+
+bool is_retrieval_op(int i) { return is_retrieval(static_cast<Op>(i)); }
+
+std::string render_servers(const StatsTotals& t) {
+  std::string out;
+  for (const auto& [name, d] : t.destinations) {
+    out += fmt::format("STAT {} state={} requests={} pending={} connections={} errors={}", name,
+                       d.tko ? "TKO" : (d.connections > 0 ? "up" : "idle"), d.requests, d.pending, d.connections,
+                       d.errors());
+    for (int r = 0; r < kResultCount; ++r) {
+      if (is_error(static_cast<Result>(r)) && d.results[r] > 0) {
+        out += fmt::format(" {}={}", result_name(static_cast<Result>(r)), d.results[r]);
+      }
+    }
+    std::uint64_t n = d.latency.count();
+    out += fmt::format(" avg_latency_us={} p99_latency_us={}\r\n", n ? d.latency.sum_us / n : 0,
+                       d.latency.quantile_us(0.99));
+  }
+  out += "END\r\n";
+  return out;
+}
+
+}  // namespace
+
+std::string render_memcached_stats(const ProxyServer& server, std::string_view group) {
+  StatsTotals t = collect_totals(server);
+  if (group == "servers") return render_servers(t);
+  if (!group.empty()) return "ERROR\r\n";
+  auto cfg = server.config();
+  auto now = std::chrono::system_clock::now();
+  std::string out;
+  auto stat = [&](std::string_view name, auto value) { out += fmt::format("STAT {} {}\r\n", name, value); };
+  stat("pid", ::getpid());
+  stat("uptime", server.uptime_seconds());
+  stat("time", std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  stat("version", "mcrelay " MCRELAY_VERSION);
+  stat("threads", t.workers);
+  stat("curr_connections", t.curr_connections);
+  stat("total_connections", t.total_connections);
+  stat("rejected_connections", t.rejected_connections);
+  std::uint64_t gets = 0, sets = 0;
+  for (int i = 0; i < kOpCount; ++i) {
+    if (is_retrieval_op(i)) gets += t.cmd[i];
+    if (is_storage(static_cast<Op>(i))) sets += t.cmd[i];
+  }
+  stat("cmd_get", gets);
+  stat("cmd_set", sets);
+  stat("get_hits", t.get_hits);
+  stat("get_misses", t.get_misses);
+  stat("get_errors", t.get_errors);
+  for (int i = 0; i < kOpCount; ++i) {
+    Op op = static_cast<Op>(i);
+    if (op == Op::stats || op == Op::quit || op == Op::me) continue;
+    stat(fmt::format("cmd_{}_count", op_name(op)), t.cmd[i]);
+  }
+  stat("client_errors", t.client_errors);
+  stat("bytes_read", t.bytes_read);
+  stat("bytes_written", t.bytes_written);
+  std::uint64_t n = t.latency.count();
+  stat("request_avg_latency_us", n ? t.latency.sum_us / n : 0);
+  stat("request_p99_latency_us", t.latency.quantile_us(0.99));
+  stat("upstream_requests", t.upstream_requests);
+  stat("upstream_errors", t.upstream_errors);
+  stat("upstream_timeouts", t.upstream_timeouts);
+  stat("upstream_connects", t.upstream_connects);
+  stat("upstream_connect_errors", t.upstream_connect_errors);
+  std::uint64_t up = 0, tko = 0;
+  for (const auto& [_, d] : t.destinations) (d.tko ? tko : up) += 1;
+  stat("destinations_up", up);
+  stat("destinations_tko", tko);
+  stat("config_age", std::chrono::duration_cast<std::chrono::seconds>(now - cfg->loaded_at).count());
+  stat("config_md5_digest", cfg->md5);
+  stat("config_generation", cfg->generation);
+  stat("config_reloads", server.reloads_ok());
+  stat("config_reload_failures", server.reloads_failed());
+  out += "END\r\n";
+  return out;
+}
+
+namespace {
+
+std::string label_escape(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+void histogram(std::string& out, std::string_view name, std::string_view labels, const HistogramSnapshot& h) {
+  std::uint64_t cumulative = 0;
+  std::string sep = labels.empty() ? "" : ",";
+  for (std::size_t i = 0; i < h.buckets.size(); ++i) {
+    cumulative += h.buckets[i];
+    std::string le = i < LatencyHistogram::kBoundsUs.size()
+                         ? fmt::format("{}", static_cast<double>(LatencyHistogram::kBoundsUs[i]) / 1e6)
+                         : "+Inf";
+    out += fmt::format("{}_bucket{{{}{}le=\"{}\"}} {}\n", name, labels, sep, le, cumulative);
+  }
+  std::string braces = labels.empty() ? "" : fmt::format("{{{}}}", labels);
+  out += fmt::format("{}_sum{} {}\n", name, braces, static_cast<double>(h.sum_us) / 1e6);
+  out += fmt::format("{}_count{} {}\n", name, braces, cumulative);
+}
+
+}  // namespace
+
+std::string render_prometheus(const ProxyServer& server) {
+  StatsTotals t = collect_totals(server);
+  auto cfg = server.config();
+  std::string out;
+  auto help = [&](std::string_view name, std::string_view type, std::string_view text) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, text, name, type);
+  };
+  help("mcrelay_build_info", "gauge", "Build information; always 1.");
+  out += fmt::format("mcrelay_build_info{{version=\"{}\"}} 1\n", MCRELAY_VERSION);
+  help("mcrelay_uptime_seconds", "gauge", "Seconds since the proxy started.");
+  out += fmt::format("mcrelay_uptime_seconds {}\n", server.uptime_seconds());
+  help("mcrelay_workers", "gauge", "Worker threads (event loops).");
+  out += fmt::format("mcrelay_workers {}\n", t.workers);
+  help("mcrelay_draining", "gauge", "1 while the proxy drains for shutdown.");
+  out += fmt::format("mcrelay_draining {}\n", server.draining() ? 1 : 0);
+  help("mcrelay_client_connections", "gauge", "Open client connections.");
+  out += fmt::format("mcrelay_client_connections {}\n", t.curr_connections);
+  help("mcrelay_client_connections_total", "counter", "Client connections accepted.");
+  out += fmt::format("mcrelay_client_connections_total {}\n", t.total_connections);
+  help("mcrelay_client_connections_rejected_total", "counter", "Client connections refused (--max-conns).");
+  out += fmt::format("mcrelay_client_connections_rejected_total {}\n", t.rejected_connections);
+  help("mcrelay_requests_total", "counter", "Requests by operation (a multi-key get counts each key).");
+  for (int i = 0; i < kOpCount; ++i) {
+    out += fmt::format("mcrelay_requests_total{{op=\"{}\"}} {}\n", op_name(static_cast<Op>(i)), t.cmd[i]);
+  }
+  help("mcrelay_replies_total", "counter", "Replies by operation and result.");
+  for (int i = 0; i < kOpCount; ++i) {
+    for (int r = 0; r < kResultCount; ++r) {
+      if (t.results[i][r] == 0) continue;
+      out += fmt::format("mcrelay_replies_total{{op=\"{}\",result=\"{}\"}} {}\n", op_name(static_cast<Op>(i)),
+                         result_name(static_cast<Result>(r)), t.results[i][r]);
+    }
+  }
+  help("mcrelay_request_duration_seconds", "histogram", "Time from a request's arrival to its reply being ready.");
+  histogram(out, "mcrelay_request_duration_seconds", "", t.latency);
+  help("mcrelay_client_errors_total", "counter", "Malformed requests answered by the proxy.");
+  out += fmt::format("mcrelay_client_errors_total {}\n", t.client_errors);
+  help("mcrelay_bytes_read_total", "counter", "Bytes read from clients.");
+  out += fmt::format("mcrelay_bytes_read_total {}\n", t.bytes_read);
+  help("mcrelay_bytes_written_total", "counter", "Bytes written to clients.");
+  out += fmt::format("mcrelay_bytes_written_total {}\n", t.bytes_written);
+
+  help("mcrelay_destination_up", "gauge", "1 unless the destination is marked down (TKO).");
+  for (const auto& [name, d] : t.destinations) {
+    out += fmt::format("mcrelay_destination_up{{server=\"{}\"}} {}\n", label_escape(name), d.tko ? 0 : 1);
+  }
+  help("mcrelay_destination_tko_total", "counter", "Times the destination was marked down.");
+  for (const auto& [name, d] : t.destinations) {
+    out += fmt::format("mcrelay_destination_tko_total{{server=\"{}\"}} {}\n", label_escape(name), d.tko_events);
+  }
+  help("mcrelay_destination_requests_total", "counter", "Requests sent to the destination.");
+  for (const auto& [name, d] : t.destinations) {
+    out += fmt::format("mcrelay_destination_requests_total{{server=\"{}\"}} {}\n", label_escape(name), d.requests);
+  }
+  help("mcrelay_destination_replies_total", "counter", "Destination replies by result (errors by kind).");
+  for (const auto& [name, d] : t.destinations) {
+    for (int r = 0; r < kResultCount; ++r) {
+      if (d.results[r] == 0) continue;
+      out += fmt::format("mcrelay_destination_replies_total{{server=\"{}\",result=\"{}\"}} {}\n", label_escape(name),
+                         result_name(static_cast<Result>(r)), d.results[r]);
+    }
+  }
+  help("mcrelay_destination_pending", "gauge", "Requests waiting for the destination's reply.");
+  for (const auto& [name, d] : t.destinations) {
+    out += fmt::format("mcrelay_destination_pending{{server=\"{}\"}} {}\n", label_escape(name), d.pending);
+  }
+  help("mcrelay_destination_connections", "gauge", "Open connections to the destination.");
+  for (const auto& [name, d] : t.destinations) {
+    out += fmt::format("mcrelay_destination_connections{{server=\"{}\"}} {}\n", label_escape(name), d.connections);
+  }
+  help("mcrelay_destination_duration_seconds", "histogram", "Time from sending a request to its reply.");
+  for (const auto& [name, d] : t.destinations) {
+    histogram(out, "mcrelay_destination_duration_seconds", fmt::format("server=\"{}\"", label_escape(name)), d.latency);
+  }
+  help("mcrelay_config_reloads_total", "counter", "Config reloads by outcome.");
+  out += fmt::format("mcrelay_config_reloads_total{{outcome=\"success\"}} {}\n", server.reloads_ok());
+  out += fmt::format("mcrelay_config_reloads_total{{outcome=\"failure\"}} {}\n", server.reloads_failed());
+  help("mcrelay_config_generation", "gauge", "1 for the config loaded at start, +1 per successful reload.");
+  out += fmt::format("mcrelay_config_generation {}\n", cfg->generation);
+  help("mcrelay_config_info", "gauge", "The running config; always 1.");
+  out += fmt::format("mcrelay_config_info{{md5=\"{}\",source=\"{}\"}} 1\n", cfg->md5, label_escape(cfg->config.source));
+  help("mcrelay_config_age_seconds", "gauge", "Seconds since the running config was loaded.");
+  out += fmt::format("mcrelay_config_age_seconds {}\n",
+                     std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - cfg->loaded_at)
+                         .count());
+  return out;
+}
+
+}  // namespace mcrelay

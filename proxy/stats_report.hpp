@@ -1,0 +1,48 @@
+#pragma once
+// Stats reports: the counters of every worker summed once (StatsTotals) and rendered three ways: memcached's
+// `stats` (STAT lines), `stats servers` (one line per destination) and Prometheus text (/metrics).
+//
+// Contract: called from any thread (worker threads answer `stats`; the control thread answers /metrics);
+// reads only relaxed counters, the health registry (under its lock) and the immutable current config.
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "proxy/stats.hpp"
+
+namespace mcrelay {
+
+class ProxyServer;
+
+struct DestinationTotals {
+  std::uint64_t requests = 0;
+  std::array<std::uint64_t, kResultCount> results{};
+  std::uint64_t pending = 0;
+  std::uint64_t connections = 0;
+  HistogramSnapshot latency;
+  bool tko = false;
+  std::uint64_t tko_events = 0;
+  std::string last_failure;
+  std::uint64_t errors() const;
+};
+
+struct StatsTotals {
+  std::uint64_t workers = 0;
+  std::uint64_t curr_connections = 0, total_connections = 0, rejected_connections = 0;
+  std::uint64_t cmd[kOpCount] = {};
+  std::array<std::array<std::uint64_t, kResultCount>, kOpCount> results{};
+  HistogramSnapshot latency;
+  std::uint64_t get_hits = 0, get_misses = 0, get_errors = 0, client_errors = 0;
+  std::uint64_t bytes_read = 0, bytes_written = 0;
+  std::uint64_t upstream_requests = 0, upstream_errors = 0, upstream_timeouts = 0, upstream_connects = 0,
+                upstream_connect_errors = 0, upstream_resets = 0;
+  std::map<std::string, DestinationTotals> destinations;
+};
+
+StatsTotals collect_totals(const ProxyServer& server);
+
+// memcached `stats [group]`: "" (the proxy's counters) or "servers"; anything else: "ERROR\r\n".
+std::string render_memcached_stats(const ProxyServer& server, std::string_view group);
+std::string render_prometheus(const ProxyServer& server);
+
+}  // namespace mcrelay

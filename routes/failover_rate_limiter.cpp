@@ -1,0 +1,34 @@
+#include "routes/failover_rate_limiter.hpp"
+
+#include <fmt/format.h>
+
+#include "config/json_describe.hpp"
+#include "routes/route_factory.hpp"
+
+namespace mcrelay {
+
+FailoverRateLimiter FailoverRateLimiter::parse(const RouteFactory& f, const nlohmann::json& j,
+                                               const std::string& path) {
+  if (!j.is_object()) f.fail(path, fmt::format("expected an object {{\"rate\", \"burst\"}}, got {}", config::describe_json(j)));
+  double rate = 0;
+  double burst = 1000;
+  bool have_rate = false;
+  for (const auto& [key, value] : j.items()) {
+    if (key != "rate" && key != "burst") {
+      f.fail(path, fmt::format("unknown key {} (known keys: rate, burst)", config::describe_json(nlohmann::json(key))));
+    }
+    if (!value.is_number()) {
+      f.fail(path + "." + key, fmt::format("expected a number, got {}", config::describe_json(value)));
+    }
+    if (key == "rate") {
+      rate = std::clamp(value.get<double>(), 0.0, 1.0);  // mcrouter clamps rather than rejects
+      have_rate = true;
+    } else {
+      burst = std::max(value.get<double>(), 1.0);
+    }
+  }
+  if (!have_rate) f.fail(path, "missing required field \"rate\"");
+  return FailoverRateLimiter(rate, burst);
+}
+
+}  // namespace mcrelay

@@ -1,0 +1,73 @@
+#pragma once
+// FailoverRoute {children, failover_errors, failover_limit, failover_policy}: mcrouter's failover.
+//
+// Contract: built by RouteFactory at config load (build() throws ConfigError); route()/broadcast() run on
+// the owning worker thread, never throw, and call `done` exactly once. Children may answer later: every
+// pending attempt holds a shared_ptr to this handle, so dropping the tree (config reload) while replies are
+// outstanding is safe.
+//
+// Semantics: the request goes to children[0]; while the reply is an error that `failover_errors` lists for
+// the operation (default: mcrouter's failover errors, routes/failover_errors.hpp: timeouts, connect errors,
+// TKO, busy, local errors and SERVER_ERROR, but not CLIENT_ERROR), it goes to the next child, in order. A
+// miss is not an error. The first non-failover reply is returned; when every child failed, the last child's
+// reply is. `failover_limit` {rate, burst} caps the share of requests that may fail over (mcrouter's token
+// bucket over request counts; leaving a TKO destination is free); `failover_policy` accepts only
+// mcrouter's default {"type": "FailoverInOrderPolicy", "max_tries": n}. `failover_tag` and
+// `enable_lease_pairing` are accepted and ignored (stats tag; mcrelay has no lease commands). Broadcasts
+// (flush_all) go to every child; the worst reply is returned. An empty children list builds a NullRoute,
+// like mcrouter.
+#include <limits>
+#include <memory>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "proxy/util/ref_counted.hpp"
+#include "routes/failover_errors.hpp"
+#include "routes/failover_rate_limiter.hpp"
+#include "routes/route_handle.hpp"
+
+namespace mcrelay {
+
+class RouteFactory;
+
+class FailoverRoute final : public RouteHandle, public std::enable_shared_from_this<FailoverRoute> {
+ public:
+  struct Options {
+    FailoverErrors errors;
+    std::optional<FailoverRateLimiter> limiter;
+    std::size_t max_tries = std::numeric_limits<std::size_t>::max();
+  };
+
+  FailoverRoute(std::vector<RouteHandlePtr> children, Options opts);
+
+  static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
+
+  // The failover keys of `j` (failover_errors, failover_limit, failover_policy), shared with LatestRoute and
+  // FailoverWithExptimeRoute.
+  static Options parse_options(RouteFactory& f, const nlohmann::json& j, const std::string& path);
+
+  std::string_view type() const noexcept override { return "FailoverRoute"; }
+  void route(const RequestPtr& req, ReplyFn done) override;
+  void broadcast(const RequestPtr& req, ReplyFn done) override;
+  // Every child this request may be tried on, in order.
+  void collect_destinations(const Request& req, std::vector<std::string>& out) const override;
+
+  const std::vector<RouteHandlePtr>& children() const noexcept { return children_; }
+
+ private:
+  struct Attempt : RefCounted {
+    RequestPtr req;
+    ReplyFn done;
+    std::size_t index = 0;
+  };
+
+  void send(const Ref<Attempt>& a);
+  void on_reply(const Ref<Attempt>& a, Reply&& r);
+
+  std::vector<RouteHandlePtr> children_;
+  Options opts_;
+  std::size_t tries_;  // min(children, max_tries)
+};
+
+}  // namespace mcrelay

@@ -1,0 +1,32 @@
+#include "routes/failover_with_exptime_route.hpp"
+
+#include "routes/modify_exptime_route.hpp"
+#include "routes/route_factory.hpp"
+#include "routes/route_helpers.hpp"
+
+namespace mcrelay {
+
+RouteHandlePtr FailoverWithExptimeRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
+  if (j.contains("settings")) {
+    f.fail(path + ".settings", "FailoverWithExptimeRoute \"settings\" is not supported; use \"failover_errors\"");
+  }
+  check_keys(f, j, path, "FailoverWithExptimeRoute",
+             {"normal", "failover", "failover_exptime", "failover_errors", "failover_limit", "failover_policy",
+              "failover_tag", "enable_lease_pairing"});
+  std::vector<RouteHandlePtr> children;
+  children.push_back(f.build(f.require(j, "normal", path), path + ".normal"));
+  auto exptime = get_int(f, j, "failover_exptime", path, 60, 0, INT32_MAX);
+  if (auto it = j.find("failover"); it != j.end()) {
+    for (auto& child : build_route_list(f, *it, path + ".failover")) {
+      if (exptime != 0) {
+        child = std::make_shared<ModifyExptimeRoute>(std::move(child), exptime, ModifyExptimeRoute::Action::min);
+      }
+      children.push_back(std::move(child));
+    }
+  }
+  auto opts = FailoverRoute::parse_options(f, j, path);
+  return std::make_shared<FailoverWithExptimeRoute>(
+      std::make_shared<FailoverRoute>(std::move(children), std::move(opts)));
+}
+
+}  // namespace mcrelay

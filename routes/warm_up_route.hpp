@@ -1,0 +1,55 @@
+#pragma once
+// WarmUpRoute {cold, warm, exptime}: fill a new ("cold") cache from an old ("warm") one as it is read.
+//
+// Contract: built by RouteFactory at config load (build() throws ConfigError); route()/broadcast() run on
+// the owning worker thread, never throw, and call `done` exactly once. Pending requests hold a shared_ptr
+// to this handle, so dropping the tree while replies are outstanding is safe.
+//
+// Semantics (mcrouter's current WarmUpRoute):
+// - get: from cold; a hit is returned. Otherwise the get goes to warm and warm's reply is returned (hit,
+//   miss or error); on a warm hit an `add` of the value (warm's flags, `exptime`) is sent to cold in the
+//   background (fire and forget; add, so it never overwrites a newer value).
+// - gets, gat, gats: from cold; a hit is returned. Otherwise a plain `get` goes to warm; on a warm hit the
+//   value is first added to cold (waiting for the add; exptime: `exptime` for gets, the request's own for
+//   gat/gats) and then the original request is sent to cold again and that reply is returned, so that the
+//   CAS token the client gets belongs to cold, where its later `cas` will go. With no warm hit, cold's
+//   reply (the miss) is returned.
+// - mg, me (meta get): from cold; on anything but a hit, warm's reply is returned (no add: mcrouter's
+//   metaget rule; a meta get need not fetch the value).
+// - everything else (set/add/.../delete/incr/decr/touch, flush_all): to cold only; warm is never written:
+//   the client keeps it consistent.
+// `exptime` is seconds, default 0 (never expire; mcrouter can instead fetch the warm item's TTL with
+// metaget, which mcrelay does not do). Introspection lists cold then warm.
+#include <cstdint>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "routes/route_handle.hpp"
+
+namespace mcrelay {
+
+class RouteFactory;
+
+class WarmUpRoute final : public RouteHandle, public std::enable_shared_from_this<WarmUpRoute> {
+ public:
+  WarmUpRoute(RouteHandlePtr cold, RouteHandlePtr warm, std::uint32_t exptime)
+      : cold_(std::move(cold)), warm_(std::move(warm)), exptime_(exptime) {}
+
+  static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
+
+  std::string_view type() const noexcept override { return "WarmUpRoute"; }
+  void route(const RequestPtr& req, ReplyFn done) override;
+  void broadcast(const RequestPtr& req, ReplyFn done) override { cold_->broadcast(req, std::move(done)); }
+  void collect_destinations(const Request& req, std::vector<std::string>& out) const override;
+
+ private:
+  void on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold_reply);
+  RequestPtr make_add(const Request& req, const Reply& warm_hit, std::int64_t exptime) const;
+
+  RouteHandlePtr cold_;
+  RouteHandlePtr warm_;
+  std::uint32_t exptime_;
+};
+
+}  // namespace mcrelay

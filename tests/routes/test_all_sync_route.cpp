@@ -1,0 +1,46 @@
+// AllSyncRoute built from JSON through the factory, over scripted destinations.
+#include <catch2/catch.hpp>
+
+#include "route_test_util.hpp"
+
+using namespace mcrelay;
+using namespace mcrelay::test;
+
+TEST_CASE("AllSyncRoute: every child, the worst reply", "[routes][all_sync_route]") {
+  Harness h(R"({"type": "AllSyncRoute", "children": ["PoolRoute|A", "PoolRoute|B", "PoolRoute|C"]})");
+  CHECK(h.root->type() == "AllSyncRoute");
+  CHECK(h.route(Op::set, "k").result == Result::stored);
+  for (auto* n : {"a:1", "b:1", "c:1"}) CHECK(h.d(n).seen == std::vector<std::string>{"set k"});
+  h.d("b:1").reply = Reply(Result::not_stored);
+  CHECK(h.route(Op::set, "k").result == Result::not_stored);
+  h.d("c:1").reply = Reply::error(Result::remote_error, "oom");
+  CHECK(h.route(Op::set, "k").value == "oom");
+  h.d("a:1").reply = err(Result::timeout);
+  CHECK(h.route(Op::set, "k").result == Result::timeout);
+  CHECK(h.where(Op::set, "k") == std::vector<std::string>{"a:1", "b:1", "c:1"});
+}
+
+TEST_CASE("AllSyncRoute: waits for the last answer, whatever the order", "[routes][all_sync_route]") {
+  Harness h(R"("AllSyncRoute|Pool|ABC")");
+  for (auto* n : {"a:1", "b:1", "c:1"}) h.d(n).hold = true;
+  auto a = h.start(make_req(Op::delete_, "k"));
+  h.d("c:1").release_one(Reply(Result::deleted));
+  h.d("a:1").release_one(Reply(Result::not_found));
+  CHECK(a->calls == 0);
+  h.root.reset();  // a reload drops the tree meanwhile
+  h.d("b:1").release_one(Reply(Result::deleted));
+  CHECK(a->calls == 1);
+  CHECK(a->reply.result == Result::not_found);
+}
+
+TEST_CASE("AllSyncRoute: broadcast and config errors", "[routes][all_sync_route]") {
+  Harness h(R"("AllSyncRoute|Pool|ABC")");
+  for (auto* n : {"a:1", "b:1", "c:1"}) h.d(n).reply = Reply(Result::ok);
+  auto a = std::make_shared<Answer>();
+  h.root->broadcast(make_req(Op::flush_all, ""), capture(a));
+  CHECK(a->reply.result == Result::ok);
+  for (auto* n : {"a:1", "b:1", "c:1"}) CHECK(h.sent_to(n) == 1);
+  CHECK(build_error(R"("AllSyncRoute|Pool|Zebra")") == "test.json: route.children: unknown pool \"Zebra\"");
+  CHECK(build_error(R"({"type": "AllSyncRoute", "children": ["PoolRoute|A"], "timeout": 5})") ==
+        "test.json: route: unknown key \"timeout\" in AllSyncRoute (known keys: children)");
+}

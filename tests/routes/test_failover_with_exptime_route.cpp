@@ -1,0 +1,109 @@
+// FailoverWithExptimeRoute built from JSON through the factory, over scripted destinations.
+#include <catch2/catch.hpp>
+
+#include "route_test_util.hpp"
+
+using namespace mcrelay;
+using namespace mcrelay::test;
+
+TEST_CASE("FailoverWithExptimeRoute: failed-over writes get the short exptime", "[routes][failover_with_exptime_route]") {
+  Harness h(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B"})");
+  CHECK(h.root->type() == "FailoverWithExptimeRoute");
+  h.d("a:1").reply = err(Result::timeout);
+  auto req = make_req(Op::set, "k", 3600);
+  CHECK(h.route(req).result == Result::stored);
+  REQUIRE(h.d("a:1").requests.size() == 1);
+  REQUIRE(h.d("b:1").requests.size() == 1);
+  CHECK(h.d("a:1").requests[0]->exptime == 3600);
+  CHECK(h.d("b:1").requests[0]->exptime == 60);  // default failover_exptime
+  CHECK(h.d("b:1").requests[0]->value == "v");
+  CHECK(h.d("b:1").seen[0] == "set k");
+  CHECK(req->exptime == 3600);  // the client's request is untouched
+
+  SECTION("0 (never) is capped, shorter exptimes stay") {
+    h.route(make_req(Op::set, "k", 0));
+    CHECK(h.d("b:1").requests.back()->exptime == 60);
+    h.route(make_req(Op::add, "k", 10));
+    CHECK(h.d("b:1").requests.back()->exptime == 10);
+    h.route(make_req(Op::touch, "k", 1000));
+    CHECK(h.d("b:1").requests.back()->exptime == 60);
+  }
+  SECTION("reads and deletes pass unchanged") {
+    auto get = make_req(Op::get, "k");
+    h.route(get);
+    CHECK(h.d("b:1").requests.back().get() == get.get());
+    auto del = make_req(Op::delete_, "k");
+    h.route(del);
+    CHECK(h.d("b:1").requests.back().get() == del.get());
+  }
+  SECTION("no failover, no change") {
+    h.d("a:1").reply = Reply(Result::stored);
+    auto set = make_req(Op::set, "k2", 3600);
+    h.route(set);
+    CHECK(h.d("a:1").requests.back().get() == set.get());
+    CHECK(h.d("b:1").requests.size() == 1);
+  }
+}
+
+TEST_CASE("FailoverWithExptimeRoute: options", "[routes][failover_with_exptime_route]") {
+  SECTION("failover list, custom exptime, failover_errors") {
+    Harness h(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A",
+                  "failover": ["PoolRoute|B", "PoolRoute|C"], "failover_exptime": 5,
+                  "failover_errors": ["remote_error", "tko"]})");
+    h.d("a:1").reply = err(Result::remote_error);
+    h.d("b:1").reply = err(Result::tko);
+    CHECK(h.route(make_req(Op::set, "k", 100)).result == Result::stored);
+    CHECK(h.d("c:1").requests.back()->exptime == 5);
+    h.d("a:1").reply = err(Result::timeout);  // not listed
+    CHECK(h.route(make_req(Op::set, "k", 100)).result == Result::timeout);
+    CHECK(h.d("c:1").requests.size() == 1);
+    CHECK(h.where(Op::get, "k") == std::vector<std::string>{"a:1", "b:1", "c:1"});
+  }
+  SECTION("failover_exptime 0: no cap") {
+    Harness h(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B",
+                  "failover_exptime": 0})");
+    h.d("a:1").reply = err(Result::connect_error);
+    h.route(make_req(Op::set, "k", 3600));
+    CHECK(h.d("b:1").requests.back()->exptime == 3600);
+  }
+}
+
+TEST_CASE("FailoverWithExptimeRoute: the reference config loads", "[routes][failover_with_exptime_route]") {
+  auto cfg = config::parse_config(
+      R"({"pools": {"A.wildcard": {"servers": ["localhost:12345"]}, "B.wildcard": {"servers": ["localhost:12346"]}},
+          "route": {"type": "FailoverWithExptimeRoute", "failover": "PoolRoute|B.wildcard",
+                    "normal": "PoolRoute|A.wildcard"}})",
+      "test.json");
+  ScriptedProvider dests;
+  auto root = RouteFactory(cfg, dests).build(cfg.routes.at(0).route, "route");
+  dests.dests.at("localhost:12345")->reply = err(Result::tko);
+  auto a = std::make_shared<Answer>();
+  root->route(make_req(Op::set, "k", 0), capture(a));
+  CHECK(a->reply.result == Result::stored);
+  CHECK(dests.dests.at("localhost:12346")->requests.back()->exptime == 60);
+}
+
+TEST_CASE("FailoverWithExptimeRoute: async completion after the tree is dropped", "[routes][failover_with_exptime_route]") {
+  Harness h(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B"})");
+  h.d("a:1").hold = true;
+  h.d("b:1").hold = true;
+  auto a = h.start(make_req(Op::set, "k", 999));
+  h.root.reset();
+  h.d("a:1").release_one(err(Result::timeout));
+  CHECK(a->calls == 0);
+  CHECK(h.d("b:1").requests.back()->exptime == 60);
+  h.d("b:1").release_one(Reply(Result::stored));
+  CHECK(a->calls == 1);
+  CHECK(a->reply.result == Result::stored);
+}
+
+TEST_CASE("FailoverWithExptimeRoute: config errors", "[routes][failover_with_exptime_route]") {
+  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "failover": "PoolRoute|B"})") ==
+        "test.json: route: missing required field \"normal\"");
+  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover_exptime": "60"})") ==
+        "test.json: route.failover_exptime: expected an integer, got \"60\"");
+  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "settings": {}})")
+            .find("test.json: route.settings: FailoverWithExptimeRoute \"settings\" is not supported") == 0);
+  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|X"})") ==
+        "test.json: route.failover.pool: unknown pool \"X\"; did you mean \"A\"?");
+}
