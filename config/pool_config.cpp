@@ -1,15 +1,18 @@
 #include "config/pool_config.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <limits>
 #include <stdexcept>
+#include <string_view>
 
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
 #include "config/json_describe.hpp"
 #include "config/json_path.hpp"
+#include "config/suggest.hpp"
 
 namespace mcrelay::config {
 
@@ -34,28 +37,13 @@ std::uint32_t parse_timeout(const nlohmann::json& value, const std::string& path
   return static_cast<std::uint32_t>(ms);
 }
 
-}  // namespace
-
-PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool, const std::string& json_path,
-                             const std::string& source) {
+// "servers": a non-empty list of "host:port" strings.
+void parse_servers(PoolConfig& config, const nlohmann::json& value, const std::string& json_path,
+                   const std::string& source) {
   auto error = [&](const std::string& path, const std::string& reason) {
     return ConfigError::at_path(source, path, reason);
   };
-  if (name.empty()) throw error(json_path, "a pool name must not be empty");
-  if (!pool.is_object()) {
-    throw error(json_path, fmt::format("a pool must be an object with \"servers\", got {}", describe_json(pool)));
-  }
-
-  PoolConfig config;
-  config.name = name;
-  config.raw = pool;
-  config.json_path = json_path;
-
-  // servers
-  const auto servers = pool.find("servers");
-  if (servers == pool.end()) {
-    throw error(json_path, "missing \"servers\" (a non-empty list of \"host:port\" strings)");
-  }
+  const nlohmann::json* servers = &value;
   const std::string servers_path = json_path_key(json_path, "servers");
   if (!servers->is_array()) {
     throw error(servers_path,
@@ -73,6 +61,163 @@ PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool
     } catch (const std::invalid_argument& e) {
       throw error(path, fmt::format("invalid server address {}: {}", describe_json(server), e.what()));
     }
+  }
+}
+
+constexpr std::array<std::string_view, 5> kDiscoverKeys = {"service", "port", "port_name", "refresh_ms",
+                                                            "scale_down_grace"};
+constexpr std::uint64_t kMaxScaleDownGrace = 10000;
+
+// An integer (not 1.0, not "1") in [min, max], else nullopt.
+std::optional<std::uint64_t> integer_in(const nlohmann::json& value, std::uint64_t min, std::uint64_t max) {
+  if (!value.is_number_integer()) return std::nullopt;
+  if (!value.is_number_unsigned() && value.get<std::int64_t>() < 0) return std::nullopt;
+  const auto v = value.get<std::uint64_t>();
+  if (v < min || v > max) return std::nullopt;
+  return v;
+}
+
+// Why `name` is not a DNS name we can query ("" if it is): dot-separated labels of 1..63 letters, digits,
+// '-' or '_', at most 253 characters (the caller removed a trailing dot).
+std::string dns_name_problem(std::string_view name) {
+  if (name.empty()) return "must not be empty";
+  if (name.size() > 253) return "is too long for a DNS name (more than 253 characters)";
+  std::size_t label = 0;
+  for (char c : name) {
+    if (c == '.') {
+      if (label == 0) return "has an empty label";
+      label = 0;
+      continue;
+    }
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')) {
+      if (c == ':') return "must be a DNS name without a port (give the port in \"port\")";
+      return "must be a DNS name (letters, digits, '-', '_' and dots)";
+    }
+    if (++label > 63) return "has a label longer than 63 characters";
+  }
+  if (label == 0) return "has an empty label";
+  return "";
+}
+
+// "discover": {"service": ..., "port": ..., "port_name": ..., "refresh_ms": ..., "scale_down_grace": ...}.
+DiscoverConfig parse_discover(const nlohmann::json& value, const std::string& path, const std::string& source) {
+  auto error = [&](const std::string& at, const std::string& reason) {
+    return ConfigError::at_path(source, at, reason);
+  };
+  if (!value.is_object()) {
+    throw error(path, fmt::format("must be an object with \"service\" (a headless Service's DNS name), got {}",
+                                  describe_json(value)));
+  }
+  for (const auto& [key, _] : value.items()) {
+    if (std::find(kDiscoverKeys.begin(), kDiscoverKeys.end(), key) != kDiscoverKeys.end()) continue;
+    const std::string quoted = describe_json(nlohmann::json(key));
+    if (auto match = closest_match(key, kDiscoverKeys)) {
+      throw error(json_path_key(path, key), fmt::format("unknown key {} (did you mean {}?)", quoted,
+                                                        describe_json(nlohmann::json(*match))));
+    }
+    throw error(json_path_key(path, key),
+                fmt::format("unknown key {} (known keys: {})", quoted, fmt::join(kDiscoverKeys, ", ")));
+  }
+
+  DiscoverConfig config;
+  const auto service = value.find("service");
+  if (service == value.end()) {
+    throw error(path, "missing \"service\" (the DNS name of a headless Service, e.g. "
+                      "\"mycache-memcached.default.svc.cluster.local\")");
+  }
+  const std::string service_path = json_path_key(path, "service");
+  if (!service->is_string()) {
+    throw error(service_path, fmt::format("must be a DNS name (a string), got {}", describe_json(*service)));
+  }
+  std::string name = service->get<std::string>();
+  if (name.size() > 1 && name.back() == '.') name.pop_back();
+  if (const std::string problem = dns_name_problem(name); !problem.empty()) {
+    throw error(service_path, fmt::format("{}, got {}", problem, describe_json(*service)));
+  }
+  config.service = std::move(name);
+
+  if (const auto it = value.find("port"); it != value.end()) {
+    const auto port = integer_in(*it, 1, 65535);
+    if (!port) {
+      throw error(json_path_key(path, "port"),
+                  fmt::format("must be a port number between 1 and 65535, got {}", describe_json(*it)));
+    }
+    config.port = static_cast<std::uint16_t>(*port);
+  }
+
+  if (const auto it = value.find("port_name"); it != value.end()) {
+    const std::string at = json_path_key(path, "port_name");
+    const bool label = it->is_string() && !it->get_ref<const std::string&>().empty() &&
+                       it->get_ref<const std::string&>().find('.') == std::string::npos &&
+                       dns_name_problem(it->get_ref<const std::string&>()).empty();
+    if (!label) {
+      throw error(at, fmt::format("must be the name of a port of the Service (one DNS label, e.g. \"memcache\"), "
+                                  "got {}",
+                                  describe_json(*it)));
+    }
+    const std::string& port_name = it->get_ref<const std::string&>();
+    if (port_name.front() == '_') {
+      throw error(at, fmt::format("give the port's name without the leading '_' (\"{}\" looks up SRV "
+                                  "_{}._tcp.<service>), got {}",
+                                  port_name.substr(1), port_name.substr(1), describe_json(*it)));
+    }
+    config.port_name = port_name;
+  }
+
+  if (const auto it = value.find("refresh_ms"); it != value.end()) {
+    const auto ms = integer_in(*it, kMinDiscoverRefreshMs, std::numeric_limits<std::uint32_t>::max());
+    if (!ms) {
+      throw error(json_path_key(path, "refresh_ms"),
+                  fmt::format("must be an integer of at least {} (milliseconds), got {}", kMinDiscoverRefreshMs,
+                              describe_json(*it)));
+    }
+    config.refresh_ms = static_cast<std::uint32_t>(*ms);
+  }
+
+  if (const auto it = value.find("scale_down_grace"); it != value.end()) {
+    const auto grace = integer_in(*it, 0, kMaxScaleDownGrace);
+    if (!grace) {
+      throw error(json_path_key(path, "scale_down_grace"),
+                  fmt::format("must be an integer between 0 and {} (refreshes), got {}", kMaxScaleDownGrace,
+                              describe_json(*it)));
+    }
+    config.scale_down_grace = static_cast<unsigned>(*grace);
+  }
+  return config;
+}
+
+}  // namespace
+
+PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool, const std::string& json_path,
+                             const std::string& source) {
+  auto error = [&](const std::string& path, const std::string& reason) {
+    return ConfigError::at_path(source, path, reason);
+  };
+  if (name.empty()) throw error(json_path, "a pool name must not be empty");
+  if (!pool.is_object()) {
+    throw error(json_path, fmt::format("a pool must be an object with \"servers\" or \"discover\", got {}",
+                                       describe_json(pool)));
+  }
+
+  PoolConfig config;
+  config.name = name;
+  config.raw = pool;
+  config.json_path = json_path;
+
+  // servers, or discover
+  const auto servers = pool.find("servers");
+  const auto discover = pool.find("discover");
+  if (servers != pool.end() && discover != pool.end()) {
+    throw error(json_path, "both \"servers\" and \"discover\" are given; use exactly one");
+  }
+  if (discover != pool.end()) {
+    config.discover = parse_discover(*discover, json_path_key(json_path, "discover"), source);
+  } else if (servers == pool.end()) {
+    throw error(json_path,
+                "missing \"servers\" (a non-empty list of \"host:port\" strings) or \"discover\" (a headless "
+                "Service to look up in DNS)");
+  } else {
+    parse_servers(config, *servers, json_path, source);
   }
 
   // weights

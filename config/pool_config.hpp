@@ -3,10 +3,24 @@
 //
 // Contract: parse_pool_config is called by the config loader (config/config.cpp) on the main/control thread
 // at start-up and on reload; it throws ConfigError "<source>: pools.<name>[.<field>]: <reason>". It checks
-// the options mcrelay itself interprets: servers (required, non-empty list of addresses, see
-// config/server_address.hpp), weights (numbers in [0,1]), server_timeout / connect_timeout (positive
-// integers, ms), keep_routing_prefix (boolean), protocol ("ascii", case-insensitive). Other keys stay in
-// `raw` for whoever reads them (e.g. the route factory).
+// the options mcrelay itself interprets: servers (a non-empty list of addresses, see
+// config/server_address.hpp) or discover (below; exactly one of the two), weights (numbers in [0,1]),
+// server_timeout / connect_timeout (positive integers, ms), keep_routing_prefix (boolean), protocol
+// ("ascii", case-insensitive). Other keys stay in `raw` for whoever reads them (e.g. the route factory).
+//
+// Discovered pools: instead of "servers", a pool may name a Kubernetes headless Service (e.g. the one in
+// front of a memcached StatefulSet) whose members are looked up in DNS:
+//   "pools": {"A": {"discover": {
+//       "service": "mycache-memcached.default.svc.cluster.local",  // required; a fully-qualified DNS name
+//       "port": 11211,              // optional, default 11211: the members' port (SRV ports are not used)
+//       "port_name": "memcache",    // optional: query SRV _memcache._tcp.<service> instead of SRV <service>
+//       "refresh_ms": 5000,         // optional, default 5000, at least 100: how often DNS is asked again
+//       "scale_down_grace": 3       // optional, default 3: consecutive refreshes the highest members must be
+//   }}}                             //   missing from DNS before the list shrinks (0: shrink at once)
+// Such a PoolConfig has `discover` set and `servers` EMPTY: proxy/discovery_config.hpp
+// (expand_discovered_pools) fills `servers` from DNS before routes are built; nothing else may build routes
+// from an unexpanded discovered pool (the route factory rejects pools without servers). The member list
+// itself (ordering by StatefulSet ordinal, gaps, scale-down hysteresis) is described in proxy/discovery.hpp.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -18,9 +32,26 @@
 
 namespace mcrelay::config {
 
+inline constexpr std::uint32_t kDefaultDiscoverRefreshMs = 5000;
+inline constexpr std::uint32_t kMinDiscoverRefreshMs = 100;
+inline constexpr unsigned kDefaultScaleDownGrace = 3;
+
+// A pool's "discover" object (see the header comment).
+struct DiscoverConfig {
+  std::string service;    // as written, without a trailing dot: "mycache-memcached.default.svc.cluster.local"
+  std::uint16_t port = kDefaultMemcachedPort;
+  std::string port_name;  // empty: SRV records are looked up at `service` itself
+  std::uint32_t refresh_ms = kDefaultDiscoverRefreshMs;
+  unsigned scale_down_grace = kDefaultScaleDownGrace;
+
+  bool operator==(const DiscoverConfig&) const = default;
+};
+
 struct PoolConfig {
   std::string name;
-  std::vector<ServerAddress> servers;  // non-empty, in config order
+  std::vector<ServerAddress> servers;  // in config order; non-empty unless `discover` is set (then empty
+                                       // until expand_discovered_pools fills it)
+  std::optional<DiscoverConfig> discover;  // set iff the pool was given as "discover"
   std::vector<double> weights;         // empty unless "weights" given; each in [0,1]; as written (may be
                                        // shorter or longer than servers, as mcrouter allows)
   std::optional<std::uint32_t> server_timeout_ms, connect_timeout_ms;

@@ -180,6 +180,9 @@ void ClientSession::dispatch(const ParsedRequest& p) {
     case Op::flush_all:
       dispatch_flush_all(p);
       return;
+    case Op::mg: case Op::ms: case Op::md: case Op::ma: case Op::me:
+      dispatch_meta(p);
+      return;
     default:
       break;
   }
@@ -264,6 +267,31 @@ void ClientSession::dispatch_flush_all(const ParsedRequest& p) {
   fan_out(trees, req, [self = Ref<ClientSession>(this), seq](Reply&& r) {
     self->on_simple_reply(seq, Op::flush_all, std::move(r));
   }, FanOutMerge::worst, /*broadcast=*/true);
+}
+
+void ClientSession::dispatch_meta(const ParsedRequest& p) {
+  worker_.stats().cmd[static_cast<int>(p.op)].add();
+  RequestPtr req = make_request(p.op, p.key);  // the decoded key for flag b: that is what is routed
+  req->base64_key = p.base64_key;
+  req->args = p.meta_flags;
+  if (p.op == Op::ms) req->value.assign(p.value);
+  RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+  // Quiet mode is the proxy's job: the server is asked without q (so replies match requests one to one)
+  // and the "nothing to report" replies are dropped here, in order; mn then comes after all of them.
+  std::uint64_t seq = open_slot();
+  Op op = p.op;
+  bool quiet = p.quiet;
+  route.route(req, [self = Ref<ClientSession>(this), seq, op, quiet](Reply&& r) {
+    self->on_meta_reply(seq, op, quiet, std::move(r));
+  });
+}
+
+void ClientSession::on_meta_reply(std::uint64_t seq, Op op, bool quiet, Reply&& r) {
+  worker_.stats().count_reply(op, r.result);
+  if (closed_) return;
+  finish_slot(seq, [&](std::string& out) {
+    if (!(quiet && quiet_suppresses(op, r))) append_meta_reply(out, op, r);
+  });
 }
 
 void ClientSession::on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& r) {

@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::set_level(level);
+  log::set_json(o.log_format == "json");
 
   std::shared_ptr<const LoadedConfig> cfg;
   try {

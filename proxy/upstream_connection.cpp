@@ -21,6 +21,7 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 
 ReplyExpect expect_for(Op op) noexcept {
+  if (op == Op::mg || op == Op::ms || op == Op::md || op == Op::ma || op == Op::me) return ReplyExpect::meta;
   switch (op_kind(op)) {
     case OpKind::get: return ReplyExpect::retrieval;
     case OpKind::update: return ReplyExpect::storage;
@@ -261,6 +262,8 @@ void UpstreamConnection::process_replies() {
       break;
     }
     if (res.status == ReplyParseStatus::protocol_error) {
+      log::debug("upstream {}: unparsable reply for {}: \"{}\"", name_, op_name(e.op),
+                 std::string_view(input.data(), std::min<std::size_t>(input.size(), 80)));
       protocol_error();
       return;
     }
@@ -291,6 +294,10 @@ void UpstreamConnection::process_replies() {
     // END of a retrieval, or a one-line reply (which, for a retrieval, can only be an error).
     Reply reply(pr.result);
     if (res.status == ReplyParseStatus::line) reply.value.assign(pr.data);
+    if (!pr.meta_line.empty()) {
+      reply.result = meta_result(e.op, pr.meta_line.substr(0, 2));
+      reply.meta_line.assign(pr.meta_line);
+    }
     if (is_error(pr.result)) worker_.stats().upstream_errors.add();
     std::uint32_t n = e.count;
     entries_.pop_front();

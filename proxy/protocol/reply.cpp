@@ -25,4 +25,16 @@ std::string_view result_name(Result r) noexcept {
   return "unknown";
 }
 
+Result meta_result(Op op, std::string_view code) noexcept {
+  if (code == "EN" || code == "NF") return Result::not_found;
+  if (code == "NS") return Result::not_stored;
+  if (code == "EX") return Result::exists;
+  if (code == "HD" || code == "VA" || code == "ME") {
+    if (op == Op::ms) return Result::stored;
+    if (op == Op::md) return Result::deleted;
+    return Result::found;
+  }
+  return Result::remote_error;
+}
+
 }  // namespace mcrelay

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/protocol/request.hpp"
+
 namespace mcrelay {
 
 // Outcomes in mcrouter's vocabulary, so merge and failover rules read like mcrouter's.
@@ -36,6 +38,9 @@ enum class Result : std::uint8_t {
 
 std::string_view result_name(Result r) noexcept;
 
+// The Result of a meta reply code ("HD", "VA", "EN", "NF", "NS", "EX", "ME") for the command it answers.
+Result meta_result(Op op, std::string_view code) noexcept;
+
 inline bool is_error(Result r) noexcept { return r >= Result::remote_error; }
 // Errors that say nothing reached (or came back from) the server: what failover reacts to by default.
 inline bool is_transport_error(Result r) noexcept {
@@ -50,6 +55,7 @@ struct Reply {
   std::uint32_t flags = 0;   // client flags of a hit
   std::uint64_t cas = 0;     // cas unique of a hit (gets/gats)
   std::string value;         // hit data / incr result / error message
+  std::string meta_line;     // meta reply from a server: its status line as sent ("VA 5 f0 Oab"), sans CRLF
 
   Reply() = default;
   explicit Reply(Result r) : result(r) {}

@@ -105,6 +105,28 @@ ReplyParseResult ReplyParser::parse(std::string_view input, ReplyExpect expect) 
     case ReplyExpect::version:
       if (line.starts_with("VERSION ")) return one_line(Result::found, line.substr(8));
       break;
+    case ReplyExpect::meta: {
+      // The Result is set by the caller (it depends on the command); here only framing is checked.
+      if (line.size() < 2 || (line.size() > 2 && line[2] != ' ')) break;
+      std::string_view code = line.substr(0, 2);
+      parsed_.meta_line = line;
+      parsed_.result = Result::found;
+      if (code == "VA") {
+        std::string_view rest = line.substr(2);
+        std::string_view size = next_token(rest);
+        std::uint64_t n = 0;
+        if (!all_digits(size) || !parse_u64_like_memcached(size, n) || n > (std::uint64_t{1} << 31)) break;
+        std::size_t total = line_size + static_cast<std::size_t>(n) + 2;
+        if (input.size() < total) return {ReplyParseStatus::need_more, 0, total};
+        if (input[total - 2] != '\r' || input[total - 1] != '\n') break;
+        parsed_.data = input.substr(line_size, static_cast<std::size_t>(n));
+        return {ReplyParseStatus::line, total, 0};
+      }
+      if (code == "HD" || code == "EN" || code == "NF" || code == "NS" || code == "EX" || code == "ME") {
+        return {ReplyParseStatus::line, line_size, 0};
+      }
+      break;
+    }
   }
   return {ReplyParseStatus::protocol_error, 0, 0};
 }

@@ -22,6 +22,7 @@ enum class ReplyExpect : std::uint8_t {
   touch,      // TOUCHED / NOT_FOUND
   ok,         // OK (flush_all, verbosity)
   version,    // VERSION <text>
+  meta,       // HD/VA/EN/NF/NS/EX/ME <flags> (VA: a data block follows)
 };
 
 enum class ReplyParseStatus : std::uint8_t { need_more, value, end, line, protocol_error };
@@ -32,7 +33,8 @@ struct ParsedReply {
   std::uint32_t flags = 0;  // value
   std::uint64_t cas = 0;    // value (when the server sent one)
   bool has_cas = false;
-  std::string_view data;    // value: the data; line: number / version / error message
+  std::string_view data;    // value: the data; line: number / version / error message / meta data (VA)
+  std::string_view meta_line;  // meta: the status line without CRLF
 };
 
 struct ReplyParseResult {

@@ -66,4 +66,44 @@ void append_reply(std::string& out, Op op, const Reply& reply) {
   out.append("\r\n");
 }
 
+void append_meta_reply(std::string& out, Op op, const Reply& reply) {
+  if (is_error(reply.result)) {
+    append_error(out, reply);
+    return;
+  }
+  if (!reply.meta_line.empty()) {
+    out.append(reply.meta_line);
+    out.append("\r\n");
+    if (reply.meta_line.starts_with("VA")) {
+      out.append(reply.value);
+      out.append("\r\n");
+    }
+    return;
+  }
+  std::string_view code = "SERVER_ERROR unexpected reply";
+  switch (reply.result) {
+    case Result::found: case Result::stored: case Result::deleted: case Result::touched: case Result::ok:
+      code = "HD";
+      break;
+    case Result::not_found:
+      code = (op == Op::mg || op == Op::me) ? "EN" : "NF";
+      break;
+    case Result::not_stored: code = "NS"; break;
+    case Result::exists: code = "EX"; break;
+    default: break;
+  }
+  out.append(code);
+  out.append("\r\n");
+}
+
+bool quiet_suppresses(Op op, const Reply& reply) noexcept {
+  switch (op) {
+    case Op::mg: return reply.result == Result::not_found;
+    case Op::ms: return reply.result == Result::stored;
+    case Op::md: return reply.result == Result::deleted;
+    case Op::ma: return reply.result == Result::found;
+    default: return false;
+  }
+}
+
 }  // namespace mcrelay

@@ -16,6 +16,14 @@ void append_reply(std::string& out, Op op, const Reply& reply);
 // is used, so a routing prefix the server never saw comes back as the client sent it.
 void append_value(std::string& out, Op op, std::string_view key, const Reply& reply);
 
+// The reply to a meta command: the server's status line as it sent it (opaque, key and flags echoed by
+// memcached), or, for a reply a route made itself (NullRoute, AllAsyncRoute), the bare status code.
+void append_meta_reply(std::string& out, Op op, const Reply& reply);
+
+// Whether quiet mode (flag q) hides this reply: memcached hides EN for mg, HD for ms and md, and
+// the success (HD or VA) of ma; errors and other codes are always sent.
+bool quiet_suppresses(Op op, const Reply& reply) noexcept;
+
 // An error reply line for any command ("SERVER_ERROR <why>", "CLIENT_ERROR <why>", "ERROR").
 void append_error(std::string& out, const Reply& reply);
 

@@ -49,6 +49,7 @@ std::size_t routing_prefix_length(std::string_view key) noexcept;
 struct RequestData {
   Op op = Op::get;
   bool noreply = false;           // the client wants no reply; upstream is always asked for one
+  bool base64_key = false;        // meta flag b: `key` holds the decoded key; it is re-encoded upstream
   std::uint16_t prefix_len = 0;   // routing prefix length within `key` (0: none)
   std::uint32_t flags = 0;        // storage: client flags
   std::int64_t exptime = 0;       // storage, touch, gat/gats
@@ -56,7 +57,7 @@ struct RequestData {
   std::uint64_t delta = 0;        // incr/decr
   std::string key;                // as the client sent it, routing prefix included
   std::string value;              // storage: the data block without its "\r\n"
-  std::string args;               // flush_all delay, verbosity level (text, validated)
+  std::string args;               // flush_all delay, verbosity level; meta: the flags to forward (q removed)
 };
 
 struct Request : RefCounted, RequestData {

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstring>
 
+#include "proxy/protocol/base64.hpp"
 #include "proxy/protocol/numbers.hpp"
 
 namespace mcrelay {
@@ -148,14 +149,17 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
 
   // --- meta commands: two letters starting with 'm' -----------------------------------------------------
   if (cmd[0] == 'm' && cmd.size() == 2) {
+    Op op;
     switch (cmd[1]) {
-      case 'n':
-        return request(Op::mn);
-      default:
-        // mg/ms/md/ma/me are parsed by the meta protocol layer (issue: meta protocol); until then the
-        // proxy refuses them the way memcached refuses an unknown command.
-        return finish_reply(line_size, kError);
+      case 'n': return request(Op::mn);
+      case 'g': op = Op::mg; break;
+      case 's': op = Op::ms; break;
+      case 'd': op = Op::md; break;
+      case 'a': op = Op::ma; break;
+      case 'e': op = Op::me; break;
+      default: return finish_reply(line_size, kError);
     }
+    return parse_meta(input, line_size, op, t.tok.data(), t.n - 1);
   }
 
   // --- storage: set, add, replace, append, prepend, cas ------------------------------------------------
@@ -258,6 +262,75 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
     return request(Op::stats);
   }
   return finish_reply(line_size, kError);
+}
+
+ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_size, Op op,
+                                      const std::string_view* tok, std::size_t ntok) {
+  // What the proxy checks itself is what it needs to frame and route the command; every other flag is
+  // forwarded and validated by memcached, so its error replies reach the client unchanged.
+  ParsedRequest& p = parsed_;
+  p.op = op;
+  p.meta_flags.clear();
+  p.quiet = false;
+  p.base64_key = false;
+  p.decoded_key.clear();
+  const std::size_t memcached_ntokens = ntok + 1;
+  if (memcached_ntokens < 3) return finish_reply(line_size, kError);
+  if (tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadFormat);
+  if (op == Op::ms && memcached_ntokens == 3) return finish_reply(line_size, kBadFormat);
+  if (memcached_ntokens > 20) {  // memcached's MFLAG_MAX_OPT_LENGTH
+    return finish_reply(line_size, op == Op::mg ? "CLIENT_ERROR options flags are too long\r\n"
+                                                : "CLIENT_ERROR options flags too long\r\n");
+  }
+  std::size_t first_flag = 2;
+  std::int32_t vlen = 0;
+  if (op == Op::ms) {
+    if (!parse_i32_like_memcached(tok[2], vlen) || vlen < 0 || vlen > 0x7fffffff - 2) {
+      return finish_reply(line_size, kBadFormat);
+    }
+    first_flag = 3;
+  }
+  for (std::size_t i = first_flag; i < ntok; ++i) {
+    char f = tok[i][0];
+    if (f == 'q') {
+      p.quiet = true;  // handled by the proxy: the server is always asked for its reply
+      continue;
+    }
+    if (f == 'b') p.base64_key = true;
+    if (!p.meta_flags.empty()) p.meta_flags.push_back(' ');
+    p.meta_flags.append(tok[i]);
+  }
+  p.key = tok[1];
+  // Errors found from here on are always sent, quiet or not (memcached's out_errstring).
+  p.noreply = false;
+  std::size_t total = line_size;
+  if (op == Op::ms) {
+    std::size_t n = static_cast<std::size_t>(vlen);
+    if (n > limits_.max_item_size) {
+      swallow_ = n + 2;
+      p.invalidate_key = p.base64_key ? std::string_view{} : tok[1];
+      return finish_reply(line_size, kTooLarge);
+    }
+    total = line_size + n + 2;
+  }
+  if (p.base64_key) {
+    auto decoded = base64_decode(tok[1]);
+    if (!decoded) {
+      if (op == Op::ms) swallow_ = static_cast<std::size_t>(vlen) + 2;
+      return finish_reply(line_size, op == Op::md || op == Op::ma ? "CLIENT_ERROR invalid or duplicate flag\r\n"
+                                                                  : "CLIENT_ERROR error decoding key\r\n");
+    }
+    p.decoded_key = std::move(*decoded);
+    p.key = p.decoded_key;
+  }
+  if (op == Op::ms) {
+    if (input.size() < total) return {ParseStatus::need_more, 0, total};
+    std::size_t n = static_cast<std::size_t>(vlen);
+    std::string_view data = input.substr(line_size, n + 2);
+    if (data[n] != '\r' || data[n + 1] != '\n') return finish_reply(total, kBadDataChunk);
+    p.value = data.substr(0, n);
+  }
+  return {ParseStatus::request, total, 0};
 }
 
 }  // namespace mcrelay

@@ -55,6 +55,12 @@ struct ParsedRequest {
   // status == reply for a set whose value was too large: memcached also drops the stale item so a later
   // get cannot return the old value; the session forwards a delete of this key.
   std::string_view invalidate_key;
+  // Meta commands: the flags after the key (and the data length for ms) with the quiet flag removed,
+  // whether the client asked for quiet mode, and the decoded key when flag b is present.
+  std::string meta_flags;
+  bool quiet = false;
+  bool base64_key = false;
+  std::string decoded_key;
 };
 
 class RequestParser {
@@ -68,6 +74,9 @@ class RequestParser {
  private:
   ParseResult parse_line(std::string_view input, std::string_view line, std::size_t line_size);
   ParseResult finish_reply(std::size_t consumed, std::string_view text);
+  // tokens[0..ntokens-1] are the real tokens (memcached's ntokens is ntokens + 1).
+  ParseResult parse_meta(std::string_view input, std::size_t line_size, Op op, const std::string_view* tokens,
+                         std::size_t ntokens);
 
   ParserLimits limits_;
   ParsedRequest parsed_;

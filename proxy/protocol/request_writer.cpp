@@ -1,5 +1,6 @@
 #include "proxy/protocol/request_writer.hpp"
 
+#include "proxy/protocol/base64.hpp"
 #include "proxy/protocol/numbers.hpp"
 
 namespace mcrelay {
@@ -74,8 +75,30 @@ void append_upstream_command(std::string& out, const Request& req, bool keep_rou
       append_upstream_key(out, key);
       out.append("\r\n");
       return;
+    case Op::mg: case Op::ms: case Op::md: case Op::ma: case Op::me:
+      out.append(op_name(req.op));
+      out.push_back(' ');
+      if (req.base64_key) {
+        out.append(base64_encode(key));
+      } else {
+        out.append(key);
+      }
+      if (req.op == Op::ms) {
+        out.push_back(' ');
+        append_decimal(out, std::uint64_t{req.value.size()});
+      }
+      if (!req.args.empty()) {
+        out.push_back(' ');
+        out.append(req.args);
+      }
+      out.append("\r\n");
+      if (req.op == Op::ms) {
+        out.append(req.value);
+        out.append("\r\n");
+      }
+      return;
     default:
-      // Meta and local-only commands never reach a destination through this path.
+      // Local-only commands (version, stats, quit, mn) never reach a destination.
       return;
   }
 }

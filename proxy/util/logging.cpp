@@ -9,7 +9,30 @@
 namespace mcrelay::log {
 namespace {
 std::atomic<int> g_level{static_cast<int>(Level::info)};
+std::atomic<bool> g_json{false};
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          out += fmt::format("\\u{:04x}", c);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
 }
+}  // namespace
+
+void set_json(bool json) noexcept { g_json.store(json, std::memory_order_relaxed); }
 
 void set_level(Level level) noexcept { g_level.store(static_cast<int>(level), std::memory_order_relaxed); }
 Level level() noexcept { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
@@ -32,7 +55,18 @@ void write(Level lvl, std::string_view message) noexcept {
     std::tm tm{};
     gmtime_r(&t, &tm);
     static constexpr char kTag[] = {'D', 'I', 'W', 'E'};
-    std::string line = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} mcrelay: {}\n", tm.tm_year + 1900,
+    static constexpr const char* kName[] = {"debug", "info", "warn", "error"};
+    std::string line;
+    if (g_json.load(std::memory_order_relaxed)) {
+      line = fmt::format("{{\"ts\":\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z\",\"level\":\"{}\",\"msg\":", tm.tm_year + 1900,
+                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms, kName[static_cast<int>(lvl)]);
+      append_json_string(line, message);
+      line += "}\n";
+      ssize_t r = ::write(STDERR_FILENO, line.data(), line.size());
+      (void)r;
+      return;
+    }
+    line = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z {} mcrelay: {}\n", tm.tm_year + 1900,
                                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms,
                                    kTag[static_cast<int>(lvl)], message);
     ssize_t r = ::write(STDERR_FILENO, line.data(), line.size());

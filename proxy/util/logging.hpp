@@ -13,6 +13,8 @@ namespace mcrelay::log {
 enum class Level : int { debug = 0, info = 1, warn = 2, error = 3 };
 
 void set_level(Level level) noexcept;
+// One JSON object per line ({"ts", "level", "msg"}) instead of text, for log collectors.
+void set_json(bool json) noexcept;
 Level level() noexcept;
 bool parse_level(std::string_view name, Level& out) noexcept;
 void write(Level level, std::string_view message) noexcept;

@@ -165,6 +165,98 @@ TEST_CASE("config: pool options", "[config]") {
   CHECK(c.pools.at("B").servers[0].text == "h4:4");
 }
 
+TEST_CASE("config: a pool discovered from a headless Service", "[config]") {
+  SECTION("all options") {
+    const Config c = parse_config(with_pool(R"j({"discover": {"service": "mycache-memcached.default.svc.cluster.local",
+      "port": 11212, "refresh_ms": 1000, "port_name": "memcache", "scale_down_grace": 5}, "hash": "Ch3"})j"),
+                                  "c.json");
+    const PoolConfig& a = c.pools.at("A");
+    CHECK(a.servers.empty());
+    REQUIRE(a.discover.has_value());
+    CHECK(a.discover->service == "mycache-memcached.default.svc.cluster.local");
+    CHECK(a.discover->port == 11212);
+    CHECK(a.discover->port_name == "memcache");
+    CHECK(a.discover->refresh_ms == 1000u);
+    CHECK(a.discover->scale_down_grace == 5u);
+    CHECK(a.raw["hash"] == "Ch3");
+  }
+  SECTION("defaults; a trailing dot is dropped") {
+    const Config c = parse_config(with_pool(R"j({"discover": {"service": "mc.default.svc.cluster.local."}})j"),
+                                  "c.json");
+    const PoolConfig& a = c.pools.at("A");
+    REQUIRE(a.discover.has_value());
+    CHECK(a.discover->service == "mc.default.svc.cluster.local");
+    CHECK(a.discover->port == 11211);
+    CHECK(a.discover->port_name.empty());
+    CHECK(a.discover->refresh_ms == 5000u);
+    CHECK(a.discover->scale_down_grace == 3u);
+  }
+  SECTION("scale_down_grace 0 and the smallest refresh_ms") {
+    const Config c = parse_config(
+        with_pool(R"j({"discover": {"service": "mc", "refresh_ms": 100, "scale_down_grace": 0}})j"), "c.json");
+    CHECK(c.pools.at("A").discover->refresh_ms == 100u);
+    CHECK(c.pools.at("A").discover->scale_down_grace == 0u);
+  }
+  SECTION("pools given as servers have no discover") {
+    const Config c = parse_config(with_pool(R"j({"servers": ["h:1"]})j"), "c.json");
+    CHECK_FALSE(c.pools.at("A").discover.has_value());
+  }
+}
+
+TEST_CASE("config: discover errors", "[config]") {
+  CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "discover": {"service": "mc"}})j")) ==
+        "config.json: pools.A: both \"servers\" and \"discover\" are given; use exactly one");
+  CHECK(error_for(with_pool(R"j({"discover": "mc.default.svc"})j")) ==
+        "config.json: pools.A.discover: must be an object with \"service\" (a headless Service's DNS name), got "
+        "\"mc.default.svc\"");
+  CHECK(error_for(with_pool(R"j({"discover": {"port": 11211}})j")) ==
+        "config.json: pools.A.discover: missing \"service\" (the DNS name of a headless Service, e.g. "
+        "\"mycache-memcached.default.svc.cluster.local\")");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": 1}})j")) ==
+        "config.json: pools.A.discover.service: must be a DNS name (a string), got 1");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": ""}})j")) ==
+        "config.json: pools.A.discover.service: must not be empty, got \"\"");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc.svc:11211"}})j")) ==
+        "config.json: pools.A.discover.service: must be a DNS name without a port (give the port in \"port\"), got "
+        "\"mc.svc:11211\"");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc..svc"}})j")) ==
+        "config.json: pools.A.discover.service: has an empty label, got \"mc..svc\"");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc svc"}})j")) ==
+        "config.json: pools.A.discover.service: must be a DNS name (letters, digits, '-', '_' and dots), got "
+        "\"mc svc\"");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "port": 0}})j")) ==
+        "config.json: pools.A.discover.port: must be a port number between 1 and 65535, got 0");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "port": 65536}})j")) ==
+        "config.json: pools.A.discover.port: must be a port number between 1 and 65535, got 65536");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "port": "11211"}})j")) ==
+        "config.json: pools.A.discover.port: must be a port number between 1 and 65535, got \"11211\"");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "port": 11211.5}})j")) ==
+        "config.json: pools.A.discover.port: must be a port number between 1 and 65535, got 11211.5");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "refresh_ms": 99}})j")) ==
+        "config.json: pools.A.discover.refresh_ms: must be an integer of at least 100 (milliseconds), got 99");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "refresh_ms": -1}})j")) ==
+        "config.json: pools.A.discover.refresh_ms: must be an integer of at least 100 (milliseconds), got -1");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "refresh_ms": 5000000000}})j")) ==
+        "config.json: pools.A.discover.refresh_ms: must be an integer of at least 100 (milliseconds), got "
+        "5000000000");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "scale_down_grace": -1}})j")) ==
+        "config.json: pools.A.discover.scale_down_grace: must be an integer between 0 and 10000 (refreshes), got -1");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "port_name": ""}})j")) ==
+        "config.json: pools.A.discover.port_name: must be the name of a port of the Service (one DNS label, e.g. "
+        "\"memcache\"), got \"\"");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "port_name": "a.b"}})j")) ==
+        "config.json: pools.A.discover.port_name: must be the name of a port of the Service (one DNS label, e.g. "
+        "\"memcache\"), got \"a.b\"");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "port_name": "_memcache"}})j")) ==
+        "config.json: pools.A.discover.port_name: give the port's name without the leading '_' (\"memcache\" looks "
+        "up SRV _memcache._tcp.<service>), got \"_memcache\"");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "refesh_ms": 1000}})j")) ==
+        "config.json: pools.A.discover.refesh_ms: unknown key \"refesh_ms\" (did you mean \"refresh_ms\"?)");
+  CHECK(error_for(with_pool(R"j({"discover": {"service": "mc", "servers": []}})j")) ==
+        "config.json: pools.A.discover.servers: unknown key \"servers\" (known keys: service, port, port_name, "
+        "refresh_ms, scale_down_grace)");
+}
+
 TEST_CASE("config: pools is optional", "[config]") {
   const Config c = parse_config(R"j({"route": "NullRoute"})j", "c.json");
   CHECK(c.pools.empty());
@@ -246,11 +338,12 @@ TEST_CASE("config: pools errors", "[config]") {
   CHECK(error_for(R"j({"pools": [], "route": "NullRoute"})j") ==
         "config.json: pools: must be an object mapping pool names to pools, got a list");
   CHECK(error_for(R"j({"pools": {"A": ["h:1"]}, "route": "NullRoute"})j") ==
-        "config.json: pools.A: a pool must be an object with \"servers\", got a list");
+        "config.json: pools.A: a pool must be an object with \"servers\" or \"discover\", got a list");
   CHECK(error_for(R"j({"pools": {"": {"servers": ["h:1"]}}, "route": "NullRoute"})j") ==
         "config.json: pools[\"\"]: a pool name must not be empty");
   CHECK(error_for(with_pool("{}")) ==
-        "config.json: pools.A: missing \"servers\" (a non-empty list of \"host:port\" strings)");
+        "config.json: pools.A: missing \"servers\" (a non-empty list of \"host:port\" strings) or \"discover\" (a "
+        "headless Service to look up in DNS)");
   CHECK(error_for(with_pool(R"j({"servers": "h:1"})j")) ==
         "config.json: pools.A.servers: must be a non-empty list of \"host:port\" strings, got \"h:1\"");
   CHECK(error_for(with_pool(R"j({"servers": []})j")) ==

@@ -6,6 +6,14 @@ namespace mcrelay::test {
 
 std::string describe(const ParsedRequest& p) {
   std::string s(op_name(p.op));
+  if (p.op == Op::mg || p.op == Op::ms || p.op == Op::md || p.op == Op::ma || p.op == Op::me) {
+    s += " " + std::string(p.key);
+    if (!p.meta_flags.empty()) s += " [" + p.meta_flags + "]";
+    if (p.op == Op::ms) s += " v=" + std::string(p.value);
+    if (p.quiet) s += " quiet";
+    if (p.base64_key) s += " b64";
+    return s;
+  }
   if (!p.keys.empty() || is_retrieval(p.op)) {
     if (p.op == Op::gat || p.op == Op::gats) s += " exp=" + std::to_string(p.exptime);
     for (auto k : p.keys) s += " " + std::string(k);

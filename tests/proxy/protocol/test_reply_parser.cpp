@@ -91,3 +91,24 @@ TEST_CASE("garbage is a protocol error", "[reply_parser]") {
   CHECK(parse_all("HELLO\n", ReplyExpect::storage, 100) == Events{"protocol_error"});
   CHECK(parse_all(std::string(9000, 'x'), ReplyExpect::storage, 100000) == Events{"protocol_error"});
 }
+
+TEST_CASE("meta replies", "[reply_parser]") {
+  CHECK(parse_every_split("HD\r\n", ReplyExpect::meta) == Events{"found"});
+  CHECK(parse_every_split("HD c123 Oab\r\n", ReplyExpect::meta) == Events{"found"});
+  CHECK(parse_every_split("VA 2 f5 t-1\r\nhi\r\n", ReplyExpect::meta) == Events{"found hi"});
+  CHECK(parse_every_split("EN\r\n", ReplyExpect::meta) == Events{"found"});  // the caller maps codes to results
+  CHECK(parse_every_split("CLIENT_ERROR invalid flag\r\n", ReplyExpect::meta) == Events{"client_error invalid flag"});
+  CHECK(parse_all("VA x\r\nhi\r\n", ReplyExpect::meta, 100) == Events{"protocol_error"});
+  CHECK(parse_all("VA 2\r\nhiXX", ReplyExpect::meta, 100) == Events{"protocol_error"});
+  CHECK(parse_all("HDX\r\n", ReplyExpect::meta, 100) == Events{"protocol_error"});
+}
+
+TEST_CASE("meta_result maps codes by command", "[reply_parser]") {
+  CHECK(meta_result(Op::ms, "HD") == Result::stored);
+  CHECK(meta_result(Op::md, "HD") == Result::deleted);
+  CHECK(meta_result(Op::mg, "VA") == Result::found);
+  CHECK(meta_result(Op::mg, "EN") == Result::not_found);
+  CHECK(meta_result(Op::md, "NF") == Result::not_found);
+  CHECK(meta_result(Op::ms, "NS") == Result::not_stored);
+  CHECK(meta_result(Op::ms, "EX") == Result::exists);
+}

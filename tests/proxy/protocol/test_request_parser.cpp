@@ -144,3 +144,34 @@ TEST_CASE("a line with no newline past 2048 bytes closes the connection", "[requ
   mcrelay::RequestParser bounded(small);
   CHECK(bounded.parse(get).status == mcrelay::ParseStatus::close);
 }
+
+TEST_CASE("meta commands: framing, quiet mode, base64 keys", "[request_parser][meta]") {
+  CHECK(parse_every_split("mg foo v f t\r\n") == Events{"mg foo [v f t]"});
+  CHECK(parse_every_split("mg foo q v Oab\r\n") == Events{"mg foo [v Oab] quiet"});
+  CHECK(parse_every_split("ms foo 2 T0 F5\r\nhi\r\n") == Events{"ms foo [T0 F5] v=hi"});
+  CHECK(parse_every_split("ms foo 0\r\n\r\n") == Events{"ms foo v="});
+  CHECK(parse_every_split("md foo q\r\n") == Events{"md foo quiet"});
+  CHECK(parse_every_split("ma cnt N0 J10 v\r\n") == Events{"ma cnt [N0 J10 v]"});
+  CHECK(parse_every_split("me foo\r\n") == Events{"me foo"});
+  CHECK(parse_every_split("mg Zm9v b v\r\n") == Events{"mg foo [b v] b64"});  // routed by the decoded key
+  CHECK(parse_every_split("mn\r\n") == Events{"mn"});
+}
+
+TEST_CASE("meta errors the proxy answers itself", "[request_parser][meta]") {
+  const std::string bad = "reply:CLIENT_ERROR bad command line format\r\n";
+  CHECK(parse_every_split("mg\r\n") == Events{"reply:ERROR\r\n"});
+  CHECK(parse_every_split("mx foo\r\n") == Events{"reply:ERROR\r\n"});
+  CHECK(parse_every_split("ms foo\r\n") == Events{bad});
+  CHECK(parse_every_split("ms foo x\r\n") == Events{bad});
+  CHECK(parse_every_split("mg " + std::string(251, 'k') + " v\r\n") == Events{bad});
+  CHECK(parse_every_split("mg @@@ b v\r\n") == Events{"reply:CLIENT_ERROR error decoding key\r\n"});
+  CHECK(parse_every_split("md @@@ b\r\n") == Events{"reply:CLIENT_ERROR invalid or duplicate flag\r\n"});
+  // Quiet mode never hides an error, and a bad data chunk consumes exactly <datalen> + 2 bytes.
+  CHECK(parse_every_split("ms foo 2 q\r\nhiXX\r\n") == Events{"reply:CLIENT_ERROR bad data chunk\r\n", "reply:ERROR\r\n"});
+  ParserLimits limits;
+  limits.max_item_size = 4;
+  CHECK(parse_every_split("ms foo 6 q\r\nabcdef\r\nmn\r\n", limits) ==
+        Events{"reply:SERVER_ERROR object too large for cache\r\n invalidate=foo", "mn"});
+  CHECK(parse_every_split("ms Zm9v 6 b\r\nabcdef\r\nmn\r\n", limits) ==
+        Events{"reply:SERVER_ERROR object too large for cache\r\n", "mn"});
+}
