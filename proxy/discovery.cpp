@@ -145,6 +145,18 @@ MemberState next_members(const MemberState& previous, const DnsAnswer& answer, c
   const unsigned grace = discover.scale_down_grace;
 
   if (answer.srv_targets.empty()) {
+    // A pool known by SRV names never switches to addresses: SRV records that vanish for a moment (a DNS
+    // server restarting, a Service being edited) would otherwise rename every member and remap every key.
+    bool known_by_name = false;
+    for (const auto& m : previous.members) {
+      boost::system::error_code ec;
+      boost::asio::ip::make_address(m.host, ec);
+      if (ec) known_by_name = true;
+    }
+    if (known_by_name) {
+      if (warning) *warning = "no SRV records in the answer; keeping the members known by name";
+      return previous;
+    }
     // A/AAAA mode: the addresses, numerically.
     std::vector<config::ServerAddress> current;
     for (const address& a : answer.addresses) {

@@ -17,7 +17,9 @@
 //      (CoreDNS answers that with one record per endpoint and port of a headless Service). The targets are
 //      the pods' stable names (mycache-memcached-2.mycache-memcached.default.svc.cluster.local); SRV
 //      priorities, weights and ports are ignored: every member uses d.port.
-//   2. Only if there are no SRV records (NXDOMAIN or no data): A and AAAA records at d.service. The members
+//   2. Only if there are no SRV records (NXDOMAIN or no data), and the pool was never known by SRV names
+//      (it never switches from names to addresses, which would remap every key): A and AAAA records at
+//      d.service. The members
 //      are then the IP addresses ("10.0.0.7:11211"), ordered numerically (IPv4 before IPv6). Ordinals are
 //      unknown in this mode: a member's index depends on the other members' addresses, so a pod that comes
 //      back with a new IP, or a scale-up, moves keys between many members. Give the Service a named port

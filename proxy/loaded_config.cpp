@@ -9,6 +9,7 @@
 
 #include "config/config_error.hpp"
 #include "routes/hash/md5.hpp"
+#include "proxy/discovery_config.hpp"
 #include "proxy/router.hpp"
 
 namespace mcrelay {
@@ -53,17 +54,55 @@ std::string read_config_file(const std::string& path) {
   return ss.str();
 }
 
+namespace {
+
+// Fills the discovered pools of `loaded->source_config` from `members` (a placeholder where there are
+// none yet) into `loaded->config`, then builds every tree once with inert destinations: any route error
+// surfaces here, before a worker sees it.
+void expand_and_check(LoadedConfig& loaded, const PoolMembers& members) {
+  loaded.pending_pools.clear();
+  auto discovered = discovered_pools(loaded.source_config);
+  if (discovered.empty()) {
+    loaded.config = loaded.source_config;
+  } else {
+    PoolMembers full = members;
+    for (const auto& [pool, d] : discovered) {
+      auto& m = full[pool];
+      if (m.empty()) {
+        loaded.pending_pools[pool] = d.service;
+        m.push_back(config::ServerAddress{fmt::format("discovery-pending.invalid:{}", d.port),
+                                          "discovery-pending.invalid", d.port});
+      }
+    }
+    loaded.config = expand_discovered_pools(loaded.source_config, full);
+  }
+  InertProvider inert;
+  Router check(loaded.config, inert, loaded.route_prefix);
+}
+
+}  // namespace
+
 std::shared_ptr<LoadedConfig> load_config_text(const std::string& text, const std::string& source,
-                                                     const std::string& route_prefix) {
+                                                     const std::string& route_prefix, const PoolMembers& members) {
   auto loaded = std::make_shared<LoadedConfig>();
-  loaded->config = config::parse_config(text, source, route_prefix);
-  loaded->md5 = md5_hex(loaded->config.text);
+  loaded->source_config = config::parse_config(text, source, route_prefix);
+  loaded->md5 = md5_hex(loaded->source_config.text);
   loaded->loaded_at = std::chrono::system_clock::now();
   loaded->route_prefix = route_prefix;
-  // Build every tree once with inert destinations: any route error surfaces here, before a worker sees it.
-  InertProvider inert;
-  Router check(loaded->config, inert, route_prefix);
+  expand_and_check(*loaded, members);
   return loaded;
+}
+
+std::shared_ptr<LoadedConfig> with_members(const LoadedConfig& base, const PoolMembers& members) {
+  auto next = std::make_shared<LoadedConfig>();
+  next->source_config = base.source_config;
+  next->md5 = base.md5;
+  next->loaded_at = base.loaded_at;
+  next->route_prefix = base.route_prefix;
+  next->file = base.file;
+  next->generation = base.generation + 1;
+  expand_and_check(*next, members);
+  return next;
 }
 
 std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix) {

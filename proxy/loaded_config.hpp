@@ -13,12 +13,17 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "config/config.hpp"
+#include "config/server_address.hpp"
 #include "proxy/options.hpp"
 
 namespace mcrelay {
 
 struct LoadedConfig {
-  config::Config config;
+  config::Config config;         // what the workers build: discovered pools filled with their members
+  config::Config source_config;  // as written (discovered pools without servers)
+  // Discovered pools that had no members yet when this was built: a placeholder server stands in (it
+  // fails every request fast) and the proxy reports not ready until members appear.
+  std::map<std::string, std::string> pending_pools;  // pool -> service
   std::string md5;
   std::chrono::system_clock::time_point loaded_at;
   std::string route_prefix;
@@ -33,8 +38,13 @@ std::string default_config_json();
 std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix);
 
 // The same for config text already read (reloads read the file first to compare digests).
+using PoolMembers = std::map<std::string, std::vector<config::ServerAddress>>;
+
 std::shared_ptr<LoadedConfig> load_config_text(const std::string& text, const std::string& source,
-                                                     const std::string& route_prefix);
+                                                     const std::string& route_prefix, const PoolMembers& members = {});
+
+// The same config with new members for its discovered pools (text, md5 and source unchanged).
+std::shared_ptr<LoadedConfig> with_members(const LoadedConfig& base, const PoolMembers& members);
 
 // Reads a "file:PATH" spec's file; throws config::ConfigError when it cannot.
 std::string read_config_file(const std::string& path);

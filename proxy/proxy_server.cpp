@@ -10,6 +10,7 @@
 #include "config/config_error.hpp"
 #include "routes/hash/md5.hpp"
 #include "proxy/config_watcher.hpp"
+#include "proxy/discovery_config.hpp"
 #include "proxy/stats_report.hpp"
 #include "proxy/util/logging.hpp"
 
@@ -50,9 +51,63 @@ void ProxyServer::bind_listeners() {
   }
 }
 
+std::shared_ptr<LoadedConfig> ProxyServer::resolve_members(std::shared_ptr<LoadedConfig> cfg) {
+  if (discovered_pools(cfg->source_config).empty()) return cfg;
+  if (!discovery_) {
+    discovery_ = std::make_unique<ServiceDiscovery>(
+        [this](const std::string& pool, std::vector<config::ServerAddress> members) {
+          log::info("discovery: pool {} now has {} member{}", pool, members.size(), members.size() == 1 ? "" : "s");
+          asio::post(control_, [this] { apply_discovered_members(); });
+        },
+        [](const std::string& pool, const std::string& message) {
+          if (message.empty()) {
+            log::info("discovery: pool {} resolves again", pool);
+          } else {
+            log::warn("discovery: pool {}: {}", pool, message);
+          }
+        },
+        discovery::nameserver_from_env());
+  }
+  std::map<std::string, std::string> errors;
+  auto members = discovery_->resolve_pools(cfg->source_config, &errors);
+  for (const auto& [pool, e] : errors) log::warn("discovery: pool {}: {}", pool, e);
+  auto generation = cfg->generation;
+  cfg = with_members(*cfg, members);
+  cfg->generation = generation;
+  for (const auto& [pool, service] : cfg->pending_pools) {
+    log::warn("discovery: pool {} has no members yet ({}); its requests fail until it does", pool, service);
+  }
+  discovery_->watch(cfg->source_config, members);
+  return cfg;
+}
+
+void ProxyServer::apply_discovered_members() {
+  if (!discovery_ || draining()) return;
+  auto current = config();
+  try {
+    auto next = with_members(*current, discovery_->members());
+    publish(next);
+    log::info("discovery: installed generation {} ({} pool{} still without members)", next->generation,
+              next->pending_pools.size(), next->pending_pools.size() == 1 ? "" : "s");
+  } catch (const config::ConfigError& e) {
+    log::error("discovery: new members rejected: {}; keeping the running config", e.what());
+  }
+}
+
+void ProxyServer::publish(std::shared_ptr<const LoadedConfig> cfg) {
+  std::atomic_store(&config_, cfg);
+  for (auto& w : workers_) w->install_config(cfg);
+}
+
 int ProxyServer::run() {
   // Signal handlers first: a SIGHUP or SIGTERM that arrives as soon as "listening" is logged must find them.
   asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);
+  try {
+    config_ = resolve_members(std::const_pointer_cast<LoadedConfig>(config_));
+  } catch (const config::ConfigError& e) {
+    log::error("config error: {}", e.what());
+    return 1;
+  }
   for (auto& w : workers_) w->install_config(config_);
   bind_listeners();
   if (options_.admin_port >= 0) {
@@ -135,9 +190,9 @@ void ProxyServer::reload(const char* why) {
     auto next = load_config_text(text, current->file, current->route_prefix);
     next->file = current->file;
     next->generation = current->generation + 1;
+    next = resolve_members(next);
     std::shared_ptr<const LoadedConfig> published = next;
-    std::atomic_store(&config_, published);
-    for (auto& w : workers_) w->install_config(published);
+    publish(published);
     reloads_ok_.fetch_add(1, std::memory_order_relaxed);
     last_failed_md5_.clear();
     log::info("config reloaded ({}): {} generation {} md5 {}", why, published->config.source, published->generation,
@@ -164,8 +219,14 @@ bool ProxyServer::ready(std::string& why) const {
     why = "not listening yet";
     return false;
   }
-  if (!config()) {
+  auto cfg = config();
+  if (!cfg) {
     why = "no config loaded";
+    return false;
+  }
+  if (!cfg->pending_pools.empty()) {
+    why = "waiting for members of discovered pool";
+    for (const auto& [pool, service] : cfg->pending_pools) why += fmt::format(" {} ({})", pool, service);
     return false;
   }
   return true;

@@ -15,6 +15,7 @@
 
 #include "proxy/admin_server.hpp"
 #include "proxy/config_watcher.hpp"
+#include "proxy/discovery.hpp"
 #include "proxy/loaded_config.hpp"
 #include "proxy/options.hpp"
 #include "proxy/server_health.hpp"
@@ -56,6 +57,11 @@ class ProxyServer {
  private:
   void bind_listeners();
   void begin_shutdown(int sig);
+  // Service discovery (pools with "discover"): members are resolved before a config is installed, and a
+  // change of members installs the same config with the new members (control thread).
+  std::shared_ptr<LoadedConfig> resolve_members(std::shared_ptr<LoadedConfig> cfg);
+  void apply_discovered_members();
+  void publish(std::shared_ptr<const LoadedConfig> cfg);
 
   Options options_;
   HealthRegistry health_;
@@ -72,6 +78,7 @@ class ProxyServer {
   std::unique_ptr<AdminServer> admin_;
   std::unique_ptr<ConfigWatcher> watcher_;
   std::size_t workers_running_ = 0;
+  std::unique_ptr<ServiceDiscovery> discovery_;
 };
 
 }  // namespace mcrelay

@@ -47,8 +47,9 @@ import netns_cluster as nc  # noqa: E402
 from mcrelay_testlib import Conn, show  # noqa: E402
 
 REFRESH_MS = 1000
+# port_name as in deploy/base/config.json: SRV at _memcache._tcp.<service> gives each pod's stable name.
 DISCOVERY_CONFIG = {"pools": {"A": {"discover": {"service": nc.SERVICE_FQDN, "port": nc.MEMCACHED_PORT,
-                                                 "refresh_ms": REFRESH_MS}}},
+                                                 "port_name": "memcache", "refresh_ms": REFRESH_MS}}},
                     "route": "PoolRoute|A"}
 NUM_PROXIES = 2              # --num-proxies, as in the DaemonSet
 CONNECTIONS_PER_SERVER = 1   # mcrelay's default --connections-per-server

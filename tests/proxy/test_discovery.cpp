@@ -254,9 +254,9 @@ TEST_CASE("discovery: A/AAAA fallback orders addresses numerically", "[discovery
   CHECK(texts(s) == std::vector<std::string>{"10.0.0.9:11211", "10.0.0.11:11211", "[fd00::1]:11211",
                                              "[fd00::2]:11211"});
 
-  // Switching from SRV names to addresses starts afresh.
+  // A pool known by SRV names never switches to addresses (that would remap every key).
   const MemberState named = next_members({}, srv({0, 1}), discover(5));
-  CHECK(texts(next_members(named, ips({"10.0.0.1"}), discover(5))) == std::vector<std::string>{"10.0.0.1:11211"});
+  CHECK(next_members(named, ips({"10.0.0.1"}), discover(5)) == named);
 }
 
 namespace {
@@ -604,4 +604,24 @@ TEST_CASE("discovery: ServiceDiscovery watch() and start-up without members", "[
   const int lookups = dns.lookups();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   CHECK(dns.lookups() == lookups);
+}
+
+TEST_CASE("a pool known by SRV names never falls back to addresses", "[discovery]") {
+  mcrelay::config::DiscoverConfig d;
+  d.service = "mycache-memcached.default.svc.cluster.local";
+  d.port = 11211;
+  d.refresh_ms = 1000;
+  d.scale_down_grace = 3;
+  mcrelay::discovery::DnsAnswer srv;
+  for (int i = 0; i < 3; ++i) {
+    srv.srv_targets.push_back("mycache-memcached-" + std::to_string(i) + ".mycache-memcached.default.svc.cluster.local.");
+  }
+  std::string warning;
+  auto named = mcrelay::discovery::next_members({}, srv, d, &warning);
+  REQUIRE(named.members.size() == 3);
+  mcrelay::discovery::DnsAnswer only_a;
+  only_a.addresses.push_back(boost::asio::ip::make_address("10.0.0.7"));
+  auto after = mcrelay::discovery::next_members(named, only_a, d, &warning);
+  CHECK(after == named);
+  CHECK_FALSE(warning.empty());
 }
