@@ -544,7 +544,9 @@ void ServiceDiscovery::run() {
       if (it->second.due < due->second.due) due = it;
     }
     if (due->second.due > std::chrono::steady_clock::now()) {
-      wake_.wait_until(lock, due->second.due);
+      // A copy: the wait releases the lock, and watch() may replace pools_ (and this entry) meanwhile.
+      const auto deadline = due->second.due;
+      wake_.wait_until(lock, deadline);
       continue;  // re-evaluate: watch() or stop() may have woken us
     }
 

@@ -20,6 +20,7 @@ namespace asio = boost::asio;
 
 ProxyServer::ProxyServer(Options options, std::shared_ptr<const LoadedConfig> config)
     : options_(std::move(options)), health_(options_.timeouts_until_tko), config_(std::move(config)) {
+  if (!options_.async_dir.empty()) spool_ = std::make_unique<DeleteSpool>(options_.async_dir);
   unsigned n = options_.num_proxies ? options_.num_proxies : available_cpus();
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, *this, options_));
 }
@@ -118,6 +119,15 @@ int ProxyServer::run() {
   }
   for (auto& w : workers_) w->start();
   workers_running_ = workers_.size();
+  if (spool_) {
+    // Deletes spooled before a restart: replay them now (those that fail again are spooled again).
+    for (const auto& [name, h] : health_.all()) {
+      if (spool_->pending(name)) {
+        ServerHealth* health = h;
+        asio::post(workers_.front()->io(), [w = workers_.front().get(), health] { w->replay_deletes(*health); });
+      }
+    }
+  }
   listening_.store(true, std::memory_order_relaxed);
 
   if (!config_->file.empty()) {

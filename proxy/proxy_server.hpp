@@ -15,6 +15,7 @@
 
 #include "proxy/admin_server.hpp"
 #include "proxy/config_watcher.hpp"
+#include "proxy/delete_spool.hpp"
 #include "proxy/discovery.hpp"
 #include "proxy/loaded_config.hpp"
 #include "proxy/options.hpp"
@@ -45,6 +46,7 @@ class ProxyServer {
   void release_connection() noexcept { open_conns_.fetch_sub(1, std::memory_order_relaxed); }
   const Options& options() const noexcept { return options_; }
   HealthRegistry& health() noexcept { return health_; }
+  DeleteSpool* spool() noexcept { return spool_.get(); }  // null without --async-dir
   std::shared_ptr<const LoadedConfig> config() const { return std::atomic_load(&config_); }
 
   // Control thread: re-read the config file; if its content changed, validate it and install it on every
@@ -79,6 +81,7 @@ class ProxyServer {
   std::unique_ptr<ConfigWatcher> watcher_;
   std::size_t workers_running_ = 0;
   std::unique_ptr<ServiceDiscovery> discovery_;
+  std::unique_ptr<DeleteSpool> spool_;
 };
 
 }  // namespace mcrelay

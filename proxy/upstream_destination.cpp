@@ -1,5 +1,6 @@
 #include "proxy/upstream_destination.hpp"
 
+#include "proxy/delete_spool.hpp"
 #include "proxy/stats.hpp"
 #include "proxy/worker.hpp"
 
@@ -16,6 +17,19 @@ UpstreamDestination::UpstreamDestination(Worker& worker, ServerHealth& health, U
 bool UpstreamDestination::available() const noexcept { return !health_.is_tko(); }
 
 void UpstreamDestination::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
+  if (spool_ && req->op == Op::delete_) {
+    // Reliable deletes: a delete that cannot reach the server is kept and replayed, never dropped.
+    DeleteSpool* spool = spool_;
+    std::string server = name_;
+    std::string key(req->upstream_key(opts.keep_routing_prefix));
+    done = [inner = std::move(done), spool, server = std::move(server), key = std::move(key)](Reply&& r) mutable {
+      if (is_transport_error(r.result) && spool->append(server, key)) {
+        inner(Reply(Result::not_found));
+        return;
+      }
+      inner(std::move(r));
+    };
+  }
   if (health_.is_tko()) {
     // Down: fail at once instead of waiting for a timeout (a FailoverRoute moves on immediately).
     stats_->results[static_cast<int>(Result::tko)].add();

@@ -18,6 +18,8 @@ struct DestinationStats;
 class UpstreamDestination final : public Destination {
  public:
   UpstreamDestination(Worker& worker, ServerHealth& health, UpstreamSettings settings, unsigned connections);
+  // With --async-dir: a delete that fails for lack of a server is spooled and answered NOT_FOUND.
+  void set_spool(class DeleteSpool* spool) noexcept { spool_ = spool; }
 
   const std::string& name() const noexcept override { return name_; }
   bool available() const noexcept override;
@@ -30,6 +32,7 @@ class UpstreamDestination final : public Destination {
   ServerHealth& health_;
   std::shared_ptr<DestinationStats> stats_;
   std::vector<Ref<UpstreamConnection>> conns_;
+  class DeleteSpool* spool_ = nullptr;
 };
 
 }  // namespace mcrelay

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "proxy/client_session.hpp"
+#include "proxy/delete_spool.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/util/logging.hpp"
 
@@ -70,6 +71,7 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
   if (it != destinations_.end()) return it->second;
   ServerHealth& health = server_.health().get(server.text, server.host, server.port);
   auto dest = std::make_shared<UpstreamDestination>(*this, health, settings, options_.connections_per_server);
+  dest->set_spool(server_.spool());
   destinations_.emplace(key, dest);
   return dest;
 }
@@ -207,6 +209,7 @@ void Worker::run_probe(Probe& probe) {
     if (r.result == Result::found) {
       health->mark_up();
       log::info("server {} is back up (answered a probe)", health->name());
+      replay_deletes(*health);
       // Keep the probe object alive until this callback has returned.
       auto done = std::move(it->second);
       probes_.erase(it);
@@ -266,6 +269,29 @@ void Worker::finish_drain() {
   if (idle_timer_) idle_timer_->cancel();
   if (drain_done_) drain_done_();
   io_.stop();
+}
+
+void Worker::replay_deletes(ServerHealth& health) {
+  DeleteSpool* spool = server_.spool();
+  if (!spool || stopping_) return;
+  auto keys = spool->take(health.name());
+  if (keys.empty()) return;
+  log::info("replaying {} spooled delete{} to {}", keys.size(), keys.size() == 1 ? "" : "s", health.name());
+  UpstreamSettings settings;
+  settings.server_timeout_ms = options_.server_timeout_ms;
+  settings.connect_timeout_ms = options_.connect_timeout_ms;
+  auto conn = make_ref<UpstreamConnection>(*this, health, stats_.destination(health.name()), settings);
+  auto remaining = std::make_shared<std::size_t>(keys.size());
+  std::string server = health.name();
+  for (auto& key : keys) {
+    auto req = make_ref<Request>();
+    req->op = Op::delete_;
+    req->key = key;
+    conn->send(req, SendOptions{}, [this, spool, server, key, remaining, conn](Reply&& r) {
+      if (is_transport_error(r.result)) spool->append(server, key);
+      if (--*remaining == 0) asio::post(io_, [conn] { conn->close(); });
+    });
+  }
 }
 
 void Worker::stop() {

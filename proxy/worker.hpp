@@ -72,6 +72,8 @@ class Worker final : public DestinationProvider {
   // A server was just marked down by one of this worker's connections: probe it (version requests with
   // exponential backoff and jitter) until it answers, then mark it up.
   void start_probe(ServerHealth& health);
+  // Sends the deletes spooled for this server (--async-dir); those that fail again are spooled again.
+  void replay_deletes(ServerHealth& health);
 
   // DestinationProvider: the worker's destination for a server, created on first use.
   std::shared_ptr<Destination> destination(const config::ServerAddress& server,
