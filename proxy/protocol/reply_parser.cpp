@@ -44,10 +44,10 @@ ReplyParseResult ReplyParser::parse(std::string_view input, ReplyExpect expect) 
 
   // Errors can answer any command.
   if (line == "ERROR") return one_line(Result::bad_command);
-  if (line.starts_with("SERVER_ERROR")) {
+  if (line == "SERVER_ERROR" || line.starts_with("SERVER_ERROR ")) {
     return one_line(Result::remote_error, line.size() > 13 ? line.substr(13) : std::string_view{});
   }
-  if (line.starts_with("CLIENT_ERROR")) {
+  if (line == "CLIENT_ERROR" || line.starts_with("CLIENT_ERROR ")) {
     return one_line(Result::client_error, line.size() > 13 ? line.substr(13) : std::string_view{});
   }
 

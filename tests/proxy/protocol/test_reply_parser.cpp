@@ -112,3 +112,8 @@ TEST_CASE("meta_result maps codes by command", "[reply_parser]") {
   CHECK(meta_result(Op::ms, "NS") == Result::not_stored);
   CHECK(meta_result(Op::ms, "EX") == Result::exists);
 }
+
+TEST_CASE("error lines need their space", "[reply_parser]") {
+  CHECK(parse_every_split("SERVER_ERROR\r\n", ReplyExpect::storage) == Events{"remote_error"});
+  CHECK(parse_all("SERVER_ERRORxy\r\n", ReplyExpect::storage, 100) == Events{"protocol_error"});
+}
