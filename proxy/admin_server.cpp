@@ -58,7 +58,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
   void read() {
     parser_.emplace();
     parser_->header_limit(8 * 1024);
-    parser_->body_limit(0);
+    parser_->body_limit(4096);  // a small body is read (and ignored) so a POST gets its 405, not a 400
     stream_.expires_after(std::chrono::seconds(10));
     http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](const error_code& ec, std::size_t) {
       if (ec == http::error::end_of_stream) {
@@ -68,25 +68,33 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
       }
       if (ec) {
         if (ec != asio::error::operation_aborted && ec != beast::error::timeout) {
-          self->write(AdminResponse{400, "text/plain; charset=utf-8", "bad request\n"}, false, 11);
+          self->write(AdminResponse{400, "text/plain; charset=utf-8", "bad request\n"}, false, 11, false);
         }
         return;
       }
       auto& req = self->parser_->get();
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
+      bool head = req.method() == http::verb::head;
       self->admin_.handle(std::string(req.method_string()), std::string(req.target()),
-                          [self, keep_alive, version](AdminResponse r) { self->write(std::move(r), keep_alive, version); });
+                          [self, keep_alive, version, head](AdminResponse r) {
+                            self->write(std::move(r), keep_alive, version, head);
+                          });
     });
   }
 
-  void write(AdminResponse r, bool keep_alive, unsigned version) {
+  void write(AdminResponse r, bool keep_alive, unsigned version, bool head) {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
     res->set(http::field::server, "mcrelay/" MCRELAY_VERSION);
     res->set(http::field::content_type, r.content_type);
     res->keep_alive(keep_alive);
-    res->body() = std::move(r.body);
-    res->prepare_payload();
+    if (head) {
+      // HEAD: the headers of the GET, no body.
+      res->content_length(r.body.size());
+    } else {
+      res->body() = std::move(r.body);
+      res->prepare_payload();
+    }
     http::async_write(stream_, *res, [self = shared_from_this(), res](const error_code& ec, std::size_t) {
       if (ec || !res->keep_alive()) {
         error_code ignored;
@@ -99,7 +107,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_{8 * 1024};
-  std::optional<http::request_parser<http::empty_body>> parser_;
+  std::optional<http::request_parser<http::string_body>> parser_;
   AdminServer& admin_;
 };
 

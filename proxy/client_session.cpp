@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/admin_keys.hpp"
+#include "proxy/protocol/base64.hpp"
 #include "proxy/protocol/reply_writer.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/util/logging.hpp"
@@ -126,8 +127,13 @@ std::size_t ClientSession::process(std::string_view in) {
       case ParseStatus::reply:
         worker_.stats().client_errors.add();
         if (!p.invalidate_key.empty()) {
-          // memcached drops the old item when a set's value is too large; do the same upstream.
-          auto del = make_request(Op::delete_, p.invalidate_key);
+          // memcached drops the old item when a set's value is too large; do the same upstream (a binary
+          // meta key goes as md with its base64 form, which a classic delete could not carry).
+          auto del = make_request(p.base64_key ? Op::md : Op::delete_, p.invalidate_key);
+          if (p.base64_key) {
+            del->base64_key = true;
+            del->args = "b";
+          }
           worker_.router().select(del->key, del->prefix_len).route(del, [](Reply&&) {});
         }
         if (!p.reply.empty()) finish_local(p.reply);
@@ -281,14 +287,46 @@ void ClientSession::dispatch_meta(const ParsedRequest& p) {
   std::uint64_t seq = open_slot();
   Op op = p.op;
   bool quiet = p.quiet;
-  route.route(req, [self = Ref<ClientSession>(this), seq, op, quiet](Reply&& r) {
-    self->on_meta_reply(seq, op, quiet, std::move(r));
+  route.route(req, [self = Ref<ClientSession>(this), seq, quiet, req](Reply&& r) {
+    self->on_meta_reply(seq, req, quiet, std::move(r));
   });
 }
 
-void ClientSession::on_meta_reply(std::uint64_t seq, Op op, bool quiet, Reply&& r) {
+namespace {
+
+// The server saw the key without its routing prefix; a returned key (flag k) must be the client's, as a
+// classic VALUE line is.
+void restore_returned_key(Reply& r, const Request& req) {
+  if (req.prefix_len == 0 || r.meta_line.empty()) return;
+  std::string client_key = req.base64_key ? base64_encode(req.key) : req.key;
+  std::string out;
+  std::string_view line = r.meta_line;
+  std::size_t pos = 0;
+  bool first = true;
+  while (pos <= line.size()) {
+    auto sp = line.find(' ', pos);
+    std::string_view tok = line.substr(pos, sp == std::string_view::npos ? std::string_view::npos : sp - pos);
+    if (!first) out.push_back(' ');
+    if (!first && !tok.empty() && tok[0] == 'k') {
+      out.push_back('k');
+      out += client_key;
+    } else {
+      out.append(tok);
+    }
+    first = false;
+    if (sp == std::string_view::npos) break;
+    pos = sp + 1;
+  }
+  r.meta_line = std::move(out);
+}
+
+}  // namespace
+
+void ClientSession::on_meta_reply(std::uint64_t seq, const RequestPtr& req, bool quiet, Reply&& r) {
+  const Op op = req->op;
   worker_.stats().count_reply(op, r.result);
   if (closed_) return;
+  restore_returned_key(r, *req);
   finish_slot(seq, [&](std::string& out) {
     if (!(quiet && quiet_suppresses(op, r))) append_meta_reply(out, op, r);
   });

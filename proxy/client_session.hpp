@@ -76,7 +76,7 @@ class ClientSession : public RefCounted {
   void on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& reply);
   void on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& reply);
   void on_simple_reply(std::uint64_t seq, Op op, Reply&& reply);
-  void on_meta_reply(std::uint64_t seq, Op op, bool quiet, Reply&& reply);
+  void on_meta_reply(std::uint64_t seq, const RequestPtr& req, bool quiet, Reply&& reply);
 
   Worker& worker_;
   boost::asio::ip::tcp::socket socket_;

@@ -3,6 +3,8 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "proxy/util/logging.hpp"
 
 namespace mcrelay {
@@ -60,10 +62,11 @@ void ConfigWatcher::read_events() {
     if (ec || stopped_) return;
     bool relevant = false;
     for (std::size_t off = 0; off + sizeof(inotify_event) <= n;) {
-      auto* ev = reinterpret_cast<const inotify_event*>(events_ + off);
-      if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) watch_ = -1;  // re-armed by the poll
+      inotify_event ev;  // copied out: records after a name are not aligned for the struct
+      std::memcpy(&ev, events_ + off, sizeof(ev));
+      if (ev.mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF)) watch_ = -1;  // re-armed by the poll
       relevant = true;  // any change in the directory may be the config (symlink swaps touch other names)
-      off += sizeof(inotify_event) + ev->len;
+      off += sizeof(inotify_event) + ev.len;
     }
     if (relevant) debounce("file changed");
     read_events();

@@ -46,7 +46,7 @@ class ConfigWatcher {
   boost::asio::steady_timer debounce_timer_;
   bool debounce_armed_ = false;
   bool stopped_ = false;
-  char events_[4096];
+  alignas(8) char events_[4096];  // inotify_event records (header, then a name, padded)
 };
 
 }  // namespace mcrelay

@@ -201,6 +201,9 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
                              return std::string();
                            }};
   flags["--async-dir"] = {true, [&](const std::string& v) { o.async_dir = v; return std::string(); }};
+  // mcrouter's own spellings, so pasted command lines work.
+  flags["--max-client-outstanding-reqs"] = flags["--max-client-outstanding"];
+  flags["--config-str"] = {true, [&](const std::string& v) { o.config = v; return std::string(); }};
   flags["--route-prefix"] = {true, [&](const std::string& v) { o.route_prefix = v; return std::string(); }};
   flags["-R"] = flags["--route-prefix"];
   flags["--log-level"] = {true, [&](const std::string& v) { o.log_level = v; return std::string(); }};

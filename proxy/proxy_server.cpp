@@ -31,7 +31,16 @@ ProxyServer::~ProxyServer() {
 
 void ProxyServer::bind_listeners() {
   for (const auto& addr_text : options_.listen_addresses) {
-    auto addr = asio::ip::make_address(addr_text);
+    boost::system::error_code addr_ec;
+    auto addr = asio::ip::make_address(addr_text, addr_ec);
+    if (addr_ec) {
+      // A name ("localhost", a node name): listen on the first address it resolves to.
+      asio::io_context io;
+      asio::ip::tcp::resolver resolver(io);
+      auto results = resolver.resolve(addr_text, "");
+      if (results.empty()) throw std::runtime_error("cannot resolve listen address " + addr_text);
+      addr = results.begin()->endpoint().address();
+    }
     std::uint16_t port = options_.port;
     for (auto& w : workers_) {
       // Every worker has its own listening socket on the same port; the kernel spreads connections.
@@ -276,6 +285,16 @@ void ProxyServer::check_event_loops(std::function<void(bool, std::string)> done)
   });
   for (std::size_t i = 0; i < workers_.size(); ++i) {
     Worker* w = workers_[i].get();
+    if (w->finished()) {
+      // Drained and done: its loop has ended on purpose; liveness is about loops that should answer.
+      st->answered[i] = true;
+      if (--st->remaining == 0) {
+        st->finished = true;
+        st->timer.cancel();
+        st->done(true, "ok (draining)");
+      }
+      continue;
+    }
     asio::post(w->io(), [this, st, i, w] {
       w->stats().loop_heartbeat.add();
       asio::post(control_, [st, i] {

@@ -267,6 +267,7 @@ void Worker::finish_drain() {
     p->conn->close();
   }
   if (idle_timer_) idle_timer_->cancel();
+  finished_.store(true, std::memory_order_relaxed);
   if (drain_done_) drain_done_();
   io_.stop();
 }

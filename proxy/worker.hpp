@@ -48,6 +48,8 @@ class Worker final : public DestinationProvider {
   // worker's thread just before the loop ends.
   void drain(std::chrono::milliseconds timeout, std::function<void()> done);
   std::uint64_t tick() const noexcept { return tick_; }  // seconds of this worker's idle clock
+  // True once a drain has finished and the loop is ending (any thread).
+  bool finished() const noexcept { return finished_.load(std::memory_order_relaxed); }
   void join();
 
   // Worker thread only.
@@ -118,6 +120,7 @@ class Worker final : public DestinationProvider {
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::function<void()> drain_done_;
+  std::atomic<bool> finished_{false};
 };
 
 }  // namespace mcrelay

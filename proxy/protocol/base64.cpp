@@ -17,6 +17,15 @@ constexpr auto kTable = make_table();
 
 }  // namespace
 
+std::optional<std::string> base64_decode_lenient(std::string_view in) {
+  // memcached's decoder ignores bytes outside the alphabet, then needs a multiple of 4 of what is left.
+  std::string kept;
+  for (char c : in) {
+    if (c == '=' || kTable[static_cast<unsigned char>(c)] >= 0) kept.push_back(c);
+  }
+  return base64_decode(kept);
+}
+
 std::optional<std::string> base64_decode(std::string_view in) {
   if (in.empty() || in.size() % 4 != 0) return std::nullopt;
   std::string out;

@@ -275,6 +275,21 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
   p.base64_key = false;
   p.decoded_key.clear();
   const std::size_t memcached_ntokens = ntok + 1;
+  if (op == Op::me) {
+    // memcached's `me` (debug) has its own rules: a missing key or an undecodable one is a format error,
+    // and only an exact "b" right after the key means base64; other tokens are ignored.
+    if (memcached_ntokens < 3 || tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadFormat);
+    p.key = tok[1];
+    if (memcached_ntokens >= 4 && tok[2] == "b") {
+      auto decoded = base64_decode_lenient(tok[1]);
+      if (!decoded) return finish_reply(line_size, kBadFormat);
+      p.base64_key = true;
+      p.meta_flags = "b";
+      p.decoded_key = std::move(*decoded);
+      p.key = p.decoded_key;
+    }
+    return {ParseStatus::request, line_size, 0};
+  }
   if (memcached_ntokens < 3) return finish_reply(line_size, kError);
   if (tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadFormat);
   if (op == Op::ms && memcached_ntokens == 3) return finish_reply(line_size, kBadFormat);
@@ -303,18 +318,8 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
   p.key = tok[1];
   // Errors found from here on are always sent, quiet or not (memcached's out_errstring).
   p.noreply = false;
-  std::size_t total = line_size;
-  if (op == Op::ms) {
-    std::size_t n = static_cast<std::size_t>(vlen);
-    if (n > limits_.max_item_size) {
-      swallow_ = n + 2;
-      p.invalidate_key = p.base64_key ? std::string_view{} : tok[1];
-      return finish_reply(line_size, kTooLarge);
-    }
-    total = line_size + n + 2;
-  }
   if (p.base64_key) {
-    auto decoded = base64_decode(tok[1]);
+    auto decoded = base64_decode_lenient(tok[1]);
     if (!decoded) {
       if (op == Op::ms) swallow_ = static_cast<std::size_t>(vlen) + 2;
       return finish_reply(line_size, op == Op::md || op == Op::ma ? "CLIENT_ERROR invalid or duplicate flag\r\n"
@@ -322,6 +327,17 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
     }
     p.decoded_key = std::move(*decoded);
     p.key = p.decoded_key;
+  }
+  std::size_t total = line_size;
+  if (op == Op::ms) {
+    std::size_t n = static_cast<std::size_t>(vlen);
+    if (n > limits_.max_item_size) {
+      // memcached also drops the stale item; the decoded key is the one stored.
+      swallow_ = n + 2;
+      p.invalidate_key = p.key;
+      return finish_reply(line_size, kTooLarge);
+    }
+    total = line_size + n + 2;
   }
   if (op == Op::ms) {
     if (input.size() < total) return {ParseStatus::need_more, 0, total};

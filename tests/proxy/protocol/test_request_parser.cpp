@@ -173,5 +173,10 @@ TEST_CASE("meta errors the proxy answers itself", "[request_parser][meta]") {
   CHECK(parse_every_split("ms foo 6 q\r\nabcdef\r\nmn\r\n", limits) ==
         Events{"reply:SERVER_ERROR object too large for cache\r\n invalidate=foo", "mn"});
   CHECK(parse_every_split("ms Zm9v 6 b\r\nabcdef\r\nmn\r\n", limits) ==
-        Events{"reply:SERVER_ERROR object too large for cache\r\n", "mn"});
+        Events{"reply:SERVER_ERROR object too large for cache\r\n invalidate=foo", "mn"});
+  // memcached's base64 skips bytes outside the alphabet; `me` takes only an exact "b" after the key.
+  CHECK(parse_every_split("mg Zm:9v b v\r\n") == Events{"mg foo [b v] b64"});
+  CHECK(parse_every_split("me foo bar\r\n") == Events{"me foo"});
+  CHECK(parse_every_split("me\r\n") == Events{"reply:CLIENT_ERROR bad command line format\r\n"});
+  CHECK(parse_every_split("me !!! b\r\n") == Events{"reply:CLIENT_ERROR bad command line format\r\n"});
 }
