@@ -33,6 +33,7 @@ void ClientSession::start() {
   worker_.stats().curr_connections.add();
   worker_.stats().total_connections.add();
   rbuf_ = std::make_unique<char[]>(kReadBuffer);
+  last_active_tick_ = worker_.tick();  // a client that has not sent anything yet is idle from now, not from 0
   start_read();
 }
 

@@ -270,6 +270,14 @@ void UpstreamConnection::process_replies() {
     const ParsedReply& pr = parser_.parsed();
     pos += res.consumed;
     if (res.status == ReplyParseStatus::value) {
+      // A key nobody in this command asked for means the stream is out of step: fail everything (as an
+      // error, not as misses) before completing anything.
+      bool known = false;
+      for (std::uint32_t i = 0; i < e.count && !known; ++i) known = sub_key(subs_[i]) == pr.key;
+      if (!known) {
+        protocol_error();
+        return;
+      }
       // Items come back in key order, skipping misses: earlier subs without an item are misses.
       bool matched = false;
       while (e.count > 0 && !matched) {
