@@ -9,7 +9,7 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PKGS=(
   # build
   build-essential cmake pkg-config git
-  libboost1.81-dev nlohmann-json3-dev libfmt-dev catch2 libc-ares-dev
+  libboost1.81-dev nlohmann-json3-dev libfmt-dev catch2
   # sanitizers/fuzzing toolchain (clang's runtime for ASan/UBSan/libFuzzer)
   clang libclang-rt-14-dev
   # real servers and clients for tests
