@@ -286,7 +286,6 @@ void ClientSession::dispatch_meta(const ParsedRequest& p) {
   // Quiet mode is the proxy's job: the server is asked without q (so replies match requests one to one)
   // and the "nothing to report" replies are dropped here, in order; mn then comes after all of them.
   std::uint64_t seq = open_slot();
-  Op op = p.op;
   bool quiet = p.quiet;
   route.route(req, [self = Ref<ClientSession>(this), seq, quiet, req](Reply&& r) {
     self->on_meta_reply(seq, req, quiet, std::move(r));
