@@ -10,13 +10,14 @@ bash "$root/scripts/install-deps.sh"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 echo "== build (RelWithDebInfo)" >&2
-bash "$root/scripts/build.sh" "$root/build"
+# Tests on explicitly: run-local.sh configures the same tree without them, and CMake would remember that.
+bash "$root/scripts/build.sh" "$root/build" -DMCRELAY_BUILD_TESTS=ON
 echo "== test (RelWithDebInfo)" >&2
 ctest --test-dir "$root/build" --output-on-failure -j"$jobs"
 
 if [ "${MCRELAY_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== build (ASan + UBSan)" >&2
-  bash "$root/scripts/build.sh" "$root/build-asan" -DMCRELAY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+  bash "$root/scripts/build.sh" "$root/build-asan" -DMCRELAY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DMCRELAY_BUILD_TESTS=ON
   echo "== test (ASan + UBSan)" >&2
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$root/build-asan" --output-on-failure -j"$jobs" -E "${MCRELAY_SANITIZE_EXCLUDE:-^$}"
