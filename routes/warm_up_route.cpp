@@ -41,7 +41,7 @@ void WarmUpRoute::route(const RequestPtr& req, ReplyFn done) {
 
 void WarmUpRoute::on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold_reply) {
   RequestPtr r = req;
-  if (r->op == Op::mg || r->op == Op::me) {
+  if (r->op == Op::me || (r->op == Op::mg && r->base64_key)) {
     warm_->route(r, std::move(done));
     return;
   }
@@ -55,7 +55,7 @@ void WarmUpRoute::on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold
     });
     return;
   }
-  // gets / gat / gats: a plain get from warm; on a hit, add to cold, then ask cold again.
+  // gets / gat / gats / mg: a plain get from warm; on a hit, add to cold, then ask cold again.
   auto get = make_ref<Request>();
   get->op = Op::get;
   get->key = r->key;
@@ -71,7 +71,8 @@ void WarmUpRoute::on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold
       p->done(std::move(p->cold_reply));
       return;
     }
-    std::int64_t exptime = p->req->op == Op::gets ? std::int64_t{self->exptime_} : p->req->exptime;
+    bool touches = p->req->op == Op::gat || p->req->op == Op::gats;
+    std::int64_t exptime = touches ? p->req->exptime : std::int64_t{self->exptime_};
     RequestPtr add = self->make_add(*p->req, warm_reply, exptime);
     self->cold_->route(add, [self, p = std::move(p)](Reply&&) mutable {
       RequestPtr again = p->req;

@@ -14,8 +14,10 @@
 //   gat/gats) and then the original request is sent to cold again and that reply is returned, so that the
 //   CAS token the client gets belongs to cold, where its later `cas` will go. With no warm hit, cold's
 //   reply (the miss) is returned.
-// - mg, me (meta get): from cold; on anything but a hit, warm's reply is returned (no add: mcrouter's
-//   metaget rule; a meta get need not fetch the value).
+// - mg (meta get): as gets: on a cold miss the value is fetched from warm with a plain get, added to cold
+//   (warm's flags, `exptime`), and the client's own mg is asked of cold again, so its reply carries exactly
+//   the flags the client asked for (cas, ttl, opaque, key...). A binary key (flag b) cannot travel in a
+//   plain get: for it, and for me (debug), warm's reply is returned and nothing is added.
 // - everything else (set/add/.../delete/incr/decr/touch, flush_all): to cold only; warm is never written:
 //   the client keeps it consistent.
 // `exptime` is seconds, default 0 (never expire; mcrouter can instead fetch the warm item's TTL with

@@ -664,16 +664,13 @@ class TestMetaWarmUp(ProxyMetaTest):
         return {"pools": {"cold": {"servers": [self.addr(0)]}, "warm": {"servers": [self.addr(1)]}},
                 "route": {"type": "WarmUpRoute", "cold": "PoolRoute|cold", "warm": "PoolRoute|warm"}}
 
-    def test_meta_get_reads_warm_and_does_not_fill_cold(self):
-        # routes/warm_up_route.hpp: "mg, me: from cold; on anything but a hit, warm's reply is returned
-        # (no add: mcrouter's metaget rule)".
+    def test_meta_get_fills_cold_from_warm(self):
+        # routes/warm_up_route.hpp: a meta miss in cold is fetched from warm, added to cold, and the
+        # client's own mg is asked of cold again (so its flags come back as asked).
         _, c = self.relay(self.config())
         direct_set(1, b"mwu:a", b"warm")
-        want = direct(1, b"mg mwu:a v k O1 f\r\n", meta_reply_end)
-        self.assertEqual(one(c, b"mg mwu:a v k O1 f\r\n"), want, "a cold miss reads warm")
-        # Anything mcrelay sent to cold for that mg went before this classic get on the same connection.
-        self.assertEqual(c.exchange(b"get mwu:other\r\n", b"END\r\n"), b"END\r\n")
-        self.assertIsNone(direct_get(0, b"mwu:a"), "mg does not fill cold from warm (documented)")
+        self.assertEqual(one(c, b"mg mwu:a v k O1 f\r\n"), b"VA 4 kmwu:a O1 f0\r\nwarm\r\n", "a cold miss reads warm")
+        self.assertEqual(direct_get(0, b"mwu:a"), b"warm", "cold now holds the value")
         self.assertEqual(c.request(b"mg mwu:nowhere v q\r\nmg mwu:nowhere v\r\nmn\r\n"), b"EN\r\nMN\r\n")
         direct_set(0, b"mwu:both", b"cold")
         direct_set(1, b"mwu:both", b"warm")

@@ -262,13 +262,28 @@ TEST_CASE("meta: WarmUpRoute with meta gets", "[routes][meta]") {
     CHECK(client_sees(Op::mg, h.route(meta_req(Op::mg, "k", "v k"))) == "VA 1 kk\r\nc\r\n");
     CHECK(warm.seen.empty());
   }
-  SECTION("a cold miss: warm's reply, and nothing is added to cold") {
+  SECTION("a cold miss fills cold from warm, then the client's mg is asked of cold again") {
     cold.reply = meta(Op::mg, "EN kk");
-    warm.reply = meta(Op::mg, "VA 1 kk Ox", "w");
-    CHECK(client_sees(Op::mg, h.route(meta_req(Op::mg, "k", "v k Ox"))) == "VA 1 kk Ox\r\nw\r\n");
-    CHECK(cold.seen == std::vector<std::string>{"mg k"});
+    Reply warm_hit(Result::found, "w");
+    warm_hit.flags = 7;
+    warm.reply = warm_hit;
+    h.route(meta_req(Op::mg, "k", "v k Ox"));
+    CHECK(warm.seen == std::vector<std::string>{"get k"});
+    CHECK(cold.seen == std::vector<std::string>{"mg k", "add k", "mg k"});
+    REQUIRE(cold.requests.size() == 3);
+    CHECK(cold.requests[1]->value == "w");
+    CHECK(cold.requests[1]->flags == 7);
+    CHECK(cold.requests[1]->exptime == 300);
+    CHECK(cold.requests[2]->args == "v k Ox");  // the client's own flags
+  }
+  SECTION("a binary key reads warm and adds nothing (a plain get cannot carry it)") {
+    cold.reply = meta(Op::mg, "EN");
+    warm.reply = meta(Op::mg, "VA 1 b", "w");
+    auto req = meta_req(Op::mg, "k", "b v");
+    req->base64_key = true;
+    CHECK(client_sees(Op::mg, h.route(req)) == "VA 1 b\r\nw\r\n");
     CHECK(warm.seen == std::vector<std::string>{"mg k"});
-    CHECK(warm.requests[0]->args == "v k Ox");
+    CHECK(cold.seen == std::vector<std::string>{"mg k"});
   }
   SECTION("a miss in both: warm's miss (hidden in quiet mode)") {
     cold.reply = meta(Op::mg, "EN");
