@@ -129,10 +129,18 @@ void Worker::session_closed(ClientSession* session) {
       break;
     }
   }
-  // Drop the worker's reference once the current handler is done with the session.
-  asio::post(io_, [session] {
-    if (session->release()) delete session;
-  });
+  // Drop the worker's reference once the current handler is done with the session: it moves to a list
+  // the worker owns (cleared on the next loop turn, or when the worker goes), so a loop stopped right after
+  // a close (drain, stop) cannot leak it.
+  closed_sessions_.emplace_back(session);
+  session->release();  // the list holds the worker's reference now
+  if (!closed_posted_) {
+    closed_posted_ = true;
+    asio::post(io_, [this] {
+      closed_posted_ = false;
+      closed_sessions_.clear();
+    });
+  }
 }
 
 void Worker::defer_flush(UpstreamConnection* conn) {

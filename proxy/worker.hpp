@@ -112,6 +112,8 @@ class Worker final : public DestinationProvider {
   std::vector<Ref<ClientSession>> dirty_sessions_;
   bool deferred_posted_ = false;
   std::vector<ClientSession*> sessions_;
+  std::vector<Ref<ClientSession>> closed_sessions_;  // closed this loop turn; freed on the next
+  bool closed_posted_ = false;
   bool stopping_ = false;
   std::map<ServerHealth*, std::unique_ptr<Probe>> probes_;
   std::uint64_t rng_state_;

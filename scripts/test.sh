@@ -19,7 +19,7 @@ if [ "${MCRELAY_SKIP_SANITIZE:-0}" != 1 ]; then
   echo "== build (ASan + UBSan)" >&2
   bash "$root/scripts/build.sh" "$root/build-asan" -DMCRELAY_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug -DMCRELAY_BUILD_TESTS=ON
   echo "== test (ASan + UBSan)" >&2
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  MCRELAY_SANITIZED=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:quarantine_size_mb=64 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir "$root/build-asan" --output-on-failure -j"$jobs" -E "${MCRELAY_SANITIZE_EXCLUDE:-^$}"
 fi
 

@@ -22,9 +22,14 @@ except ImportError:  # CTest may pick an interpreter other than Debian's; python
     sys.path.append("/usr/lib/python3/dist-packages")
     from pymemcache.client.base import Client
 
-RSS_LIMIT_KB = 300 * 1024
+# Under ASan the allocator keeps freed memory in quarantine and pads every block, so RSS measures the
+# sanitizer as much as the proxy: the bound is doubled for that pass only.
+RSS_LIMIT_KB = 300 * 1024 * (2 if os.environ.get("MCRELAY_SANITIZED") == "1" else 1)
 RANDOM_BYTES = 100 * 1024 * 1024
-GOOD_LATENCY_LIMIT = 1.0   # seconds, for any single request of the well-behaved client
+# Seconds, for any single request of the well-behaved client. Under ASan + UBSan (MCRELAY_SANITIZED=1, set by
+# scripts/test.sh for that pass) the proxy runs several times slower; the same bound scaled by that cost
+# still catches a client starved by a hostile one.
+GOOD_LATENCY_LIMIT = 1.0 * (3 if os.environ.get("MCRELAY_SANITIZED") == "1" else 1)
 
 
 def refused_or_closed(port, timeout=5.0):
