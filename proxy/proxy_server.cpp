@@ -194,8 +194,8 @@ void ProxyServer::reload(const char* why) {
   } catch (const config::ConfigError& e) {
     if (last_failed_md5_ != "unreadable") {
       log::error("config reload ({}): {}; keeping the running config", why, e.what());
-      reloads_failed_.fetch_add(1, std::memory_order_relaxed);
       last_failed_md5_ = "unreadable";
+      reloads_failed_.fetch_add(1, std::memory_order_relaxed);
     }
     return;
   }
@@ -210,16 +210,17 @@ void ProxyServer::reload(const char* why) {
     next->file = current->file;
     next->generation = current->generation + 1;
     next = resolve_members(next);
-    std::shared_ptr<const LoadedConfig> published = next;
-    publish(published);
+    // Count and log before publishing: whoever sees the new digest (stats, /metrics, a test waiting for
+    // it) then also sees the reload counted and logged. atomic_store publishes with release order.
     reloads_ok_.fetch_add(1, std::memory_order_relaxed);
     last_failed_md5_.clear();
-    log::info("config reloaded ({}): {} generation {} md5 {}", why, published->config.source, published->generation,
-              published->md5);
+    log::info("config reloaded ({}): {} generation {} md5 {}", why, next->config.source, next->generation, next->md5);
+    publish(std::move(next));
   } catch (const config::ConfigError& e) {
-    reloads_failed_.fetch_add(1, std::memory_order_relaxed);
-    last_failed_md5_ = md5;
+    // Log before counting, so that whoever sees the failure counted also finds the reason in the log.
     log::error("config reload ({}) rejected: {}; keeping the running config (md5 {})", why, e.what(), current->md5);
+    last_failed_md5_ = md5;
+    reloads_failed_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
