@@ -19,6 +19,9 @@ using boost::system::error_code;
 namespace {
 constexpr std::size_t kMaxQueuedOutput = 4 * 1024 * 1024;  // stop reading while this much waits for the client
 constexpr int kReadsPerTurn = 8;                          // fairness between clients of one worker
+// Multi-get keys awaiting their servers, per --max-client-outstanding request: each costs a Request and its
+// Reply until the slot completes, so pipelined gets of 60,000 keys would otherwise hold hundreds of MB.
+constexpr std::size_t kKeysPerOutstandingRequest = 8;
 }  // namespace
 
 ClientSession::ClientSession(Worker& worker, asio::ip::tcp::socket socket)
@@ -109,11 +112,27 @@ void ClientSession::consume_input(const char* data, std::size_t n) {
   if (pending_in_.empty() && pending_in_.capacity() > 64 * 1024) pending_in_.shrink_to_fit();
 }
 
+// Reading pauses when a client reaches any limit and resumes once it is back to half of every one, so a
+// client at the edge does not flip between the two on every reply. The check comes before parsing, so one
+// request is always let through: a single get larger than the key budget is still served.
+bool ClientSession::must_pause() const noexcept {
+  const std::size_t max_requests = worker_.options().max_client_outstanding;
+  return outstanding() + noreply_inflight_ >= max_requests ||
+         multiget_keys_inflight_ >= max_requests * kKeysPerOutstandingRequest ||
+         out_.size() + wbuf_.size() > kMaxQueuedOutput;
+}
+
+bool ClientSession::may_resume() const noexcept {
+  const std::size_t max_requests = worker_.options().max_client_outstanding;
+  return outstanding() + noreply_inflight_ <= max_requests / 2 &&
+         multiget_keys_inflight_ <= max_requests * kKeysPerOutstandingRequest / 2 &&
+         out_.size() + wbuf_.size() <= kMaxQueuedOutput / 2;
+}
+
 std::size_t ClientSession::process(std::string_view in) {
   std::size_t off = 0;
-  const std::size_t max_outstanding = worker_.options().max_client_outstanding;
   while (off < in.size() && !input_closed_ && !closed_) {
-    if (outstanding() >= max_outstanding || out_.size() + wbuf_.size() > kMaxQueuedOutput) {
+    if (must_pause()) {
       read_state_ = ReadState::paused;
       break;
     }
@@ -205,7 +224,12 @@ void ClientSession::dispatch(const ParsedRequest& p) {
   RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
   Op op = p.op;
   if (p.noreply) {
-    route.route(req, [w = &worker_, op](Reply&& r) { w->stats().count_reply(op, r.result); });
+    ++noreply_inflight_;
+    route.route(req, [self = Ref<ClientSession>(this), op](Reply&& r) {
+      self->worker_.stats().count_reply(op, r.result);
+      --self->noreply_inflight_;
+      self->maybe_resume();
+    });
     return;
   }
   std::uint64_t seq = open_slot();
@@ -242,6 +266,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
   Slot& s = slot(seq);
   s.op = p.op;
   s.waiting = static_cast<std::uint32_t>(p.keys.size());
+  multiget_keys_inflight_ += p.keys.size();
   s.reqs.clear();
   s.replies.clear();
   s.replies.resize(p.keys.size());
@@ -351,6 +376,7 @@ void ClientSession::on_single_get(std::uint64_t seq, const RequestPtr& req, Repl
 
 void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& r) {
   WorkerStats& st = worker_.stats();
+  --multiget_keys_inflight_;
   if (closed_) return;
   st.count_reply(slot(seq).op, r.result);
   if (is_hit(r.result)) st.get_hits.add();
@@ -394,7 +420,7 @@ std::uint64_t ClientSession::open_slot() {
   }
   std::uint64_t seq = tail_seq_++;
   Slot& s = slot(seq);
-  s.start = std::chrono::steady_clock::now();
+  if constexpr (kMetricsEnabled) s.start = std::chrono::steady_clock::now();
   s.ready = false;
   s.close_after = false;
   s.out.clear();
@@ -411,8 +437,10 @@ void ClientSession::finish_local(std::string_view text, bool close_after) {
 template <typename Writer>
 void ClientSession::finish_slot(std::uint64_t seq, Writer&& write) {
   Slot& s = slot(seq);
-  worker_.stats().latency.record(static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s.start).count()));
+  if constexpr (kMetricsEnabled) {
+    worker_.stats().latency.record(static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - s.start).count()));
+  }
   if (seq == head_seq_) {
     write(out_);  // the oldest outstanding reply goes straight to the output buffer
     s.ready = true;
@@ -510,8 +538,7 @@ void ClientSession::on_write_done() {
 
 void ClientSession::maybe_resume() {
   if (read_state_ != ReadState::paused || closed_ || input_closed_) return;
-  const std::size_t max_outstanding = worker_.options().max_client_outstanding;
-  if (outstanding() > max_outstanding / 2 || out_.size() + wbuf_.size() > kMaxQueuedOutput / 2) return;
+  if (!may_resume()) return;
   read_state_ = ReadState::idle;
   // Requests already buffered come first; then the socket (which may hold data that arrived while paused).
   asio::post(worker_.io(), [self = Ref<ClientSession>(this)] {

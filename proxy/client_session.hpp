@@ -72,6 +72,9 @@ class ClientSession : public RefCounted {
   void maybe_resume();
   void maybe_close_when_done();
   std::size_t outstanding() const noexcept { return static_cast<std::size_t>(tail_seq_ - head_seq_); }
+  // Flow control of reading: pause at any limit, resume below half of every one (client_session.cpp).
+  bool must_pause() const noexcept;
+  bool may_resume() const noexcept;
 
   void on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& reply);
   void on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& reply);
@@ -88,6 +91,10 @@ class ClientSession : public RefCounted {
   std::vector<Slot> ring_;  // power-of-two size
   std::uint64_t head_seq_ = 0;
   std::uint64_t tail_seq_ = 0;
+  // Work the ring does not show, bounded too: noreply requests still waiting for their server (they take no
+  // slot), and the keys of multi-key gets not yet answered (a slot may hold tens of thousands).
+  std::size_t noreply_inflight_ = 0;
+  std::size_t multiget_keys_inflight_ = 0;
 
   std::string out_;   // replies ready to be written
   std::string wbuf_;  // the bytes an async write is sending
