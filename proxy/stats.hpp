@@ -18,11 +18,26 @@
 
 namespace mcrelay {
 
+// MCRELAY_NO_METRICS (CMake: -DMCRELAY_METRICS=OFF) compiles every counter update and the per-request clock
+// reads out. It exists only so that the benchmark can measure what metrics cost (bench/README.md); nothing
+// in the proxy's behaviour reads a counter, so such a build serves the same, with stats that stay at zero.
+#ifdef MCRELAY_NO_METRICS
+inline constexpr bool kMetricsEnabled = false;
+#else
+inline constexpr bool kMetricsEnabled = true;
+#endif
+
 class Counter {
  public:
-  void add(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-  void sub(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed); }
-  void set(std::uint64_t n) noexcept { v_.store(n, std::memory_order_relaxed); }
+  void add(std::uint64_t n = 1) noexcept {
+    if constexpr (kMetricsEnabled) v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+  void sub(std::uint64_t n = 1) noexcept {
+    if constexpr (kMetricsEnabled) v_.store(v_.load(std::memory_order_relaxed) - n, std::memory_order_relaxed);
+  }
+  void set(std::uint64_t n) noexcept {
+    if constexpr (kMetricsEnabled) v_.store(n, std::memory_order_relaxed);
+  }
   std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
 
  private:
@@ -40,6 +55,7 @@ class LatencyHistogram {
   static constexpr std::size_t kBuckets = kBoundsUs.size() + 1;
 
   void record(std::uint64_t us) noexcept {
+    if constexpr (!kMetricsEnabled) return;
     std::size_t i = 0;
     while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
     buckets_[i].add();

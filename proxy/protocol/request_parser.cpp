@@ -284,7 +284,7 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
       auto decoded = base64_decode_lenient(tok[1]);
       if (!decoded) return finish_reply(line_size, kBadFormat);
       p.base64_key = true;
-      p.meta_flags = "b";
+      p.meta_flags.push_back('b');  // (cleared above; `= "b"` trips GCC 12's false -Wrestrict, PR 105651)
       p.decoded_key = std::move(*decoded);
       p.key = p.decoded_key;
     }
