@@ -165,6 +165,7 @@ class Loader {
         throw error(path, fmt::format("duplicate handle name {} (also at {})", json_quote(name), it->second));
       }
       config_.named_handles.emplace(name, handle);
+      config_.named_handle_paths.emplace(name, path);
     };
     if (handles->is_array()) {
       for (std::size_t i = 0; i < handles->size(); ++i) {

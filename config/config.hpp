@@ -41,6 +41,7 @@ struct Config {
   std::vector<RouteEntry> routes;  // one entry per route; `route` becomes one entry with {default prefix}
   // From top-level "named_handles": a list of handle objects with "name", or an object name -> handle.
   std::map<std::string, nlohmann::json, std::less<>> named_handles;
+  std::map<std::string, std::string, std::less<>> named_handle_paths;  // name -> its JSON path, for errors
   nlohmann::json root;  // the whole parsed document
 };
 

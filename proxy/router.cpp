@@ -13,6 +13,7 @@ Router::Router(const config::Config& config, DestinationProvider& destinations, 
     trees_.push_back(tree);
     for (const auto& alias : entry.aliases) by_prefix_[alias] = tree;
   }
+  factory.build_unreferenced_named_handles();
   if (trees_.empty()) throw config::ConfigError(fmt::format("{}: no route configured", config.source));
   if (auto it = by_prefix_.find(default_prefix); it != by_prefix_.end()) {
     default_ = it->second;

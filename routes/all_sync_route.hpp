@@ -7,9 +7,9 @@
 // replies are outstanding is safe.
 //
 // Semantics (mcrouter's): the same request goes to every child at once; the reply is the "worst" one by
-// reply_severity() (routes/fan_out.hpp): a proxy-side error (timeout, connect error, TKO, ...) beats a
-// server error (SERVER_ERROR/CLIENT_ERROR/ERROR), which beats a miss / NOT_STORED / EXISTS, which beats a
-// success; among equally bad replies the one that arrived first is kept. Broadcasts (flush_all) use the
+// reply_severity() (routes/fan_out.hpp, mcrouter's order): CLIENT_ERROR/ERROR beats a SERVER_ERROR, which
+// beats a timeout / connect error / TKO, which beats a miss / NOT_STORED, which beats a success or EXISTS;
+// among equally bad replies the one that arrived first is kept. Broadcasts (flush_all) use the
 // children's broadcast(). An empty children list builds a NullRoute, like mcrouter.
 #include <memory>
 

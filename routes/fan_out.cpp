@@ -4,17 +4,26 @@
 
 namespace mcrelay {
 
+// mcrouter's resultSeverity(), value for value, so that every merge picks the reply mcrouter would: an
+// answer the server gave in error outranks "the proxy could not reach it", and EXISTS ranks with success.
 int reply_severity(Result r) noexcept {
   switch (r) {
     case Result::found: case Result::stored: case Result::deleted: case Result::touched: case Result::ok:
-      return 0;
-    case Result::not_found: case Result::not_stored: case Result::exists:
+    case Result::exists:
       return 1;
-    case Result::remote_error: case Result::client_error: case Result::bad_command:
-      return 2;
-    default:
-      return 3;  // the proxy could not get an answer at all
+    case Result::not_found: case Result::not_stored:
+      return 4;
+    case Result::timeout: case Result::connect_timeout: case Result::connect_error: case Result::tko:
+    case Result::busy:
+      return 5;
+    case Result::remote_error:
+      return 7;
+    case Result::local_error:
+      return 8;
+    case Result::client_error: case Result::bad_command:  // mcrouter reads a server's "ERROR" as a client error
+      return 9;
   }
+  return 10;
 }
 
 namespace {

@@ -14,8 +14,9 @@ enum class FanOutMerge : std::uint8_t {
   first,  // the first child's reply (AllInitial)
 };
 
-// Severity order used by FanOutMerge::worst: errors from the proxy < errors from the server < misses/
-// not-stored < successes. Higher is worse.
+// Severity order used by FanOutMerge::worst and other merges, mcrouter's resultSeverity(): success and
+// EXISTS (1) < miss, NOT_STORED (4) < timeout, connect error, TKO, busy (5) < SERVER_ERROR (7) < a local
+// error (8) < CLIENT_ERROR, ERROR (9). Higher is worse.
 int reply_severity(Result r) noexcept;
 
 // Routes `req` to every child (child->route, or child->broadcast when `broadcast` is set) and calls `done`

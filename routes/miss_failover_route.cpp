@@ -45,7 +45,7 @@ void MissFailoverRoute::on_reply(const Ref<Attempt>& a, Reply&& r) {
     return;
   }
   // Not a hit: remember what to answer if nobody hits.
-  if (!return_best_on_error_ || !a->have_best || reply_severity(r.result) <= reply_severity(a->best.result)) {
+  if (!return_best_on_error_ || !a->have_best || reply_severity(r.result) < reply_severity(a->best.result)) {
     a->best = std::move(r);
     a->have_best = true;
   }

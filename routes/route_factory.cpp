@@ -141,7 +141,7 @@ RouteHandlePtr RouteFactory::build_from_string(std::string_view s, const std::st
         fail(path, fmt::format("named handle \"{}\" refers to itself", s));
       }
       building_.emplace_back(s);
-      auto handle = build(it->second, fmt::format("named_handles.{}", s));
+      auto handle = build(it->second, config_.named_handle_paths.at(std::string(s)));
       building_.pop_back();
       named_.emplace(std::string(s), handle);
       return handle;
@@ -166,6 +166,14 @@ RouteHandlePtr RouteFactory::build_from_string(std::string_view s, const std::st
     obj["children"] = std::string(rest);
   }
   return build(obj, path);
+}
+
+void RouteFactory::build_unreferenced_named_handles() {
+  // mcrouter builds every named handle; so do we, so that a broken one that no route uses (yet) is an
+  // error at load time rather than a surprise when a later edit starts to use it.
+  for (const auto& [name, _] : config_.named_handles) {
+    if (!named_.contains(name)) build_from_string(name, config_.named_handle_paths.at(name));
+  }
 }
 
 RouteHandlePtr RouteFactory::build(const nlohmann::json& j, const std::string& path) {

@@ -55,6 +55,9 @@ class RouteFactory {
   // A route: an object with "type", a "Type|arg|..." shorthand string, or the name of a named handle.
   RouteHandlePtr build(const nlohmann::json& j, const std::string& path);
 
+  // Builds the top-level named handles that no route referenced, so that their errors are reported too.
+  void build_unreferenced_named_handles();
+
   // A children list: an array of routes, or the string "Pool|NAME" (one DestinationRoute per server).
   std::vector<RouteHandlePtr> build_children(const nlohmann::json& j, const std::string& path);
 

@@ -15,8 +15,18 @@ TEST_CASE("AllSyncRoute: every child, the worst reply", "[routes][all_sync_route
   CHECK(h.route(Op::set, "k").result == Result::not_stored);
   h.d("c:1").reply = Reply::error(Result::remote_error, "oom");
   CHECK(h.route(Op::set, "k").value == "oom");
+  // mcrouter's order: a server's SERVER_ERROR outranks a timeout, and a CLIENT_ERROR outranks both.
   h.d("a:1").reply = err(Result::timeout);
+  CHECK(h.route(Op::set, "k").value == "oom");
+  h.d("c:1").reply = Reply(Result::stored);
   CHECK(h.route(Op::set, "k").result == Result::timeout);
+  h.d("b:1").reply = Reply::error(Result::client_error, "bad data chunk");
+  CHECK(h.route(Op::set, "k").result == Result::client_error);
+  // EXISTS ranks with success: a cas that one replica refused and another lacks answers NOT_FOUND.
+  h.d("a:1").reply = Reply(Result::exists);
+  h.d("b:1").reply = Reply(Result::not_found);
+  h.d("c:1").reply = Reply(Result::stored);
+  CHECK(h.route(Op::cas, "k").result == Result::not_found);
   CHECK(h.where(Op::set, "k") == std::vector<std::string>{"a:1", "b:1", "c:1"});
 }
 

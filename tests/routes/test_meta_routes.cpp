@@ -126,11 +126,15 @@ TEST_CASE("meta: AllSyncRoute merges meta replies, the worst wins", "[routes][me
     CHECK(r.result == Result::remote_error);
     CHECK(client_sees(Op::ms, r, /*quiet=*/true) == "SERVER_ERROR out of memory storing object\r\n");
   }
-  SECTION("a proxy-side error beats a server's error") {
+  SECTION("a server's error beats a proxy-side error (mcrouter's order)") {
     a.reply = Reply::error(Result::client_error, "bad command line format");
     b.reply = err(Result::connect_error);
     c.reply = meta(Op::md, "HD");
     Reply r = h.route(meta_req(Op::md, "k"));
+    CHECK(r.result == Result::client_error);
+    CHECK(client_sees(Op::md, r, /*quiet=*/true) == "CLIENT_ERROR bad command line format\r\n");
+    a.reply = meta(Op::md, "NF");
+    r = h.route(meta_req(Op::md, "k"));
     CHECK(r.result == Result::connect_error);
     CHECK(client_sees(Op::md, r, /*quiet=*/true) == "SERVER_ERROR test error\r\n");
   }

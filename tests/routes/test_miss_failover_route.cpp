@@ -57,10 +57,13 @@ TEST_CASE("MissFailoverRoute: return_best_on_error", "[routes][miss_failover_rou
   h.d("b:1").reply = Reply(Result::not_found);
   h.d("c:1").reply = err(Result::connect_error);
   CHECK(h.route(Op::get, "k").result == Result::not_found);
+  // Every child failed: the least severe error (mcrouter's order), the first of equals.
   h.d("b:1").reply = Reply::error(Result::remote_error, "b broken");
   Reply r = h.route(Op::get, "k");
-  CHECK(r.result == Result::remote_error);
-  CHECK(r.value == "b broken");
+  CHECK(r.result == Result::timeout);
+  h.d("a:1").reply = Reply::error(Result::remote_error, "a broken");
+  r = h.route(Op::get, "k");
+  CHECK(r.result == Result::connect_error);
 }
 
 TEST_CASE("MissFailoverRoute: async order and a dropped tree", "[routes][miss_failover_route]") {
