@@ -7,13 +7,15 @@
 // state kept, so nothing to keep alive).
 //
 // Semantics (mcrouter's): only requests that carry an exptime are changed: set/add/replace/append/prepend/
-// cas, touch, gat and gats (gets, deletes, arithmetic and meta commands pass through unchanged). "set"
+// cas, touch, gat and gats, and the meta commands' TTL flags (ms's T, absent meaning 0; mg's and ma's T
+// and N when present); gets, deletes and arithmetic pass through unchanged. "set"
 // replaces the exptime with `exptime`; "min" uses the smaller of the two, where 0 means "never expires"
 // (so 0 becomes `exptime`) and values are compared as written (negative = already expired stays; like
 // mcrouter, a Unix-time exptime above 30 days is compared as a number too). "min" with exptime 0 changes
 // nothing. The request is copied, never modified in place (fan-out routes share it). The target's reply is
 // returned as is.
 #include <cstdint>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -41,6 +43,8 @@ class ModifyExptimeRoute final : public RouteHandle {
 
   // The request the target sees: `req` itself when nothing changes, else a modified copy.
   RequestPtr rewrite(const RequestPtr& req) const;
+  RequestPtr rewrite_meta(const RequestPtr& req) const;
+  std::optional<std::int64_t> new_exptime(std::int64_t current) const noexcept;  // nullopt: unchanged
 
  private:
   RouteHandlePtr target_;

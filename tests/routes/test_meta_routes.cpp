@@ -306,3 +306,43 @@ TEST_CASE("meta: WarmUpRoute with meta gets", "[routes][meta]") {
     CHECK(warm.seen.empty());
   }
 }
+
+TEST_CASE("meta: ModifyExptimeRoute and FailoverWithExptimeRoute rewrite meta TTL flags", "[routes][meta]") {
+  auto sent_flags = [](Harness& h, const std::string& dest) { return h.d(dest).requests.back()->args; };
+  SECTION("action set: ms gets T even without one; mg/ma T and N are rewritten; md untouched") {
+    Harness h(R"({"type": "ModifyExptimeRoute", "target": "PoolRoute|A", "exptime": 600, "action": "set"})");
+    h.route(meta_req(Op::ms, "k", "F5"));
+    CHECK(sent_flags(h, "a:1") == "F5 T600");
+    h.route(meta_req(Op::ms, "k", "T0 c"));
+    CHECK(sent_flags(h, "a:1") == "T600 c");
+    h.route(meta_req(Op::mg, "k", "v T30 N10"));
+    CHECK(sent_flags(h, "a:1") == "v T600 N600");
+    h.route(meta_req(Op::mg, "k", "v"));
+    CHECK(sent_flags(h, "a:1") == "v");
+    h.route(meta_req(Op::ma, "k", "N5 J1"));
+    CHECK(sent_flags(h, "a:1") == "N600 J1");
+    h.route(meta_req(Op::md, "k", "T5"));
+    CHECK(sent_flags(h, "a:1") == "T5");
+  }
+  SECTION("action min: only longer (or never-expiring) TTLs come down") {
+    Harness h(R"({"type": "ModifyExptimeRoute", "target": "PoolRoute|A", "exptime": 100, "action": "min"})");
+    auto req = meta_req(Op::ms, "k", "T50 b");
+    h.route(req);
+    CHECK(h.d("a:1").requests.back().get() == req.get());  // unchanged: no copy
+    h.route(meta_req(Op::ms, "k", "T5000"));
+    CHECK(sent_flags(h, "a:1") == "T100");
+    h.route(meta_req(Op::ms, "k", ""));
+    CHECK(sent_flags(h, "a:1") == "T100");
+    h.route(meta_req(Op::ms, "k", "Tx"));  // not a number: left for memcached to refuse
+    CHECK(sent_flags(h, "a:1") == "Tx");
+  }
+  SECTION("FailoverWithExptimeRoute caps a meta write that fails over") {
+    Harness h(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B",
+                  "failover_exptime": 30})");
+    h.d("a:1").reply = err(Result::connect_error);
+    h.d("b:1").reply = meta(Op::ms, "HD");
+    CHECK(client_sees(Op::ms, h.route(meta_req(Op::ms, "k", "T5000"))) == "HD\r\n");
+    CHECK(sent_flags(h, "a:1") == "T5000");
+    CHECK(sent_flags(h, "b:1") == "T30");
+  }
+}
