@@ -117,14 +117,14 @@ void ClientSession::consume_input(const char* data, std::size_t n) {
 // request is always let through: a single get larger than the key budget is still served.
 bool ClientSession::must_pause() const noexcept {
   const std::size_t max_requests = worker_.options().max_client_outstanding;
-  return outstanding() + noreply_inflight_ >= max_requests ||
+  return outstanding() >= max_requests ||
          multiget_keys_inflight_ >= max_requests * kKeysPerOutstandingRequest ||
          out_.size() + wbuf_.size() > kMaxQueuedOutput;
 }
 
 bool ClientSession::may_resume() const noexcept {
   const std::size_t max_requests = worker_.options().max_client_outstanding;
-  return outstanding() + noreply_inflight_ <= max_requests / 2 &&
+  return outstanding() <= max_requests / 2 &&
          multiget_keys_inflight_ <= max_requests * kKeysPerOutstandingRequest / 2 &&
          out_.size() + wbuf_.size() <= kMaxQueuedOutput / 2;
 }
@@ -223,18 +223,12 @@ void ClientSession::dispatch(const ParsedRequest& p) {
   if (is_storage(p.op)) req->value.assign(p.value);
   RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
   Op op = p.op;
-  if (p.noreply) {
-    ++noreply_inflight_;
-    route.route(req, [self = Ref<ClientSession>(this), op](Reply&& r) {
-      self->worker_.stats().count_reply(op, r.result);
-      --self->noreply_inflight_;
-      self->maybe_resume();
-    });
-    return;
-  }
+  // A noreply request takes a silent slot: it writes nothing, but holds its place in the order, so a later
+  // `mn` is answered only after the server has answered it (as memcached does), and it counts against
+  // --max-client-outstanding like any request waiting for a server.
   std::uint64_t seq = open_slot();
-  route.route(req, [self = Ref<ClientSession>(this), seq, op](Reply&& r) {
-    self->on_simple_reply(seq, op, std::move(r));
+  route.route(req, [self = Ref<ClientSession>(this), seq, op, silent = p.noreply](Reply&& r) {
+    self->on_simple_reply(seq, op, silent, std::move(r));
   });
 }
 
@@ -290,14 +284,9 @@ void ClientSession::dispatch_flush_all(const ParsedRequest& p) {
   RequestPtr req = make_request(Op::flush_all, {});
   req->args.assign(p.args);
   req->noreply = p.noreply;
-  const auto& trees = worker_.router().trees();
-  if (p.noreply) {
-    fan_out(trees, req, [](Reply&&) {}, FanOutMerge::worst, /*broadcast=*/true);
-    return;
-  }
-  std::uint64_t seq = open_slot();
-  fan_out(trees, req, [self = Ref<ClientSession>(this), seq](Reply&& r) {
-    self->on_simple_reply(seq, Op::flush_all, std::move(r));
+  std::uint64_t seq = open_slot();  // silent with noreply (see dispatch())
+  fan_out(worker_.router().trees(), req, [self = Ref<ClientSession>(this), seq, silent = p.noreply](Reply&& r) {
+    self->on_simple_reply(seq, Op::flush_all, silent, std::move(r));
   }, FanOutMerge::worst, /*broadcast=*/true);
 }
 
@@ -404,10 +393,12 @@ void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Repl
   });
 }
 
-void ClientSession::on_simple_reply(std::uint64_t seq, Op op, Reply&& r) {
+void ClientSession::on_simple_reply(std::uint64_t seq, Op op, bool silent, Reply&& r) {
   worker_.stats().count_reply(op, r.result);
   if (closed_) return;
-  finish_slot(seq, [&](std::string& out) { append_reply(out, op, r); });
+  finish_slot(seq, [&](std::string& out) {
+    if (!silent) append_reply(out, op, r);
+  });
 }
 
 std::uint64_t ClientSession::open_slot() {

@@ -78,7 +78,7 @@ class ClientSession : public RefCounted {
 
   void on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& reply);
   void on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& reply);
-  void on_simple_reply(std::uint64_t seq, Op op, Reply&& reply);
+  void on_simple_reply(std::uint64_t seq, Op op, bool silent, Reply&& reply);  // silent: noreply
   void on_meta_reply(std::uint64_t seq, const RequestPtr& req, bool quiet, Reply&& reply);
 
   Worker& worker_;
@@ -91,9 +91,7 @@ class ClientSession : public RefCounted {
   std::vector<Slot> ring_;  // power-of-two size
   std::uint64_t head_seq_ = 0;
   std::uint64_t tail_seq_ = 0;
-  // Work the ring does not show, bounded too: noreply requests still waiting for their server (they take no
-  // slot), and the keys of multi-key gets not yet answered (a slot may hold tens of thousands).
-  std::size_t noreply_inflight_ = 0;
+  // Keys of multi-key gets not yet answered: bounded too, as one slot may hold tens of thousands.
   std::size_t multiget_keys_inflight_ = 0;
 
   std::string out_;   // replies ready to be written

@@ -308,7 +308,14 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
   for (std::size_t i = first_flag; i < ntok; ++i) {
     char f = tok[i][0];
     if (f == 'q') {
-      p.quiet = true;  // handled by the proxy: the server is always asked for its reply
+      // Handled by the proxy (the server is always asked for its reply), so memcached cannot see a second
+      // q: refuse it here with memcached's words, before anything is forwarded.
+      if (p.quiet) {
+        if (op == Op::ms) swallow_ = static_cast<std::size_t>(vlen) + 2;
+        return finish_reply(line_size, op == Op::md || op == Op::ma ? "CLIENT_ERROR invalid or duplicate flag\r\n"
+                                                                    : "CLIENT_ERROR duplicate flag\r\n");
+      }
+      p.quiet = true;
       continue;
     }
     if (f == 'b') p.base64_key = true;

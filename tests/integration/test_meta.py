@@ -13,9 +13,11 @@
 
 import base64
 import re
+import time
 import unittest
 
 import test_differential as td
+from fault_servers import DelayProxy
 from mcrelay_testlib import (STANDIN, Conn, Mcrelay, Memcached, parse_stats, parse_value_reply,
                              pool_config, show, skip_without_proxy, wait_for)
 from test_differential import DiffTestCase, pattern
@@ -400,6 +402,9 @@ class TestMetaMalformed(MetaDiffTestCase):
         self.diff("duplicate flags", b"mg mal:a v v\r\nmg mal:a Oabc Oxyz\r\n" + ms("mal:a", b"hi", b"k k")
                   + ms("mal:a", b"hi", b"MS MS") + b"md mal:a k k\r\n")
         self.diff("flags with trailing junk", b"mg mal:a v1\r\nmg mal:a kx\r\n")
+        # q is the proxy's to handle, so a duplicate one must be refused by the proxy as memcached would.
+        self.diff("duplicate q", b"set mal:n 0 0 1\r\n5\r\nma mal:n q q\r\nmg mal:n v q q\r\n"
+                  + ms("mal:q", b"hi", b"q q") + b"md mal:n q q\r\nmd mal:n q T5 q\r\nmn\r\nget mal:n mal:q\r\n")
 
     def test_bad_tokens(self):
         self.diff("mg bad numeric tokens", b"mg mal:a Nabc\r\nmg mal:a T-5\r\nmg mal:a R\r\nmg mal:a N\r\n"
@@ -630,6 +635,18 @@ class TestMetaQuietFanOut(ProxyMetaTest):
         self.assertRegex(replies[2], rb"\A" + SERVER_ERROR_LINE + rb"\Z", f"replies: {shape}")
         self.assertRegex(replies[3], rb"\A" + SERVER_ERROR_LINE + rb"\Z", f"replies: {shape}")
         self.assertEqual(replies[4], b"MN\r\n", f"replies: {shape}")
+
+
+    def test_mn_waits_for_classic_noreply(self):
+        # memcached answers mn after everything before it on the connection, noreply commands included.
+        with DelayProxy(_pool_servers[0].port, 0.4) as slow:
+            _, c = self.relay(pool_config([slow.address]))
+            t0 = time.monotonic()
+            self.assertEqual(c.request(b"set nr:k 0 0 1 noreply\r\nx\r\ndelete nr:gone noreply\r\nmn\r\n"),
+                             b"MN\r\n")
+            waited = time.monotonic() - t0
+            self.assertGreaterEqual(waited, 0.35, "MN came before the server had answered the noreply set")
+            self.assertEqual(direct_get(0, b"nr:k"), b"x")
 
 
 class TestMetaFailover(ProxyMetaTest):
