@@ -1,5 +1,8 @@
 #include "proxy/upstream_destination.hpp"
 
+#include <functional>
+#include <string_view>
+
 #include "proxy/delete_spool.hpp"
 #include "proxy/stats.hpp"
 #include "proxy/worker.hpp"
@@ -36,11 +39,11 @@ void UpstreamDestination::send(const RequestPtr& req, const SendOptions& opts, R
     done(Reply::error(Result::tko, health_.unavailable_message()));
     return;
   }
-  UpstreamConnection* best = conns_.front().get();
-  for (std::size_t i = 1; i < conns_.size(); ++i) {
-    if (conns_[i]->pending() < best->pending()) best = conns_[i].get();
-  }
-  best->send(req, opts, std::move(done));
+  // One key, one connection: memcached answers each connection in order but runs different connections on
+  // different threads, so a set and the get after it must not travel side by side. (Choosing the least busy
+  // connection let a client's get overtake its own set.)
+  std::size_t i = conns_.size() == 1 ? 0 : std::hash<std::string_view>{}(req->key) % conns_.size();
+  conns_[i]->send(req, opts, std::move(done));
 }
 
 UpstreamDestination::~UpstreamDestination() {

@@ -3,8 +3,8 @@
 // upstream connections to one memcached server, owned by one worker.
 //
 // Contract: created by the worker when a route tree first names the server; used only on that worker's
-// thread. With more than one connection, each request goes to the connection with the fewest pending
-// requests (ties: the first), so a lone client's pipeline stays on one connection and batches well.
+// thread. With more than one connection (--connections-per-server), a request goes to the connection its
+// key hashes to, so requests for one key stay in order (memcached serves connections on separate threads).
 #include <vector>
 
 #include "proxy/server_health.hpp"

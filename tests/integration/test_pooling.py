@@ -173,5 +173,22 @@ class TestPooling(unittest.TestCase):
         self.assertTrue(all(n <= WORKERS * POOL_SIZE_PER_WORKER for n in counts), counts)
 
 
+@skip_without_proxy()
+class TestSeveralConnectionsPerServer(unittest.TestCase):
+    def test_one_clients_requests_for_a_key_stay_in_order(self):
+        # memcached -t 4 serves its connections on 4 threads: a set and the get after it must travel on one
+        # upstream connection, or the get can overtake the set.
+        with Memcached(extra_args=["-t", "4"]) as mc, \
+                Mcrelay(pool_config([mc]), args=["--num-proxies", "1", "--connections-per-server", "4"]) as relay, \
+                Conn(relay.port, name="pipeliner", diag=relay.diag) as c:
+            for key in (b"order:a", b"order:b", b"order:c"):
+                data = b"".join(b"set %s 0 0 6\r\n%06d\r\nget %s\r\n" % (key, i, key) for i in range(200))
+                expected = b"".join(b"STORED\r\nVALUE %s 0 6\r\n%06d\r\nEND\r\n" % (key, i) for i in range(200))
+                self.assertEqual(c.exchange(data, terminator=b"%06d\r\nEND\r\n" % 199), expected)
+            with Conn(mc.port, name="memcached stats") as direct:
+                n = int(mc.stats(direct)["curr_connections"])
+            self.assertLessEqual(n, 4 + 2, "at most 4 upstream connections (+ listener and this one)")
+
+
 if __name__ == "__main__":
     unittest.main()
