@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "config/json_describe.hpp"
+#include "routes/fan_out.hpp"
 #include "config/json_path.hpp"
 #include "routes/null_route.hpp"
 #include "routes/route_factory.hpp"
@@ -112,7 +113,12 @@ RouteHandlePtr LatestRoute::build(RouteFactory& f, const nlohmann::json& j, cons
   if (children.empty()) return std::make_shared<NullRoute>();
   std::vector<RouteHandlePtr> chosen;
   for (std::size_t i : pick(seed, std::move(weights), count)) chosen.push_back(children[i]);
-  return std::make_shared<LatestRoute>(std::make_shared<FailoverRoute>(std::move(chosen), std::move(opts)));
+  return std::make_shared<LatestRoute>(std::make_shared<FailoverRoute>(std::move(chosen), std::move(opts)),
+                                       std::move(children));
+}
+
+void LatestRoute::broadcast(const RequestPtr& req, ReplyFn done) {
+  fan_out(all_, req, std::move(done), FanOutMerge::worst, /*broadcast=*/true);
 }
 
 }  // namespace mcrelay

@@ -15,7 +15,7 @@
 // the host name and `salt`, so every worker thread and every config reload of one proxy picks the same
 // children and different hosts pick different ones; "thread_local_failover": true adds per-tree randomness
 // (each worker picks its own). mcrelay extension: "seed" (unsigned integer) fixes the draw (tests,
-// reproducible setups). Broadcasts go to the chosen children. An empty children list builds a NullRoute.
+// reproducible setups). Broadcasts (flush_all) go to every child, chosen or not. An empty children list builds a NullRoute.
 #include <cstdint>
 #include <memory>
 
@@ -29,7 +29,8 @@ class RouteFactory;
 
 class LatestRoute final : public RouteHandle {
  public:
-  explicit LatestRoute(std::shared_ptr<FailoverRoute> inner) : inner_(std::move(inner)) {}
+  LatestRoute(std::shared_ptr<FailoverRoute> inner, std::vector<RouteHandlePtr> all_children)
+      : inner_(std::move(inner)), all_(std::move(all_children)) {}
 
   static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
 
@@ -38,7 +39,8 @@ class LatestRoute final : public RouteHandle {
 
   std::string_view type() const noexcept override { return "LatestRoute"; }
   void route(const RequestPtr& req, ReplyFn done) override { inner_->route(req, std::move(done)); }
-  void broadcast(const RequestPtr& req, ReplyFn done) override { inner_->broadcast(req, std::move(done)); }
+  // A broadcast (flush_all) must empty every replica, not only the ones this proxy reads from.
+  void broadcast(const RequestPtr& req, ReplyFn done) override;
   void collect_destinations(const Request& req, std::vector<std::string>& out) const override {
     inner_->collect_destinations(req, out);
   }
@@ -47,6 +49,7 @@ class LatestRoute final : public RouteHandle {
 
  private:
   std::shared_ptr<FailoverRoute> inner_;
+  std::vector<RouteHandlePtr> all_;  // every child, for broadcasts
 };
 
 }  // namespace mcrelay

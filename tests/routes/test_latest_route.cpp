@@ -88,3 +88,13 @@ TEST_CASE("LatestRoute: shorthand, async, a dropped tree, errors", "[routes][lat
   CHECK(build_error(R"({"type": "LatestRoute", "children": "Pool|ABC", "failover_errors": ["tko", 1]})") ==
         "test.json: route.failover_errors[1]: expected an error name, got 1");
 }
+
+TEST_CASE("LatestRoute: flush_all reaches every child, picked or not", "[routes][latest_route]") {
+  Harness h(R"({"type": "LatestRoute", "failover_count": 2, "seed": 7, "children": )" + kFive + "}");
+  for (auto* n : {"a:1", "b:1", "c:1", "d:1", "e:1"}) h.d(n).reply = Reply(Result::ok);
+  auto a = std::make_shared<Answer>();
+  h.root->broadcast(make_req(Op::flush_all, ""), capture(a));
+  REQUIRE(a->calls == 1);
+  CHECK(a->reply.result == Result::ok);
+  for (auto* n : {"a:1", "b:1", "c:1", "d:1", "e:1"}) CHECK(h.d(n).seen.size() == 1);
+}
