@@ -57,7 +57,7 @@ void ProxyServer::bind_listeners() {
       port = acc.local_endpoint().port();  // "-p 0": the first bind picks the port, the others share it
       w->add_acceptor(std::move(acc));
     }
-    log::info("listening on {}:{} ({} worker{})", addr_text, port, workers_.size(), workers_.size() == 1 ? "" : "s");
+    log::notice("listening on {}:{} ({} worker{})", addr_text, port, workers_.size(), workers_.size() == 1 ? "" : "s");
   }
 }
 
@@ -66,7 +66,7 @@ std::shared_ptr<LoadedConfig> ProxyServer::resolve_members(std::shared_ptr<Loade
   if (!discovery_) {
     discovery_ = std::make_unique<ServiceDiscovery>(
         [this](const std::string& pool, std::vector<config::ServerAddress> members) {
-          log::info("discovery: pool {} now has {} member{}", pool, members.size(), members.size() == 1 ? "" : "s");
+          log::notice("discovery: pool {} now has {} member{}", pool, members.size(), members.size() == 1 ? "" : "s");
           asio::post(control_, [this] { apply_discovered_members(); });
         },
         [](const std::string& pool, const std::string& message) {
@@ -214,7 +214,7 @@ void ProxyServer::reload(const char* why) {
     // it) then also sees the reload counted and logged. atomic_store publishes with release order.
     reloads_ok_.fetch_add(1, std::memory_order_relaxed);
     last_failed_md5_.clear();
-    log::info("config reloaded ({}): {} generation {} md5 {}", why, next->config.source, next->generation, next->md5);
+    log::notice("config reloaded ({}): {} generation {} md5 {}", why, next->config.source, next->generation, next->md5);
     publish(std::move(next));
   } catch (const config::ConfigError& e) {
     // Log before counting, so that whoever sees the failure counted also finds the reason in the log.

@@ -355,7 +355,7 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
   ++generation_;
   if (why == Result::timeout || why == Result::connect_error || why == Result::connect_timeout) {
     if (health_.record_failure(why)) {
-      log::warn("server {} marked down (TKO): {}; failing its requests fast and probing it", name_,
+      log::notice("server {} marked down (TKO): {}; failing its requests fast and probing it", name_,
                 health_.last_failure());
       worker_.start_probe(health_);
     }

@@ -96,13 +96,21 @@ void Worker::accept_next(std::size_t index) {
     if (stopping_) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
-      // EMFILE/ENFILE and friends: back off briefly instead of spinning on a listener that stays readable.
-      log::warn("worker {}: accept failed: {}", id_, ec.message());
+      // EMFILE/ENFILE and friends: back off briefly instead of spinning on a listener that stays readable,
+      // and say so once per episode (every 100 ms would flood the log exactly when the proxy is in trouble).
+      if (accept_failures_++ == 0) {
+        log::warn("worker {}: accept failed: {}; retrying every 100 ms (logged again once accepting recovers)", id_,
+                  ec.message());
+      }
       auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
       timer->async_wait([this, index, timer](const error_code&) {
         if (!stopping_) accept_next(index);
       });
       return;
+    }
+    if (accept_failures_ > 0) {
+      log::warn("worker {}: accepting again after {} failed accepts", id_, accept_failures_);
+      accept_failures_ = 0;
     }
     if (!server_.admit_connection()) {
       // --max-conns reached: refuse this one (accepting and closing keeps the backlog from filling up).
@@ -216,7 +224,7 @@ void Worker::run_probe(Probe& probe) {
     Probe& p = *it->second;
     if (r.result == Result::found) {
       health->mark_up();
-      log::info("server {} is back up (answered a probe)", health->name());
+      log::notice("server {} is back up (answered a probe)", health->name());
       replay_deletes(*health);
       // Keep the probe object alive until this callback has returned.
       auto done = std::move(it->second);

@@ -115,6 +115,7 @@ class Worker final : public DestinationProvider {
   std::vector<Ref<ClientSession>> closed_sessions_;  // closed this loop turn; freed on the next
   bool closed_posted_ = false;
   bool stopping_ = false;
+  std::uint64_t accept_failures_ = 0;  // consecutive accept(2) errors (EMFILE...): logged once per episode
   std::map<ServerHealth*, std::unique_ptr<Probe>> probes_;
   std::uint64_t rng_state_;
   std::uint64_t tick_ = 0;

@@ -31,6 +31,12 @@ template <typename... Args>
 void warn(fmt::format_string<Args...> f, Args&&... args) {
   if (level() <= Level::warn) write(Level::warn, fmt::format(f, std::forward<Args>(args)...));
 }
+// State changes an operator must always be able to find (a server down or back up, a config reloaded,
+// discovered members changed): written as info lines whatever --log-level says, like errors.
+template <typename... Args>
+void notice(fmt::format_string<Args...> f, Args&&... args) {
+  write(Level::info, fmt::format(f, std::forward<Args>(args)...));
+}
 template <typename... Args>
 void error(fmt::format_string<Args...> f, Args&&... args) {
   write(Level::error, fmt::format(f, std::forward<Args>(args)...));

@@ -327,6 +327,18 @@ class TestConfigMapReloadUnderLoad(unittest.TestCase):
               f"{sum(t.stale_across_reload for t in threads)} of those read another value; "
               f"{len(seen)} configs served", file=sys.stderr)
 
+    def test_reload_is_logged_at_every_log_level(self):
+        cm = ConfigMapDir()
+        self.addCleanup(cm.cleanup)
+        cm.update(valid_version(0))
+        relay = RelayAt(cm.path, args=["--log-level", "error"]).start()
+        self.addCleanup(relay.stop)
+        text = valid_version(1)
+        cm.update(text)
+        wait_for_digest(relay, md5_hex(text), "the reload")
+        self.assertIn(f"config reloaded (file changed): {cm.path} generation 2 md5 {md5_hex(text)}",
+                      relay.stderr_text())
+
     def test_configmap_update_moves_keys(self):
         """After a swap to a pool with other servers, new sets land on the new servers only."""
         cm = ConfigMapDir()
