@@ -35,6 +35,12 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 }  // namespace
 
+std::string verbosity_log_level(unsigned verbosity) {
+  if (verbosity == 0) return "warn";
+  if (verbosity == 1) return "info";
+  return "debug";
+}
+
 std::optional<std::size_t> parse_size(const std::string& text) {
   if (text.empty()) return std::nullopt;
   std::string digits = text;
@@ -103,6 +109,7 @@ Options:
       --log-format FORMAT     text (default) or json (one object per line)
       --async-dir DIR         spool deletes that fail (server down/timeout) and replay them (default: off)
       --log-level LEVEL       debug, info, warn or error (default info)
+  -v, --verbosity N           mcrouter's spelling of the log level: 0 warn, 1 info, 2 or more debug
       --validate-config       load and check the config, print the result, exit 0 (valid) or 1
       --route-key OP KEY      print the destinations a request would reach, then exit
       --enable-flush-cmd      accepted for mcrouter compatibility (flush_all is always enabled)
@@ -207,6 +214,17 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
   flags["--route-prefix"] = {true, [&](const std::string& v) { o.route_prefix = v; return std::string(); }};
   flags["-R"] = flags["--route-prefix"];
   flags["--log-level"] = {true, [&](const std::string& v) { o.log_level = v; return std::string(); }};
+  // mcrouter's -v/--verbosity (glog's VLOG level) as a log level: 0 warn, 1 info, 2 or more debug. It sets
+  // the same thing as --log-level; whichever comes last on the command line wins.
+  flags["--verbosity"] = {true, [&](const std::string& v) {
+                            unsigned level = 0;
+                            if (!parse_uint(v, level, 1000000)) {
+                              return fmt::format("invalid --verbosity \"{}\" (a number: 0 warn, 1 info, 2+ debug)", v);
+                            }
+                            o.log_level = verbosity_log_level(level);
+                            return std::string();
+                          }};
+  flags["-v"] = flags["--verbosity"];
   flags["--validate-config"] = {false, [&](const std::string&) { o.validate_config = true; return std::string(); }};
   flags["--enable-flush-cmd"] = {false, [](const std::string&) { return std::string(); }};
   flags["--help"] = {false, [&](const std::string&) { o.show_help = true; return std::string(); }};

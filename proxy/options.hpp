@@ -28,11 +28,11 @@ struct Options {
   std::uint32_t idle_timeout_ms = 0;          // close clients idle this long; 0: never
   std::uint32_t drain_timeout_ms = 5000;      // SIGTERM: time allowed for in-flight requests
   std::size_t max_client_queued_bytes = 64 * 1024 * 1024;  // replies a client leaves unread before it is closed
-  std::string async_dir;
+  std::string async_dir;                      // spool for deletes that failed (reliable delete stream)
   int admin_port = -1;                        // HTTP admin listener; -1: off
   std::string admin_address = "0.0.0.0";
-  std::string log_format = "text";           // text | json                      // spool for deletes that failed (reliable delete stream)
-  std::string log_level = "info";
+  std::string log_format = "text";           // text | json
+  std::string log_level = "info";            // --log-level, or -v/--verbosity N (verbosity_log_level)
   bool validate_config = false;
   bool show_help = false;
   bool show_version = false;
@@ -49,6 +49,9 @@ std::string usage_text();
 
 // The CPUs this process may use: the affinity mask, capped by a cgroup (v2 or v1) CPU quota; at least 1.
 unsigned available_cpus();
+
+// mcrouter's -v/--verbosity N as a --log-level: 0 -> "warn", 1 -> "info", 2 and more -> "debug".
+std::string verbosity_log_level(unsigned verbosity);
 
 // "1048576", "1m", "512k" -> bytes. Empty optional on a malformed value.
 std::optional<std::size_t> parse_size(const std::string& text);

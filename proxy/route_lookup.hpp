@@ -13,6 +13,9 @@
 
 namespace mcrelay {
 
+// An operation as --route-key and __mcrouter__.route(<op>,<key>) take it: the command word a client writes
+// ("get", "flush_all", "mg", ...) or mcrouter's operation name as in operation_policies ("flushall",
+// "metaget", ...) when mcrelay has that operation. Empty for anything else ("lease-get": no lease commands).
 std::optional<Op> parse_op_name(std::string_view name);
 std::vector<std::string> route_destinations(const LoadedConfig& config, Op op, std::string_view key);
 

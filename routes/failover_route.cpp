@@ -44,8 +44,10 @@ FailoverRoute::Options FailoverRoute::parse_options(RouteFactory& f, const nlohm
     if (it->contains("max_tries") && max_tries == 0) f.fail(where + ".max_tries", "must be at least 1");
     if (max_tries != 0) opts.max_tries = max_tries;
   }
-  f.get_string(j, "failover_tag", path);         // type check only: a stats tag in mcrouter
-  f.get_bool(j, "enable_lease_pairing", path, false);  // type check only: no lease commands here
+  // Type checks only. mcrouter's failover_tag is a bool (tag failed-over requests for stats); mcrelay has
+  // no such tagging. A string was never valid in mcrouter, so it is refused: "expected true or false".
+  f.get_bool(j, "failover_tag", path, false);
+  f.get_bool(j, "enable_lease_pairing", path, false);  // no lease commands here
   return opts;
 }
 

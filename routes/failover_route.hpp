@@ -13,7 +13,8 @@
 // reply is. `failover_limit` {rate, burst} caps the share of requests that may fail over (mcrouter's token
 // bucket over request counts; leaving a TKO destination is free); `failover_policy` accepts only
 // mcrouter's default {"type": "FailoverInOrderPolicy", "max_tries": n}. `failover_tag` and
-// `enable_lease_pairing` are accepted and ignored (stats tag; mcrelay has no lease commands). Broadcasts
+// `enable_lease_pairing` (both bools, as in mcrouter) are accepted and ignored (stats tagging; mcrelay has
+// no lease commands). Broadcasts
 // (flush_all) go to every child; the worst reply is returned. An empty children list builds a NullRoute,
 // like mcrouter.
 #include <limits>

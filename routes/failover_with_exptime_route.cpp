@@ -1,5 +1,7 @@
 #include "routes/failover_with_exptime_route.hpp"
 
+#include <cstdint>
+
 #include "routes/modify_exptime_route.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
@@ -15,10 +17,12 @@ RouteHandlePtr FailoverWithExptimeRoute::build(RouteFactory& f, const nlohmann::
               "failover_tag", "enable_lease_pairing"});
   std::vector<RouteHandlePtr> children;
   children.push_back(f.build(f.require(j, "normal", path), path + ".normal"));
-  auto exptime = get_int(f, j, "failover_exptime", path, 60, 0, INT32_MAX);
+  // mcrouter reads any integer (an int32) and caps only when it is > 0: 0 or a negative value leaves the
+  // failover routes unwrapped, so failed-over writes keep their own exptime.
+  auto exptime = get_int(f, j, "failover_exptime", path, 60, INT64_MIN, INT32_MAX);
   if (auto it = j.find("failover"); it != j.end()) {
     for (auto& child : build_route_list(f, *it, path + ".failover")) {
-      if (exptime != 0) {
+      if (exptime > 0) {
         child = std::make_shared<ModifyExptimeRoute>(std::move(child), exptime, ModifyExptimeRoute::Action::min);
       }
       children.push_back(std::move(child));

@@ -7,8 +7,9 @@
 // FailoverRoute, which keeps itself alive while replies are pending.
 //
 // Semantics (mcrouter's factory): `normal` is one route; `failover` is one route or a list of routes. Each
-// failover route is wrapped in ModifyExptimeRoute "min" with `failover_exptime` seconds (default 60; 0 =
-// no cap), so set/add/.../touch/gat requests that fail over are stored with exptime min(theirs, cap), 0
+// failover route is wrapped in ModifyExptimeRoute "min" with `failover_exptime` seconds (default 60; any
+// integer up to INT32_MAX, and as in mcrouter a value <= 0 means no cap: the failover routes are not
+// wrapped), so set/add/.../touch/gat requests that fail over are stored with exptime min(theirs, cap), 0
 // counting as infinite; the request is copied, never changed in place. Then it is a FailoverRoute over
 // [normal, failover...]: same failover errors, same "last reply when all fail", same reply merging;
 // broadcasts go to every child. mcrouter's old "settings" object is not supported (use failover_errors).

@@ -1,5 +1,8 @@
 #include "routes/pool_route.hpp"
 
+#include <fmt/format.h>
+
+#include "config/json_describe.hpp"
 #include "routes/destination_route.hpp"
 #include "routes/hash/ketama_hash.hpp"
 #include "routes/route_factory.hpp"
@@ -7,11 +10,32 @@
 
 namespace mcrelay {
 
+namespace {
+
+// mcrouter PoolRoute keys that mcrelay accepts and ignores (type-checked as mcrouter checks them, nothing at
+// run time):
+//   asynclog: bool, whether mcrouter spools this pool's failed deletes. mcrelay's spool is --async-dir, for
+//             every pool alike.
+//   rates:    object, a per-pool rate limit that mcrouter applies only with --destination-rate-limiting (off
+//             by default).
+void check_ignored_keys(const RouteFactory& f, const nlohmann::json& j, const std::string& path) {
+  f.get_bool(j, "asynclog", path, true);
+  if (auto it = j.find("rates"); it != j.end() && !it->is_object()) {
+    f.fail(path + ".rates", fmt::format("expected an object, got {}", config::describe_json(*it)));
+  }
+}
+
+}  // namespace
+
 RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
   if (j.contains("shadows")) {
     f.fail(path + ".shadows", "shadow traffic is not supported yet (remove \"shadows\" or use an AllAsyncRoute)");
   }
-  check_keys(f, j, path, "PoolRoute", {"pool", "hash"});
+  if (j.contains("shard_splits")) {
+    f.fail(path + ".shard_splits", "shard splits are not supported (they change which server a key goes to)");
+  }
+  check_keys(f, j, path, "PoolRoute", {"pool", "hash", "asynclog", "rates"});
+  check_ignored_keys(f, j, path);
   const auto& pool_spec = f.require(j, "pool", path);
   if (!pool_spec.is_string()) f.fail(path + ".pool", "expected the name of a pool");
   const auto& pool = f.pool(pool_spec.get_ref<const std::string&>(), path + ".pool");

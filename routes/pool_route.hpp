@@ -1,6 +1,8 @@
 #pragma once
 // PoolRoute {pool, hash: {hash_func, salt, weights}}: a HashRoute over the servers of one pool, the route
 // almost every mcrouter config uses. Built by RouteFactory; route() runs on a worker thread.
+// mcrouter's `asynclog` (bool) and `rates` (object) are type-checked and ignored; `shadows` and
+// `shard_splits` are refused with a reason; any other key is an "unknown key" error.
 #include "routes/destination.hpp"
 #include "routes/hash_route.hpp"
 

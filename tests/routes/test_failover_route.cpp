@@ -200,3 +200,24 @@ TEST_CASE("FailoverRoute: config errors name the path", "[routes][failover_route
             .find("test.json: route.failover_policy.type: failover policy \"FailoverLeastFailuresPolicy\" is not "
                   "supported") == 0);
 }
+
+TEST_CASE("FailoverRoute: failover_tag and enable_lease_pairing are mcrouter's bools, ignored",
+          "[routes][failover_route]") {
+  for (const char* tag : {"true", "false"}) {
+    Harness h(std::string(R"({"type": "FailoverRoute", "children": "Pool|ABC", "failover_tag": )") + tag +
+              R"(, "enable_lease_pairing": )" + tag + "}");
+    h.d("a:1").reply = err(Result::timeout);
+    CHECK(h.route(Op::set, "k").result == Result::stored);  // behaviour unchanged
+    CHECK(h.sent_to("b:1") == 1);
+  }
+  CHECK(build_error(R"({"type": "FailoverRoute", "children": ["PoolRoute|A"], "failover_tag": "tag"})") ==
+        "test.json: route.failover_tag: expected true or false, got \"tag\"");
+  CHECK(build_error(R"({"type": "FailoverRoute", "children": ["PoolRoute|A"], "failover_tag": 1})") ==
+        "test.json: route.failover_tag: expected true or false, got 1");
+  // The same parsing serves LatestRoute and FailoverWithExptimeRoute.
+  CHECK(build_error(R"({"type": "LatestRoute", "children": "Pool|ABC", "failover_tag": true})") == "no error");
+  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B",
+                        "failover_tag": true})") == "no error");
+  CHECK(build_error(R"({"type": "LatestRoute", "children": "Pool|ABC", "failover_tag": "x"})") ==
+        "test.json: route.failover_tag: expected true or false, got \"x\"");
+}

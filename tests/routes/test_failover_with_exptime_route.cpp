@@ -68,6 +68,50 @@ TEST_CASE("FailoverWithExptimeRoute: options", "[routes][failover_with_exptime_r
   }
 }
 
+TEST_CASE("FailoverWithExptimeRoute: failover_exptime <= 0 means no cap, as in mcrouter",
+          "[routes][failover_with_exptime_route]") {
+  for (const char* exptime : {"0", "-1", "-60", "-2147483648", "-9223372036854775808"}) {
+    CAPTURE(exptime);
+    Harness h(std::string(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A",
+                              "failover": ["PoolRoute|B", "PoolRoute|C"], "failover_exptime": )") +
+              exptime + "}");
+    h.d("a:1").reply = err(Result::timeout);
+    // Every write keeps its own exptime on the failover routes, 0 ("never") included: nothing is capped,
+    // and the request is passed on as it is, not copied.
+    for (std::int64_t own : {std::int64_t{3600}, std::int64_t{0}, std::int64_t{10}, std::int64_t{-1}}) {
+      auto set = make_req(Op::set, "k", own);
+      CHECK(h.route(set).result == Result::stored);
+      REQUIRE(h.d("b:1").requests.back().get() == set.get());
+      CHECK(h.d("b:1").requests.back()->exptime == own);
+    }
+    auto touch = make_req(Op::touch, "k", 1000);
+    h.route(touch);
+    CHECK(h.d("b:1").requests.back()->exptime == 1000);
+    h.d("b:1").reply = err(Result::tko);
+    auto add = make_req(Op::add, "k", 500);
+    h.route(add);
+    CHECK(h.d("c:1").requests.back().get() == add.get());
+    CHECK(h.d("c:1").requests.back()->exptime == 500);
+    CHECK(h.where(Op::set, "k") == std::vector<std::string>{"a:1", "b:1", "c:1"});
+  }
+  SECTION("1 caps (the smallest positive value)") {
+    Harness h(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B",
+                  "failover_exptime": 1})");
+    h.d("a:1").reply = err(Result::timeout);
+    h.route(make_req(Op::set, "k", 0));
+    CHECK(h.d("b:1").requests.back()->exptime == 1);
+  }
+  SECTION("the largest cap is INT32_MAX, as mcrouter's int32") {
+    CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B",
+                          "failover_exptime": 2147483647})") == "no error");
+    CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B",
+                          "failover_exptime": 2147483648})")
+              .find("test.json: route.failover_exptime: 2147483648 is out of range") == 0);
+    CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover_exptime": 1.5})") ==
+          "test.json: route.failover_exptime: expected an integer, got 1.5");
+  }
+}
+
 TEST_CASE("FailoverWithExptimeRoute: the reference config loads", "[routes][failover_with_exptime_route]") {
   auto cfg = config::parse_config(
       R"({"pools": {"A.wildcard": {"servers": ["localhost:12345"]}, "B.wildcard": {"servers": ["localhost:12346"]}},

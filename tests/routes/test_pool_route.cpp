@@ -122,3 +122,47 @@ TEST_CASE("factory errors name the path and suggest a fix", "[routes][factory]")
             "test.json: route.hash: unknown hash function") == 0);
   CHECK(message(42) == "test.json: route: expected a route (object or string), got number");
 }
+
+TEST_CASE("PoolRoute: mcrouter's asynclog and rates are accepted and ignored", "[routes][pool_route]") {
+  auto build = [](const std::string& route) {
+    auto cfg = three_servers(route);
+    FakeProvider fakes;
+    RouteFactory f(cfg, fakes);
+    auto root = f.build(cfg.routes.at(0).route, "route");
+    std::vector<std::string> where;
+    for (int i = 0; i < 50; ++i) root->collect_destinations(*make_request(Op::get, "key" + std::to_string(i)), where);
+    return where;
+  };
+  auto plain = build(R"({"type": "PoolRoute", "pool": "A"})");
+  // Placement is exactly that of the plain PoolRoute: the keys change nothing.
+  CHECK(build(R"({"type": "PoolRoute", "pool": "A", "asynclog": false})") == plain);
+  CHECK(build(R"({"type": "PoolRoute", "pool": "A", "asynclog": true, "name": "A_async"})") == plain);
+  CHECK(build(R"({"type": "PoolRoute", "pool": "A",
+                  "rates": {"gets_rate": 100, "gets_burst": 200, "sets_rate": 50, "deletes_rate": 10}})") == plain);
+  CHECK(build(R"({"type": "PoolRoute", "pool": "A", "asynclog": false, "rates": {}, "hash": "Ch3"})") == plain);
+}
+
+TEST_CASE("PoolRoute: ignored keys are type-checked, unsupported ones refused", "[routes][pool_route]") {
+  auto message = [](const std::string& route) {
+    try {
+      auto cfg = three_servers(route);
+      FakeProvider fakes;
+      RouteFactory(cfg, fakes).build(cfg.routes.at(0).route, "route");
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "asynclog": "yes"})") ==
+        "test.json: route.asynclog: expected true or false, got \"yes\"");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "rates": 100})") ==
+        "test.json: route.rates: expected an object, got 100");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shard_splits": {}})") ==
+        "test.json: route.shard_splits: shard splits are not supported (they change which server a key goes to)");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": []})")
+            .find("test.json: route.shadows: shadow traffic is not supported yet") == 0);
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "asynclgo": true})") ==
+        "test.json: route: unknown key \"asynclgo\" in PoolRoute (did you mean \"asynclog\"?)");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") ==
+        "test.json: route: unknown key \"bogus_option\" in PoolRoute (known keys: pool, hash, asynclog, rates)");
+}
