@@ -4,8 +4,13 @@
 // the client gets NOT_FOUND (mcrouter's reply), and the spool is replayed when the server answers again,
 // including after a proxy restart, so an invalidation is never silently lost.
 //
-// Contract: shared by every worker; append() and take() lock a mutex and do file I/O. They run only when
-// a delete has already failed or a server has just come back, never on the normal request path.
+// A replay never loses a delete: take() renames the server's file to a batch file of its own, which
+// finish() removes only once every delete of the batch has been answered (those that failed again having
+// been appended anew). A batch file left by a proxy that stopped mid-replay is folded back into its server's
+// spool when the next one starts.
+//
+// Contract: shared by every worker; append(), take() and finish() lock a mutex and do file I/O. They run
+// only when a delete has already failed or a replay is due, never on the normal request path.
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -19,16 +24,26 @@ class DeleteSpool {
 
   // Appends "delete <key>" for `server`. Keys with bytes that cannot be written on one line are refused.
   bool append(const std::string& server, std::string_view key);
-  // Takes every spooled key of `server` (the file is removed; a key that fails again is appended again).
-  std::vector<std::string> take(const std::string& server);
+  struct Batch {
+    std::vector<std::string> keys;
+    std::string file;  // the batch file: pass to finish() once every key has been answered
+  };
+  // Takes every spooled key of `server` (its file becomes the batch file; a key that fails again is appended
+  // to the server's spool anew). Empty keys: nothing was spooled.
+  Batch take(const std::string& server);
+  void finish(const Batch& batch);
   // Whether `server` has spooled deletes (for the replay at start-up).
   bool pending(const std::string& server) const;
 
   std::string path_for(const std::string& server) const;
 
  private:
+  void recover_batches();
+  void finish_locked(const std::string& file);  // start-up: batch files of a previous run go back into their spools
+
   std::string dir_;
   mutable std::mutex mu_;
+  std::uint64_t batches_ = 0;
 };
 
 }  // namespace mcrelay

@@ -128,15 +128,8 @@ int ProxyServer::run() {
   }
   for (auto& w : workers_) w->start();
   workers_running_ = workers_.size();
-  if (spool_) {
-    // Deletes spooled before a restart: replay them now (those that fail again are spooled again).
-    for (const auto& [name, h] : health_.all()) {
-      if (spool_->pending(name)) {
-        ServerHealth* health = h;
-        asio::post(workers_.front()->io(), [w = workers_.front().get(), health] { w->replay_deletes(*health); });
-      }
-    }
-  }
+  // Deletes spooled before a restart are replayed now, then whatever is spooled is replayed periodically.
+  if (spool_) replay_spooled_deletes();
   listening_.store(true, std::memory_order_relaxed);
 
   if (!config_->file.empty()) {
@@ -165,12 +158,32 @@ int ProxyServer::run() {
   return 0;
 }
 
+// Replays the spooled deletes of every known server that is not marked down, then again every
+// --probe-timeout-initial-ms (at least 1 s). A server marked down is left to its probes (worker.cpp), which
+// replay as soon as it answers; this catches deletes spooled after a lone timeout, with the server never
+// marked down, and servers that appeared later (discovered pools). A delete that fails again is spooled
+// again, so replaying to a server that is in fact down costs a connect attempt, nothing more.
+void ProxyServer::replay_spooled_deletes() {
+  if (draining()) return;
+  for (const auto& [name, h] : health_.all()) {
+    if (h->is_tko() || !spool_->pending(name)) continue;
+    ServerHealth* health = h;
+    asio::post(workers_.front()->io(), [w = workers_.front().get(), health] { w->replay_deletes(*health); });
+  }
+  if (!spool_timer_) spool_timer_ = std::make_unique<asio::steady_timer>(control_);
+  spool_timer_->expires_after(std::chrono::milliseconds(std::max<std::uint32_t>(options_.probe_timeout_initial_ms, 1000)));
+  spool_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) replay_spooled_deletes();
+  });
+}
+
 void ProxyServer::begin_shutdown(int sig) {
   // Graceful: readiness fails at once, listeners close, in-flight requests finish (bounded by
   // --drain-timeout-ms), then connections close and the process exits 0.
   log::info("received signal {}; draining (up to {} ms)", sig, options_.drain_timeout_ms);
   draining_.store(true, std::memory_order_relaxed);
   if (watcher_) watcher_->stop();
+  if (spool_timer_) spool_timer_->cancel();
   for (auto& w : workers_) {
     w->drain(std::chrono::milliseconds(options_.drain_timeout_ms), [this] {
       asio::post(control_, [this] {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "proxy/admin_server.hpp"
 #include "proxy/config_watcher.hpp"
@@ -64,6 +65,7 @@ class ProxyServer {
   std::shared_ptr<LoadedConfig> resolve_members(std::shared_ptr<LoadedConfig> cfg);
   void apply_discovered_members();
   void publish(std::shared_ptr<const LoadedConfig> cfg);
+  void replay_spooled_deletes();  // control thread; re-arms itself
 
   Options options_;
   HealthRegistry health_;
@@ -82,6 +84,7 @@ class ProxyServer {
   std::size_t workers_running_ = 0;
   std::unique_ptr<ServiceDiscovery> discovery_;
   std::unique_ptr<DeleteSpool> spool_;
+  std::unique_ptr<boost::asio::steady_timer> spool_timer_;
 };
 
 }  // namespace mcrelay

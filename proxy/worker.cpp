@@ -291,7 +291,8 @@ void Worker::finish_drain() {
 void Worker::replay_deletes(ServerHealth& health) {
   DeleteSpool* spool = server_.spool();
   if (!spool || stopping_) return;
-  auto keys = spool->take(health.name());
+  auto batch = std::make_shared<DeleteSpool::Batch>(spool->take(health.name()));
+  const auto& keys = batch->keys;
   if (keys.empty()) return;
   log::info("replaying {} spooled delete{} to {}", keys.size(), keys.size() == 1 ? "" : "s", health.name());
   UpstreamSettings settings;
@@ -304,9 +305,11 @@ void Worker::replay_deletes(ServerHealth& health) {
     auto req = make_ref<Request>();
     req->op = Op::delete_;
     req->key = key;
-    conn->send(req, SendOptions{}, [this, spool, server, key, remaining, conn](Reply&& r) {
+    conn->send(req, SendOptions{}, [this, spool, server, key, remaining, conn, batch](Reply&& r) {
       if (is_transport_error(r.result)) spool->append(server, key);
-      if (--*remaining == 0) asio::post(io_, [conn] { conn->close(); });
+      if (--*remaining > 0) return;
+      spool->finish(*batch);  // every delete answered (or spooled anew): the batch file can go
+      asio::post(io_, [conn] { conn->close(); });
     });
   }
 }

@@ -8,6 +8,7 @@ import tempfile
 import time
 import unittest
 
+from fault_servers import DelayProxy
 from mcrelay_testlib import Mcrelay, Memcached, free_port
 
 WAIT_S = 10.0
@@ -58,7 +59,9 @@ class TestDeleteSpool(unittest.TestCase):
         with tempfile.TemporaryDirectory() as spool_dir:
             port = free_port()  # nothing listens here yet: every delete to it fails to connect
             config = {"pools": {"A": {"servers": [f"127.0.0.1:{port}"]}}, "route": "PoolRoute|A"}
-            args = ["--async-dir", spool_dir, "-t", "300", "--probe-timeout-initial", "200", "--num-proxies", "1"]
+            # Marked down at the first failure, so that no periodic replay renames the spool while it is read.
+            args = ["--async-dir", spool_dir, "-t", "300", "--probe-timeout-initial", "200", "--num-proxies", "1",
+                    "--timeouts-until-tko", "1"]
             with Mcrelay(config, args=args) as relay:
                 with Line(relay.port) as c:
                     for key in (b"spool:a", b"spool:b"):
@@ -101,6 +104,24 @@ class TestDeleteSpool(unittest.TestCase):
                     wait_for(lambda: direct.request(b"get sp:x\r\n", b"END\r\n") == b"END\r\n",
                              "the probe to bring the server back and replay the delete")
                 self.assertEqual(spool_files(spool_dir), [])
+
+    def test_delete_that_timed_out_once_is_replayed_without_an_outage(self):
+        # One reply timeout does not mark the server down, so no probe will ever replay this delete: the
+        # periodic replay (every --probe-timeout-initial, at least 1 s) must.
+        with tempfile.TemporaryDirectory() as spool_dir, Memcached() as mc, DelayProxy(mc.port, 0.8) as slow:
+            config = {"pools": {"A": {"servers": [slow.address]}}, "route": "PoolRoute|A"}
+            args = ["--async-dir", spool_dir, "-t", "300", "--probe-timeout-initial", "1000",
+                    "--timeouts-until-tko", "100", "--num-proxies", "1"]
+            with Mcrelay(config, args=args) as relay, Line(relay.port) as c:
+                self.assertEqual(c.request(b"delete sp:lone\r\n"), b"NOT_FOUND\r\n")  # timed out: spooled
+                self.assertEqual(len(spool_files(spool_dir)), 1)
+                time.sleep(1.0)  # the late delete itself reaches memcached meanwhile (a no-op: nothing is set)
+                slow.delay = 0
+                with Line(mc.port) as direct:
+                    self.assertEqual(direct.request(b"set sp:lone 0 0 5\r\nstale\r\n"), b"STORED\r\n")
+                    wait_for(lambda: direct.request(b"get sp:lone\r\n", b"END\r\n") == b"END\r\n",
+                             "the periodic replay to delete the key")
+                wait_for(lambda: not os.listdir(spool_dir), "the spool and its replay batch to be gone")
 
 
 if __name__ == "__main__":
