@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include "config/json_describe.hpp"
+#include "config/json_path.hpp"
 #include "routes/destination_route.hpp"
 #include "routes/hash/ketama_hash.hpp"
+#include "routes/hash/spooky_hash.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
 
@@ -28,13 +30,10 @@ void check_ignored_keys(const RouteFactory& f, const nlohmann::json& j, const st
 }  // namespace
 
 RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
-  if (j.contains("shadows")) {
-    f.fail(path + ".shadows", "shadow traffic is not supported yet (remove \"shadows\" or use an AllAsyncRoute)");
-  }
   if (j.contains("shard_splits")) {
     f.fail(path + ".shard_splits", "shard splits are not supported (they change which server a key goes to)");
   }
-  check_keys(f, j, path, "PoolRoute", {"pool", "hash", "asynclog", "rates"});
+  check_keys(f, j, path, "PoolRoute", {"pool", "hash", "asynclog", "rates", "shadows"});
   check_ignored_keys(f, j, path);
   const auto& pool_spec = f.require(j, "pool", path);
   if (!pool_spec.is_string()) f.fail(path + ".pool", "expected the name of a pool");
@@ -60,13 +59,62 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
     if (!it->is_boolean()) f.fail(pool.json_path + ".eject_down_servers", "expected true or false");
     eject = it->get<bool>();
   }
-  return std::make_shared<PoolRoute>(pool.name, std::move(destinations), std::move(selector), eject);
+  auto shadows = build_shadows(f, j, path, static_cast<std::uint32_t>(destinations.size()));
+  return std::make_shared<PoolRoute>(pool.name, std::move(destinations), std::move(selector), eject,
+                                     std::move(shadows));
+}
+
+std::vector<PoolRoute::Shadow> PoolRoute::build_shadows(RouteFactory& f, const nlohmann::json& j,
+                                                        const std::string& path, std::uint32_t pool_size) {
+  std::vector<Shadow> out;
+  auto it = j.find("shadows");
+  if (it == j.end()) return out;
+  const std::string where = path + ".shadows";
+  if (!it->is_array()) f.fail(where, fmt::format("expected a list of shadows, got {}", config::describe_json(*it)));
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& s = (*it)[i];
+    const std::string at = config::json_path_index(where, i);
+    if (!s.is_object()) f.fail(at, fmt::format("expected an object, got {}", config::describe_json(s)));
+    // validate_replies is accepted (mcrouter only logs mismatches with it) and ignored.
+    check_keys(f, s, at, "a shadow", {"target", "index_range", "key_fraction_range", "validate_replies"});
+    f.get_bool(s, "validate_replies", at, false);
+    Shadow shadow;
+    shadow.target = f.build(f.require(s, "target", at), at + ".target");
+    shadow.index_end = pool_size;
+    if (auto r = s.find("index_range"); r != s.end()) {
+      const std::string rp = at + ".index_range";
+      if (!r->is_array() || r->size() != 2 || !(*r)[0].is_number_unsigned() || !(*r)[1].is_number_unsigned()) {
+        f.fail(rp, fmt::format("expected [first, end) as two non-negative integers, got {}", config::describe_json(*r)));
+      }
+      auto b = (*r)[0].get<std::uint64_t>();
+      auto e = (*r)[1].get<std::uint64_t>();
+      if (b > e || e > pool_size) {
+        f.fail(rp, fmt::format("[{}, {}) is not a range of server indexes of a pool of {}", b, e, pool_size));
+      }
+      shadow.index_begin = static_cast<std::uint32_t>(b);
+      shadow.index_end = static_cast<std::uint32_t>(e);
+    }
+    if (auto r = s.find("key_fraction_range"); r != s.end()) {
+      const std::string rp = at + ".key_fraction_range";
+      if (!r->is_array() || r->size() != 2 || !(*r)[0].is_number() || !(*r)[1].is_number()) {
+        f.fail(rp, fmt::format("expected [low, high] as two numbers, got {}", config::describe_json(*r)));
+      }
+      double lo = (*r)[0].get<double>();
+      double hi = (*r)[1].get<double>();
+      if (!(0 <= lo && lo <= hi && hi <= 1)) f.fail(rp, fmt::format("need 0 <= low <= high <= 1, got [{}, {}]", lo, hi));
+      // As mcrouter scales them: fraction x covers hashes up to x * UINT32_MAX.
+      shadow.key_lo = static_cast<std::uint32_t>(lo * UINT32_MAX);
+      shadow.key_hi = static_cast<std::uint32_t>(hi * UINT32_MAX);
+    }
+    out.push_back(std::move(shadow));
+  }
+  return out;
 }
 
 PoolRoute::PoolRoute(std::string pool_name, std::vector<RouteHandlePtr> destinations, HashSelector selector,
-                     bool eject_down_servers)
+                     bool eject_down_servers, std::vector<Shadow> shadows)
     : HashRoute(std::move(destinations), std::move(selector)), pool_name_(std::move(pool_name)),
-      eject_(eject_down_servers) {
+      shadows_(std::move(shadows)), eject_(eject_down_servers) {
   for (const auto& c : children_) dests_.push_back(&static_cast<DestinationRoute&>(*c).destination());
 }
 
@@ -81,10 +129,34 @@ std::uint32_t PoolRoute::pick(const Request& req) const {
   return idx;
 }
 
-void PoolRoute::route(const RequestPtr& req, ReplyFn done) { children_[pick(*req)]->route(req, std::move(done)); }
+template <typename Fn>
+void PoolRoute::for_each_shadow(const Request& req, std::uint32_t index, Fn&& fn) const {
+  bool hashed = false;
+  std::uint32_t h = 0;
+  for (const auto& s : shadows_) {
+    if (index < s.index_begin || index >= s.index_end) continue;
+    if (!hashed) {  // hashed once, and only for a request that some shadow's index range takes
+      std::string_view key = req.routing_key();
+      h = spooky_hash_v2_32(key.data(), key.size(), 0);
+      hashed = true;
+    }
+    if (h >= s.key_lo && h <= s.key_hi) fn(*s.target);
+  }
+}
+
+void PoolRoute::route(const RequestPtr& req, ReplyFn done) {
+  std::uint32_t idx = pick(*req);
+  if (!shadows_.empty()) {
+    // Requests are immutable, so the shadow shares this one; its reply is dropped.
+    for_each_shadow(*req, idx, [&](RouteHandle& target) { target.route(req, ignore_reply()); });
+  }
+  children_[idx]->route(req, std::move(done));
+}
 
 void PoolRoute::collect_destinations(const Request& req, std::vector<std::string>& out) const {
-  children_[pick(req)]->collect_destinations(req, out);
+  std::uint32_t idx = pick(req);
+  children_[idx]->collect_destinations(req, out);
+  for_each_shadow(req, idx, [&](RouteHandle& target) { target.collect_destinations(req, out); });
 }
 
 }  // namespace mcrelay

@@ -1,8 +1,16 @@
 #pragma once
 // PoolRoute {pool, hash: {hash_func, salt, weights}}: a HashRoute over the servers of one pool, the route
 // almost every mcrouter config uses. Built by RouteFactory; route() runs on a worker thread.
-// mcrouter's `asynclog` (bool) and `rates` (object) are type-checked and ignored; `shadows` and
-// `shard_splits` are refused with a reason; any other key is an "unknown key" error.
+// mcrouter's `asynclog` (bool) and `rates` (object) are type-checked and ignored; `shard_splits` is refused
+// with a reason; any other key is an "unknown key" error.
+//
+// `shadows` (mcrouter's shadowing): [{"target": route, "index_range": [b, e], "key_fraction_range": [lo, hi]}].
+// A request whose key goes to a server of index b <= i < e (default: every server) and whose routing key
+// hashes into the fraction [lo, hi] of the key space (SpookyHashV2 32-bit, seed 0, as mcrouter; default
+// [0, 1]) is also sent to `target`, whose reply is ignored: the client always gets the pool's reply.
+#include <cstdint>
+#include <vector>
+
 #include "routes/destination.hpp"
 #include "routes/hash_route.hpp"
 
@@ -14,8 +22,16 @@ namespace mcrelay {
 // ejected server's keys come back to it when it recovers.
 class PoolRoute final : public HashRoute {
  public:
+  struct Shadow {
+    RouteHandlePtr target;
+    std::uint32_t index_begin = 0;  // production server indexes [index_begin, index_end)
+    std::uint32_t index_end = 0;
+    std::uint32_t key_lo = 0;       // routing-key hashes [key_lo, key_hi], inclusive
+    std::uint32_t key_hi = UINT32_MAX;
+  };
+
   PoolRoute(std::string pool_name, std::vector<RouteHandlePtr> destinations, HashSelector selector,
-            bool eject_down_servers);
+            bool eject_down_servers, std::vector<Shadow> shadows = {});
 
   static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
 
@@ -26,8 +42,13 @@ class PoolRoute final : public HashRoute {
 
  private:
   std::uint32_t pick(const Request& req) const;
+  static std::vector<Shadow> build_shadows(RouteFactory& f, const nlohmann::json& j, const std::string& path,
+                                           std::uint32_t pool_size);
+  template <typename Fn>
+  void for_each_shadow(const Request& req, std::uint32_t index, Fn&& fn) const;  // the shadows that take it
 
   std::string pool_name_;
+  std::vector<Shadow> shadows_;
   bool eject_;
   std::vector<Destination*> dests_;  // children_[i]'s destination
 };

@@ -233,6 +233,30 @@ class TestRoutingPrefixes(RoutingTest):
         self.assertEqual(c.get(b"/a/x/kept"), value_reply((b"/a/x/kept", b"k")))
 
 
+class TestShadows(RoutingTest):
+    def test_shadow_pool_gets_a_copy_of_the_traffic(self):
+        # Production: servers 0 and 1; shadow: server 2, for the keys of production server 0 only.
+        cfg = {"pools": {"prod": {"servers": [addr(0), addr(1)]}, "test": {"servers": [addr(2)]}},
+               "route": {"type": "PoolRoute", "pool": "prod",
+                         "shadows": [{"target": "PoolRoute|test", "index_range": [0, 1],
+                                      "key_fraction_range": [0, 1]}]}}
+        _, c = self.relay(cfg)
+        keys = [b"sh:%d" % i for i in range(40)]
+        for k in keys:
+            self.assertEqual(c.set(k, b"v"), b"STORED\r\n")
+        for k in keys:
+            prod = ch3(k, 2)
+            self.assertEqual(direct_get(prod, k), b"v")
+            # The shadow's write is sent before the pool's reply, but it may land a moment later.
+            expected = b"v" if prod == 0 else None
+            wait_for(lambda: direct_get(2, k) == expected, 5, f"{k!r} on the shadow: expected {expected!r}")
+        # The shadow's replies never reach the client: stop it, and every request still succeeds.
+        self.restart_later(2)
+        _servers[2].stop()
+        for k in keys:
+            self.assertEqual(c.value(k), b"v")
+
+
 class TestHashing(RoutingTest):
     def pool(self, **hash_spec):
         route = {"type": "PoolRoute", "pool": "A"}

@@ -159,10 +159,18 @@ TEST_CASE("PoolRoute: ignored keys are type-checked, unsupported ones refused", 
         "test.json: route.rates: expected an object, got 100");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shard_splits": {}})") ==
         "test.json: route.shard_splits: shard splits are not supported (they change which server a key goes to)");
-  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": []})")
-            .find("test.json: route.shadows: shadow traffic is not supported yet") == 0);
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": []})") == "no error");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": [{"index_range": [0, 1]}]})") ==
+        "test.json: route.shadows[0]: missing required field \"target\"");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": [{"target": "PoolRoute|A", "index_range": [0, 4]}]})") ==
+        "test.json: route.shadows[0].index_range: [0, 4) is not a range of server indexes of a pool of 3");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A",
+                    "shadows": [{"target": "PoolRoute|A", "key_fraction_range": [0.5, 0.1]}]})") ==
+        "test.json: route.shadows[0].key_fraction_range: need 0 <= low <= high <= 1, got [0.5, 0.1]");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": [{"target": "PoolRout|B"}]})") ==
+        "test.json: route.shadows[0].target: unknown route handle type \"PoolRout\"; did you mean \"PoolRoute\"?");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "asynclgo": true})") ==
         "test.json: route: unknown key \"asynclgo\" in PoolRoute (did you mean \"asynclog\"?)");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") ==
-        "test.json: route: unknown key \"bogus_option\" in PoolRoute (known keys: pool, hash, asynclog, rates)");
+        "test.json: route: unknown key \"bogus_option\" in PoolRoute (known keys: pool, hash, asynclog, rates, shadows)");
 }
