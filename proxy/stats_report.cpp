@@ -190,8 +190,8 @@ std::string render_prometheus(const ProxyServer& server) {
   out += fmt::format("mcrelay_draining {}\n", server.draining() ? 1 : 0);
   help("mcrelay_client_connections", "gauge", "Open client connections.");
   out += fmt::format("mcrelay_client_connections {}\n", t.curr_connections);
-  help("mcrelay_client_connections_total", "counter", "Client connections accepted.");
-  out += fmt::format("mcrelay_client_connections_total {}\n", t.total_connections);
+  help("mcrelay_client_connections_accepted_total", "counter", "Client connections accepted.");
+  out += fmt::format("mcrelay_client_connections_accepted_total {}\n", t.total_connections);
   help("mcrelay_client_connections_rejected_total", "counter", "Client connections refused (--max-conns).");
   out += fmt::format("mcrelay_client_connections_rejected_total {}\n", t.rejected_connections);
   help("mcrelay_requests_total", "counter", "Requests by operation (a multi-key get counts each key).");
