@@ -7,8 +7,10 @@ using namespace mcrelay;
 
 namespace {
 
-// Parses every element of `input` (expecting `expect`), feeding `input` in two chunks cut at `cut`.
-std::vector<std::string> parse_all(const std::string& input, ReplyExpect expect, std::size_t cut) {
+// Parses every element of `input` (expecting `expect`), feeding `input` in two chunks cut at `cut`, or, with
+// a `step`, the first `cut` bytes and then `step` bytes each time the parser needs more.
+std::vector<std::string> parse_all(const std::string& input, ReplyExpect expect, std::size_t cut,
+                                   std::size_t step = 0) {
   ReplyParser parser;
   std::vector<std::string> out;
   std::string buf;
@@ -22,7 +24,7 @@ std::vector<std::string> parse_all(const std::string& input, ReplyExpect expect,
     auto r = parser.parse(buf, expect);
     if (r.status == ReplyParseStatus::need_more) {
       if (fed == input.size()) break;
-      feed(input.size());
+      feed(step == 0 ? input.size() : std::min(input.size(), fed + step));
       continue;
     }
     if (r.status == ReplyParseStatus::protocol_error) {
@@ -52,6 +54,8 @@ std::vector<std::string> parse_every_split(const std::string& input, ReplyExpect
     INFO("cut at " << cut);
     REQUIRE(parse_all(input, expect, cut) == whole);
   }
+  INFO("one byte at a time");
+  REQUIRE(parse_all(input, expect, 0, 1) == whole);
   return whole;
 }
 
