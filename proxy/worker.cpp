@@ -54,6 +54,7 @@ void Worker::apply_config(std::shared_ptr<const LoadedConfig> config) {
         it = destinations_.erase(it);
       }
     }
+    drop_probes_of_removed_servers();
   } catch (const std::exception& e) {
     log::error("worker {}: could not apply config: {}", id_, e.what());
   }
@@ -199,6 +200,27 @@ void Worker::start_probe(ServerHealth& health) {
   Probe& ref = *probe;
   probes_.emplace(&health, std::move(probe));
   schedule_probe(ref);
+}
+
+void Worker::drop_probes_of_removed_servers() {
+  // A server that left the config is no longer probed (a discovered pod that came back under a new address
+  // would otherwise leave a probe to its old one forever). It is also forgotten as down, so that a later
+  // config that names it again starts afresh: if it still fails, it is marked down again, with a probe.
+  for (auto it = probes_.begin(); it != probes_.end();) {
+    const std::string& name = it->first->name();
+    bool used = std::any_of(destinations_.begin(), destinations_.end(),
+                            [&](const auto& d) { return d.second->name() == name; });
+    if (used) {
+      ++it;
+      continue;
+    }
+    log::debug("worker {}: no longer probing {} (not in the config)", id_, name);
+    it->first->mark_up();
+    it->second->timer.cancel();
+    // A probe request may be in flight: its callback finds no entry and returns; close once it has run.
+    asio::post(io_, [p = std::shared_ptr<Probe>(std::move(it->second))] { p->conn->close(); });
+    it = probes_.erase(it);
+  }
 }
 
 void Worker::schedule_probe(Probe& probe) {

@@ -88,6 +88,7 @@ class Worker final : public DestinationProvider {
   void run_deferred();
   void apply_config(std::shared_ptr<const LoadedConfig> config);
   struct Probe;
+  void drop_probes_of_removed_servers();
   void schedule_probe(Probe& probe);
   void run_probe(Probe& probe);
 

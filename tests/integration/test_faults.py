@@ -6,6 +6,7 @@ misbehaving servers. Every request's wall time is bounded and measured; the kill
 time to fail fast and the recovery time.
 """
 
+import json
 import os
 import re
 import signal
@@ -292,6 +293,26 @@ class TestMisbehavingServers(unittest.TestCase):
                 self.assertTrue(low <= gap <= high, f"probe {i + 1} came {gap * 1000:.0f} ms after the previous "
                                 f"event; expected {low * 1000:.0f}..{high * 1000:.0f} ms (all gaps: "
                                 f"{[round(g * 1000) for g in gaps]})")
+            relay.assert_alive()
+
+    def test_a_server_removed_from_the_config_is_no_longer_probed(self):
+        with FaultServer(lambda req: SILENT) as srv:
+            relay, client, srv_keys, _ = self.start_relay(
+                srv, "-t", "100", "--timeouts-until-tko", "1", "--probe-timeout-initial", "100",
+                "--probe-timeout-max", "200")
+            self.assertEqual(client.get(srv_keys[0])[0], b"SERVER_ERROR Reply timeout\r\n")
+            wait_for(lambda: len(srv.requests_for(b"version")) >= 2, 5, "the down server to be probed")
+            # The new config names the healthy memcached only: the probes stop.
+            with open(relay.config_path, "w") as f:
+                f.write(json.dumps(pool([self.mc])))
+            relay.proc.send_signal(signal.SIGHUP)
+            wait_for(lambda: "config reloaded" in relay.stderr_text(), 5, "the reload")
+            time.sleep(0.4)  # a probe in flight at the reload may still arrive
+            probes = len(srv.requests_for(b"version"))
+            time.sleep(1.0)  # 5 probe intervals at -t 100 + 200 ms
+            self.assertEqual(len(srv.requests_for(b"version")), probes, "probes went on after the reload")
+            # Its counters stay in `stats servers` (they are history), but it is no longer reported down.
+            self.assertNotEqual(server_states(relay.port)[srv.address]["state"], "TKO")
             relay.assert_alive()
 
     def test_server_that_answers_garbage(self):
