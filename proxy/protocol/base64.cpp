@@ -18,12 +18,36 @@ constexpr auto kTable = make_table();
 }  // namespace
 
 std::optional<std::string> base64_decode_lenient(std::string_view in) {
-  // memcached's decoder ignores bytes outside the alphabet, then needs a multiple of 4 of what is left.
-  std::string kept;
+  // memcached's decoder, rule for rule (its replies are the reference): bytes outside the alphabet are
+  // skipped; what is left ('=' included) must be a non-zero multiple of 4; '=' decodes as zero bits, and the
+  // first group of 4 that holds one ends the key (one '=' drops its last byte, two its last two, more is an
+  // error), whatever follows; an empty result is an error.
+  std::size_t usable = 0;
+  for (char c : in) usable += (c == '=' || kTable[static_cast<unsigned char>(c)] >= 0) ? 1 : 0;
+  if (usable == 0 || usable % 4 != 0) return std::nullopt;
+  std::string out;
+  out.reserve(usable / 4 * 3);
+  int group[4];
+  int n = 0;
+  int pad = 0;
   for (char c : in) {
-    if (c == '=' || kTable[static_cast<unsigned char>(c)] >= 0) kept.push_back(c);
+    int v = c == '=' ? 0 : kTable[static_cast<unsigned char>(c)];
+    if (v < 0) continue;
+    if (c == '=') ++pad;
+    group[n++] = v;
+    if (n < 4) continue;
+    out.push_back(static_cast<char>((group[0] << 2) | (group[1] >> 4)));
+    out.push_back(static_cast<char>(((group[1] & 0x0f) << 4) | (group[2] >> 2)));
+    out.push_back(static_cast<char>(((group[2] & 0x03) << 6) | group[3]));
+    n = 0;
+    if (pad > 0) {
+      if (pad > 2) return std::nullopt;
+      out.resize(out.size() - static_cast<std::size_t>(pad));
+      break;
+    }
   }
-  return base64_decode(kept);
+  if (out.empty()) return std::nullopt;
+  return out;
 }
 
 std::optional<std::string> base64_decode(std::string_view in) {

@@ -332,6 +332,9 @@ class TestMetaKeys(MetaDiffTestCase):
         self.diff("b on a key with a colon", ms("b64:plain", b"hi", b"b") + b"mg b64:plain b v k\r\n"
                   b"mg b64plain b v k\r\n")
         self.diff("b on a 3-letter plain key", b"mg foo b v\r\n")
+        # '=' anywhere, and the first padded group ends the key: what follows it is ignored.
+        self.diff("padding in the middle", ms("YQ==YQ==", b"hi", b"b") + b"mg YQ==YQ== b v k\r\nmg YQ== b v k\r\n"
+                  b"mg =YQ= b v\r\nmg Zm9v=== b v\r\nmg ==== b v\r\n")
 
     def test_key_lengths_and_odd_keys(self):
         k250 = b"k" * 249 + b"m"

@@ -32,3 +32,17 @@ TEST_CASE("base64 rejects malformed input", "[base64]") {
   CHECK_FALSE(base64_decode("Zg==Zg=="));
   CHECK_FALSE(base64_decode("Z=g="));
 }
+
+TEST_CASE("base64_decode_lenient follows memcached's decoder", "[base64]") {
+  using mcrelay::base64_decode_lenient;
+  using S = std::optional<std::string>;
+  CHECK(base64_decode_lenient("Zm9v") == S("foo"));
+  CHECK(base64_decode_lenient("b64:plain") == base64_decode_lenient("b64plain"));  // ':' is skipped
+  CHECK(base64_decode_lenient("YQ==YQ==") == S("a"));   // the first padded group ends the key
+  CHECK(base64_decode_lenient("YWI=trailing") == S("ab"));
+  CHECK(base64_decode_lenient("=YQ=").has_value());     // '=' anywhere decodes as zero bits
+  CHECK_FALSE(base64_decode_lenient("Z==="));           // three '=' in one group
+  CHECK_FALSE(base64_decode_lenient("Zm9"));            // not a multiple of 4
+  CHECK_FALSE(base64_decode_lenient("!!!"));            // nothing usable
+  CHECK_FALSE(base64_decode_lenient("===="));           // four in one group
+}
