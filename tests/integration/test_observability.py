@@ -592,6 +592,20 @@ class TestAdminEndpoints(ObservabilityTest):
         self.assertEqual(json.loads(body)["op"], "get")
 
 
+class TestNotReadyYet(ObservabilityTest):
+    def test_readyz_fails_until_a_discovered_pool_has_members(self):
+        # The config names a headless Service that does not resolve (yet): the proxy runs and its event loops
+        # answer, but it has nowhere to send that pool's keys, so it must not be taken into a Service.
+        config = {"pools": {"A": {"discover": {"service": "mcrelay-test-nonexistent.invalid", "port": 11211,
+                                               "refresh_ms": 60000}}},
+                  "route": "PoolRoute|A"}
+        _, admin = self.start(config, ["--num-proxies", "1"])
+        status, _, body = self.get(admin, "/readyz")
+        self.assertEqual(status, 503, body)
+        self.assertIn(b"waiting for members of discovered pool A (mcrelay-test-nonexistent.invalid)", body)
+        self.assertEqual(self.get(admin, "/healthz")[0], 200)
+
+
 # --- 3. draining -------------------------------------------------------------------------------------------
 
 class TestDrain(ObservabilityTest):
