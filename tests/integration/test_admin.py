@@ -347,15 +347,17 @@ class TestValidateConfig(unittest.TestCase):
         self.assert_invalid(json.dumps({"pools": {"A": {"servers": []}}, "route": "PoolRoute|A"}),
                             "{file}: pools.A.servers: must not be empty")
 
-    def test_unsupported_pool_route_keys_are_refused(self):
-        # mcrelay has no shadowing: a PoolRoute with mcrouter's "shadows" must not load as if it had (the
-        # operator would believe shadow traffic flows). A misspelt key must not be ignored either: the newer
-        # handles (FailoverRoute, ...) already say 'unknown key "x" in <Type> (known keys: ...)'.
+    def test_pool_route_shadows_and_unknown_keys(self):
+        # mcrouter's "shadows" loads (mcrelay shadows traffic), with its errors named by path; a misspelt key is
+        # never ignored: 'unknown key "x" in <Type>'.
         base = {"pools": {"A": {"servers": ["127.0.0.1:1"]}, "S": {"servers": ["127.0.0.1:2"]}}}
         cfg = dict(base, route={"type": "PoolRoute", "pool": "A",
                                 "shadows": [{"target": "PoolRoute|S", "index_range": [0, 1]}]})
-        self.assert_invalid(json.dumps(cfg), "{file}: route")
-        self.assert_invalid(json.dumps(cfg), "shadows")
+        _, code, out = self.validate_file(json.dumps(cfg))
+        self.assertEqual(code, 0, out)
+        cfg = dict(base, route={"type": "PoolRoute", "pool": "A",
+                                "shadows": [{"target": "PoolRoute|S", "index_rnage": [0, 1]}]})
+        self.assert_invalid(json.dumps(cfg), '{file}: route.shadows[0]: unknown key "index_rnage"')
         cfg = dict(base, route={"type": "PoolRoute", "pool": "A", "hsah": {"hash_func": "Crc32"}})
         out = self.assert_invalid(json.dumps(cfg), "{file}: route")
         self.assertIn("hsah", out)
