@@ -41,7 +41,9 @@ THROUGHPUT_TARGET_RATIO = 1.0  # ... with at least this times its throughput
 
 DEFAULT_MCRELAY_ARGS = "--num-proxies 1 --listen-addresses {host} -p {port} --config-file {config}"
 
-ALL_TARGETS = ("direct", "twemproxy", "mcrelay")
+ALL_TARGETS = ("direct", "twemproxy", "mcrelay", "mcrelay-nometrics")
+DEFAULT_TARGETS = ("direct", "twemproxy", "mcrelay")  # mcrelay-nometrics joins with --mcrelay-nometrics
+METRICS_COST_TARGET = 0.03  # metrics may cost at most 3% of mcrelay's CPU per request
 
 
 def log(msg: str) -> None:
@@ -360,26 +362,27 @@ class Twemproxy(Target):
 
 
 class Mcrelay(Target):
-    name = "mcrelay"
+    """mcrelay, or (name "mcrelay-nometrics") a build with -DMCRELAY_METRICS=OFF: the metrics-cost baseline."""
 
-    def __init__(self, args, backends: Backends, workdir: Path):
+    def __init__(self, args, backends: Backends, workdir: Path, binary: str, name: str = "mcrelay"):
         self.args, self.backends, self.workdir = args, backends, workdir
+        self.binary, self.name = binary, name
         self.port = 0
 
     def start(self):
         (self.port,) = free_ports(1)
-        conf = self.workdir / "mcrelay.json"
+        conf = self.workdir / f"{self.name}.json"
         conf.write_text(json.dumps({
             "pools": {"A": {"servers": [f"{HOST}:{p}" for p in self.backends.ports]}},
             "route": "PoolRoute|A",
         }))
         extra = self.args.mcrelay_args.format(port=self.port, config=conf, host=HOST).split()
-        argv = [self.args.mcrelay] + extra
-        lp = self.workdir / "mcrelay.log"
-        log(f"starting mcrelay: {' '.join(argv)}")
+        argv = [self.binary] + extra
+        lp = self.workdir / f"{self.name}.log"
+        log(f"starting {self.name}: {' '.join(argv)}")
         self.proc = spawn(argv, lp)
         try:
-            wait_ready(self.proc, self.port, "mcrelay", lp)
+            wait_ready(self.proc, self.port, self.name, lp)
         except RuntimeError:
             stop(self.proc)
             raise
@@ -501,6 +504,18 @@ def verdict(summary: dict, rounds: dict) -> dict:
             "paired": paired_ratios(rounds)}
 
 
+def metrics_cost(summary: dict, rounds: dict) -> dict | None:
+    """mcrelay's CPU per request over the build without metrics: the ratio of the medians and, per round, the
+    paired cost (the two runs of a round are back to back, under the same background load)."""
+    if "mcrelay" not in summary or "mcrelay-nometrics" not in summary:
+        return None
+    ratio = summary["mcrelay"]["cpu_us_per_req"] / summary["mcrelay-nometrics"]["cpu_us_per_req"]
+    paired = [m["cpu_us_per_req"] / n["cpu_us_per_req"] - 1
+              for m, n in zip(rounds["mcrelay"], rounds["mcrelay-nometrics"])]
+    return {"ratio": ratio, "cost": ratio - 1, "paired_costs": paired, "paired_median": statistics.median(paired),
+            "ok": ratio - 1 < METRICS_COST_TARGET}
+
+
 def fmt(v, spec):
     return "n/a" if v is None else format(v, spec)
 
@@ -516,7 +531,7 @@ def print_report(args, summary: dict, ratios: dict) -> None:
     print("figures are medians over rounds; CPU/req = (utime+stime) of the proxy process in the window / "
           "requests completed in the window (for direct: both memcached servers)")
     print()
-    hdr = (f"{'target':<10} {'ops/s':>10} {'(min..max)':>19} {'p50 us':>8} {'p99 us':>8} {'CPU us/req':>10} "
+    hdr = (f"{'target':<17} {'ops/s':>10} {'(min..max)':>19} {'p50 us':>8} {'p99 us':>8} {'CPU us/req':>10} "
            f"{'(min..max)':>13} {'sys%':>4} {'memcd us/req':>12} {'proxy cores':>11} {'other cores':>11} {'errors':>6}")
     print(hdr)
     print("-" * len(hdr))
@@ -527,7 +542,7 @@ def print_report(args, summary: dict, ratios: dict) -> None:
         rng = f"{s['ops_per_sec_min']:.0f}..{s['ops_per_sec_max']:.0f}"
         crng = f"{s['cpu_us_per_req_min']:.2f}..{s['cpu_us_per_req_max']:.2f}"
         proxy_cores = "-" if name == "direct" else fmt(s["proxy_cores"], ".2f")
-        print(f"{name:<10} {s['ops_per_sec']:>10.0f} {rng:>19} {s['p50_us']:>8.0f} {s['p99_us']:>8.0f} "
+        print(f"{name:<17} {s['ops_per_sec']:>10.0f} {rng:>19} {s['p50_us']:>8.0f} {s['p99_us']:>8.0f} "
               f"{s['cpu_us_per_req']:>10.2f} {crng:>13} {fmt(s['cpu_system_fraction'], '.0%'):>4} "
               f"{s['backend_cpu_us_per_req']:>12.2f} {proxy_cores:>11} "
               f"{fmt(s['other_cores'], '.2f'):>11} {s['errors'] + s['populate_errors']:>6}")
@@ -542,6 +557,11 @@ def print_report(args, summary: dict, ratios: dict) -> None:
               + " ".join(f"{x:.2f}" for x in pr["cpu_per_req_ratio_per_round"])
               + f" (median {pr['cpu_per_req_ratio_median']:.2f}x)")
     print(ratios["text"])
+    mc = ratios.get("metrics_cost")
+    if mc:
+        print(f"metrics cost: mcrelay CPU/request {mc['ratio']:.3f}x mcrelay-nometrics ({mc['cost']:+.1%}; paired per "
+              f"round: " + " ".join(f"{c:+.1%}" for c in mc["paired_costs"]) + f", median {mc['paired_median']:+.1%}); "
+              f"target < {METRICS_COST_TARGET:.0%}: {'PASS' if mc['ok'] else 'FAIL'}")
     for name, s in summary.items():
         if s["errors"] or s["get_misses"] or s["populate_errors"]:
             print(f"WARNING: {name}: {s['errors']} errors, {s['get_misses']} get misses, "
@@ -563,9 +583,13 @@ def parse_args(argv=None):
     ap.add_argument("--keys", type=int, default=10000, help="key space size (all keys set before each run)")
     ap.add_argument("--value-size", type=int, default=100, help="value bytes")
     ap.add_argument("--get-ratio", type=float, default=0.9, help="fraction of gets (rest are sets)")
-    ap.add_argument("--targets", default=",".join(ALL_TARGETS),
-                    help="comma-separated subset of direct,twemproxy,mcrelay")
+    ap.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
+                    help="comma-separated subset of " + ",".join(ALL_TARGETS))
     ap.add_argument("--mcrelay", default=str(REPO_DIR / "build" / "mcrelay"), help="mcrelay binary")
+    ap.add_argument("--mcrelay-nometrics", metavar="PATH", default=None,
+                    help="an mcrelay built with -DMCRELAY_METRICS=OFF (scripts/build.sh build-nometrics "
+                         "-DMCRELAY_METRICS=OFF -DMCRELAY_BUILD_TESTS=OFF): adds the target mcrelay-nometrics and "
+                         "reports what metrics cost")
     ap.add_argument("--mcrelay-args", default=DEFAULT_MCRELAY_ARGS,
                     help="mcrelay arguments; {port}, {config} and {host} are substituted")
     ap.add_argument("--nutcracker", default=shutil.which("nutcracker") or "/usr/sbin/nutcracker",
@@ -587,6 +611,11 @@ def parse_args(argv=None):
     ap.add_argument("--keep-logs", action="store_true", help="keep the temporary directory with configs and logs")
     args = ap.parse_args(argv)
     args.targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if args.mcrelay_nometrics and "mcrelay-nometrics" not in args.targets:
+        args.targets.append("mcrelay-nometrics")
+    if "mcrelay-nometrics" in args.targets and not (args.mcrelay_nometrics and
+                                                    os.access(args.mcrelay_nometrics, os.X_OK)):
+        ap.error("the target mcrelay-nometrics needs --mcrelay-nometrics PATH (an executable)")
     bad = [t for t in args.targets if t not in ALL_TARGETS]
     if bad or not args.targets:
         ap.error(f"unknown target(s) {bad}; choose from {','.join(ALL_TARGETS)}")
@@ -621,7 +650,9 @@ def main(argv=None) -> int:
         for name in args.targets:
             t = {"direct": lambda: Direct(backends),
                  "twemproxy": lambda: Twemproxy(args, backends, workdir),
-                 "mcrelay": lambda: Mcrelay(args, backends, workdir)}[name]()
+                 "mcrelay": lambda: Mcrelay(args, backends, workdir, args.mcrelay),
+                 "mcrelay-nometrics": lambda: Mcrelay(args, backends, workdir, args.mcrelay_nometrics,
+                                                      "mcrelay-nometrics")}[name]()
             start_with_retry(t.start, name)
             targets[name] = t
         log(f"memcached on {HOST}:{backends.ports[0]} and {HOST}:{backends.ports[1]}; "
@@ -641,7 +672,7 @@ def main(argv=None) -> int:
                 d = derive(res, pids, backends.pids)
                 results["rounds"][name].append(d)
                 results["raw"][name].append(res)
-                log(f"round {rnd}/{args.rounds} {name:<9}: {d['ops_per_sec']:>8.0f} ops/s  p99 {d['p99_us']:>6.0f} us  "
+                log(f"round {rnd}/{args.rounds} {name:<17}: {d['ops_per_sec']:>8.0f} ops/s  p99 {d['p99_us']:>6.0f} us  "
                     f"CPU {d['cpu_us_per_req']:.2f} us/req ({d['cpu_source']}, "
                     f"{fmt(d['cpu_system_fraction'], '.0%')} system)  memcached {d['backend_cpu_us_per_req']:.2f} "
                     f"us/req  loadgen {d['loadgen_cores']:.2f} cores  other {fmt(d['other_cores'], '.2f')} cores  "
@@ -649,6 +680,7 @@ def main(argv=None) -> int:
 
         summary = {n: summarize(r) for n, r in results["rounds"].items()}
         ratios = verdict(summary, results["rounds"])
+        ratios["metrics_cost"] = metrics_cost(summary, results["rounds"])
         print_report(args, summary, ratios)
         if args.json:
             doc = {

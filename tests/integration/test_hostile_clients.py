@@ -4,6 +4,7 @@ client running alongside the whole time sees no error and bounded latency. Then 
 --idle-timeout-ms.
 """
 
+import contextlib
 import errno
 import os
 import re
@@ -249,6 +250,10 @@ class TestConnectionLimits(unittest.TestCase):
                 conns.pop().close()
                 wait_for(lambda: not refused_or_closed(relay.port), 5, "a new connection to be admitted after one closed",
                          interval=0.05)
+                # That probe connection is closed by now, but mcrelay frees its place only once it has read the
+                # EOF: wait for that, or the newcomer may find the limit still reached.
+                wait_for(lambda: general_stats_via(conns[0])["curr_connections"] == "3", 5,
+                         "the probe connection to be released")
                 with Conn(relay.port, name="newcomer", diag=relay.diag) as c:
                     self.assertEqual(c.request(b"get mc:0\r\n"), b"VALUE mc:0 0 1\r\n0\r\nEND\r\n")
                 self.assertGreaterEqual(int(general_stats_via(conns[0])["rejected_connections"]), 3)
@@ -257,64 +262,69 @@ class TestConnectionLimits(unittest.TestCase):
                     c.close()
             relay.assert_alive()
 
+    def stuck_server_behind_relay(self):
+        """A server that never answers, behind mcrelay with --max-client-outstanding 16 and -t 600 (it is never
+        marked down, so every request waits its full timeout)."""
+        stack = contextlib.ExitStack()
+        self.addCleanup(stack.close)
+        silent = stack.enter_context(FaultServer(lambda req: SILENT))
+        relay = stack.enter_context(Mcrelay(pool_config([silent.address]),
+                                            args=["--num-proxies", "1", "--max-client-outstanding", "16", "-t", "600",
+                                                  "--timeouts-until-tko", "1000"]))
+        return silent, relay
+
     def test_max_client_outstanding_pauses_reading(self):
         # 100 pipelined gets for a server that never answers: with --max-client-outstanding 16 mcrelay reads
         # (and forwards) 16, then stops reading that client until replies free slots.
-        with FaultServer(lambda req: SILENT) as silent, \
-                Mcrelay(pool_config([silent.address]), args=["--num-proxies", "1", "--max-client-outstanding", "16", "-t", "600",
-                                                      "--timeouts-until-tko", "1000"]) as relay:
-            with TimedClient(relay.port, timeout=10, name="pipeliner") as c:
-                c.sock.sendall(b"".join(b"get out:%d\r\n" % i for i in range(100)))
-                wait_for(lambda: sum(len(r.keys) for r in silent.requests_for(b"get")) >= 16, 5,
-                         "16 gets to reach the server")
-                time.sleep(0.3)  # within -t: nothing more may be read from the client meanwhile
-                forwarded = sum(len(r.keys) for r in silent.requests_for(b"get"))
-                self.assertEqual(forwarded, 16, "requests forwarded while 16 were outstanding")
-                # Each timeout frees the slots; the rest follow, in order, each answered.
-                deadline = time.monotonic() + 15
-                replies = [c.read_reply(retrieval=True, deadline=deadline) for _ in range(100)]
-            self.assertEqual(replies, [b"SERVER_ERROR Reply timeout\r\n"] * 100)
-            keys = [k for r in silent.requests_for(b"get") for k in r.keys]
-            self.assertEqual(keys, [b"out:%d" % i for i in range(100)], "forwarded once each, in order")
-            relay.assert_alive()
+        silent, relay = self.stuck_server_behind_relay()
+        with TimedClient(relay.port, timeout=10, name="pipeliner") as c:
+            c.sock.sendall(b"".join(b"get out:%d\r\n" % i for i in range(100)))
+            wait_for(lambda: sum(len(r.keys) for r in silent.requests_for(b"get")) >= 16, 5,
+                     "16 gets to reach the server")
+            time.sleep(0.3)  # within -t: nothing more may be read from the client meanwhile
+            forwarded = sum(len(r.keys) for r in silent.requests_for(b"get"))
+            self.assertEqual(forwarded, 16, "requests forwarded while 16 were outstanding")
+            # Each timeout frees the slots; the rest follow, in order, each answered.
+            deadline = time.monotonic() + 15
+            replies = [c.read_reply(retrieval=True, deadline=deadline) for _ in range(100)]
+        self.assertEqual(replies, [b"SERVER_ERROR Reply timeout\r\n"] * 100)
+        keys = [k for r in silent.requests_for(b"get") for k in r.keys]
+        self.assertEqual(keys, [b"out:%d" % i for i in range(100)], "forwarded once each, in order")
+        relay.assert_alive()
 
     def test_noreply_requests_count_as_outstanding(self):
-        # noreply requests take no reply slot, but each waits for its server all the same: without a bound a
-        # client streaming noreply sets at a stuck server grows the proxy without limit.
-        with FaultServer(lambda req: SILENT) as silent, \
-                Mcrelay(pool_config([silent.address]), args=["--num-proxies", "1", "--max-client-outstanding", "16",
-                                                             "-t", "600", "--timeouts-until-tko", "1000"]) as relay:
-            with TimedClient(relay.port, timeout=10, name="noreply streamer") as c:
-                c.sock.sendall(b"".join(b"set nr:%d 0 0 1 noreply\r\nx\r\n" % i for i in range(100)))
-                wait_for(lambda: len(silent.requests_for(b"set")) >= 16, 5, "16 sets to reach the server")
-                time.sleep(0.3)  # within -t: nothing more may be read from the client meanwhile
-                self.assertEqual(len(silent.requests_for(b"set")), 16, "noreply sets forwarded while 16 were pending")
-                # Each timeout frees room; the rest follow, in order; then the client is served as usual.
-                wait_for(lambda: len(silent.requests_for(b"set")) == 100, 15, "every noreply set to be forwarded")
-                c.sock.sendall(b"version\r\n")
-                self.assertTrue(c.read_reply(retrieval=False, deadline=time.monotonic() + 5).startswith(b"VERSION "))
-            keys = [r.line.split()[1] for r in silent.requests_for(b"set")]
-            self.assertEqual(keys, [b"nr:%d" % i for i in range(100)], "forwarded once each, in order")
-            relay.assert_alive()
+        # noreply requests send the client nothing, but each waits for its server all the same: without a bound
+        # a client streaming noreply sets at a stuck server would grow the proxy without limit.
+        silent, relay = self.stuck_server_behind_relay()
+        with TimedClient(relay.port, timeout=10, name="noreply streamer") as c:
+            c.sock.sendall(b"".join(b"set nr:%d 0 0 1 noreply\r\nx\r\n" % i for i in range(100)))
+            wait_for(lambda: len(silent.requests_for(b"set")) >= 16, 5, "16 sets to reach the server")
+            time.sleep(0.3)  # within -t: nothing more may be read from the client meanwhile
+            self.assertEqual(len(silent.requests_for(b"set")), 16, "noreply sets forwarded while 16 were pending")
+            # Each timeout frees room; the rest follow, in order; then the client is served as usual.
+            wait_for(lambda: len(silent.requests_for(b"set")) == 100, 15, "every noreply set to be forwarded")
+            c.sock.sendall(b"version\r\n")
+            self.assertTrue(c.read_reply(retrieval=False, deadline=time.monotonic() + 5).startswith(b"VERSION "))
+        keys = [r.line.split()[1] for r in silent.requests_for(b"set")]
+        self.assertEqual(keys, [b"nr:%d" % i for i in range(100)], "forwarded once each, in order")
+        relay.assert_alive()
 
     def test_multiget_keys_are_bounded(self):
         # --max-client-outstanding 16 allows 16 x 8 = 128 multi-get keys awaiting servers: the first get of 100
         # keys goes, the second starts below the budget and goes too, the third waits for replies.
-        with FaultServer(lambda req: SILENT) as silent, \
-                Mcrelay(pool_config([silent.address]), args=["--num-proxies", "1", "--max-client-outstanding", "16",
-                                                             "-t", "600", "--timeouts-until-tko", "1000"]) as relay:
-            with TimedClient(relay.port, timeout=10, name="multi-get pipeliner") as c:
-                gets = [b"get " + b" ".join(b"mk:%d:%d" % (g, k) for k in range(100)) + b"\r\n" for g in range(10)]
-                c.sock.sendall(b"".join(gets))
-                forwarded = lambda: sum(len(r.keys) for r in silent.requests_for(b"get"))  # noqa: E731
-                wait_for(lambda: forwarded() >= 200, 5, "two gets' keys to reach the server")
-                time.sleep(0.3)  # within -t
-                self.assertEqual(forwarded(), 200, "multi-get keys forwarded while 200 were pending")
-                deadline = time.monotonic() + 20
-                replies = [c.read_reply(retrieval=True, deadline=deadline) for _ in range(10)]
-            self.assertEqual(replies, [b"SERVER_ERROR Reply timeout\r\n"] * 10)
-            self.assertEqual(forwarded(), 1000)
-            relay.assert_alive()
+        silent, relay = self.stuck_server_behind_relay()
+        with TimedClient(relay.port, timeout=10, name="multi-get pipeliner") as c:
+            gets = [b"get " + b" ".join(b"mk:%d:%d" % (g, k) for k in range(100)) + b"\r\n" for g in range(10)]
+            c.sock.sendall(b"".join(gets))
+            forwarded = lambda: sum(len(r.keys) for r in silent.requests_for(b"get"))  # noqa: E731
+            wait_for(lambda: forwarded() >= 200, 5, "two gets' keys to reach the server")
+            time.sleep(0.3)  # within -t
+            self.assertEqual(forwarded(), 200, "multi-get keys forwarded while 200 were pending")
+            deadline = time.monotonic() + 20
+            replies = [c.read_reply(retrieval=True, deadline=deadline) for _ in range(10)]
+        self.assertEqual(replies, [b"SERVER_ERROR Reply timeout\r\n"] * 10)
+        self.assertEqual(forwarded(), 1000)
+        relay.assert_alive()
 
     def test_idle_timeout(self):
         with Memcached() as mc, Mcrelay(pool_config([mc]), args=["--num-proxies", "1", "--idle-timeout-ms", "2000"]) as relay:
