@@ -54,6 +54,8 @@ class ServerHealth {
   std::string unavailable_message() const;
   std::string_view last_failure() const noexcept;
 
+  // Timeouts and connect failures since the last success (reset by a reply or by mark_up()).
+  unsigned consecutive_failures() const noexcept { return failures_.load(std::memory_order_relaxed); }
   std::uint64_t failure_events() const noexcept { return failure_events_.load(std::memory_order_relaxed); }
   std::uint64_t tko_events() const noexcept { return tko_events_.load(std::memory_order_relaxed); }
 

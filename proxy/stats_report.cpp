@@ -56,6 +56,7 @@ StatsTotals collect_totals(const ProxyServer& server) {
     DestinationTotals& dt = t.destinations[name];
     dt.tko = h->is_tko();
     dt.tko_events = h->tko_events();
+    dt.consecutive_failures = h->consecutive_failures();
     dt.last_failure = h->failure_events() ? std::string(h->last_failure()) : std::string();
   }
   return t;
@@ -69,7 +70,11 @@ std::string render_servers(const StatsTotals& t) {
   std::string out;
   for (const auto& [name, d] : t.destinations) {
     out += fmt::format("STAT {} state={} requests={} pending={} connections={} errors={}", name,
-                       d.tko ? "TKO" : (d.connections > 0 ? "up" : "idle"), d.requests, d.pending, d.connections,
+                       d.tko                      ? "TKO"
+                       : d.consecutive_failures > 0 ? "failing"
+                       : d.connections > 0          ? "up"
+                                                    : "idle",
+                       d.requests, d.pending, d.connections,
                        d.errors());
     for (int r = 0; r < kResultCount; ++r) {
       if (is_error(static_cast<Result>(r)) && d.results[r] > 0) {
@@ -218,6 +223,12 @@ std::string render_prometheus(const ProxyServer& server) {
   help("mcrelay_destination_up", "gauge", "1 unless the destination is marked down (TKO).");
   for (const auto& [name, d] : t.destinations) {
     out += fmt::format("mcrelay_destination_up{{server=\"{}\"}} {}\n", label_escape(name), d.tko ? 0 : 1);
+  }
+  help("mcrelay_destination_consecutive_failures", "gauge",
+       "Timeouts and connect failures since the destination last answered (it is marked down at --timeouts-until-tko).");
+  for (const auto& [name, d] : t.destinations) {
+    out += fmt::format("mcrelay_destination_consecutive_failures{{server=\"{}\"}} {}\n", label_escape(name),
+                       d.consecutive_failures);
   }
   help("mcrelay_destination_tko_total", "counter", "Times the destination was marked down.");
   for (const auto& [name, d] : t.destinations) {

@@ -21,6 +21,7 @@ struct DestinationTotals {
   std::uint64_t connections = 0;
   HistogramSnapshot latency;
   bool tko = false;
+  std::uint64_t consecutive_failures = 0;
   std::uint64_t tko_events = 0;
   std::string last_failure;
   std::uint64_t errors() const;

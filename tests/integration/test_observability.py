@@ -363,7 +363,7 @@ class TestExactCounts(ObservabilityTest):
                         "connect_error": None},
             b.address: {"state": "up", "requests": "11", "pending": "0", "connections": "1", "errors": "0",
                         "connect_error": None},
-            dead.address: {"state": "idle", "requests": "4", "pending": "0", "connections": "0", "errors": "4",
+            dead.address: {"state": "failing", "requests": "4", "pending": "0", "connections": "0", "errors": "4",
                            "connect_error": "4"},
         }, f"stats servers:\n{servers_text.decode()}")
         for name, s in servers.items():
@@ -419,6 +419,9 @@ class TestExactCounts(ObservabilityTest):
             self.assertEqual(m.value("mcrelay_destination_up", server=server), 1, server)
             self.assertEqual(m.value("mcrelay_destination_tko_total", server=server), 0, server)
             self.assertEqual(m.value("mcrelay_destination_pending", server=server), 0, server)
+        # The dead server failed 4 connects in a row (and is not marked down: see --timeouts-until-tko above).
+        for server, n in ((A, 0), (B, 0), (D, 4)):
+            self.assertEqual(m.value("mcrelay_destination_consecutive_failures", server=server), n, server)
         self.assertEqual(m.value("mcrelay_destination_connections", server=A), 1)
         self.assertEqual(m.value("mcrelay_destination_connections", server=D), 0)
         self.assertEqual(m.value("mcrelay_config_generation"), 1)
