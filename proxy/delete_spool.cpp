@@ -82,17 +82,13 @@ DeleteSpool::Batch DeleteSpool::take(const std::string& server) {
   while (std::getline(in, line)) {
     if (line.starts_with("delete ") && line.size() > 7) batch.keys.push_back(line.substr(7));
   }
-  if (batch.keys.empty()) finish_locked(batch.file);
+  if (batch.keys.empty()) std::remove(batch.file.c_str());
   return batch;
 }
 
 void DeleteSpool::finish(const Batch& batch) {
-  std::lock_guard lock(mu_);
-  finish_locked(batch.file);
-}
-
-void DeleteSpool::finish_locked(const std::string& file) {
-  if (!file.empty()) std::remove(file.c_str());
+  // No lock: the batch file's name is this batch's alone, and append() never writes to it.
+  if (!batch.file.empty()) std::remove(batch.file.c_str());
 }
 
 bool DeleteSpool::pending(const std::string& server) const {

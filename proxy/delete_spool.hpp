@@ -9,8 +9,9 @@
 // been appended anew). A batch file left by a proxy that stopped mid-replay is folded back into its server's
 // spool when the next one starts.
 //
-// Contract: shared by every worker; append(), take() and finish() lock a mutex and do file I/O. They run
-// only when a delete has already failed or a replay is due, never on the normal request path.
+// Contract: shared by every worker; append() and take() lock a mutex, finish() removes its batch's own file;
+// all do file I/O. They run only when a delete has already failed or a replay is due, never on the normal
+// request path.
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -38,8 +39,7 @@ class DeleteSpool {
   std::string path_for(const std::string& server) const;
 
  private:
-  void recover_batches();
-  void finish_locked(const std::string& file);  // start-up: batch files of a previous run go back into their spools
+  void recover_batches();  // start-up: batch files of a previous run go back into their spools
 
   std::string dir_;
   mutable std::mutex mu_;

@@ -58,13 +58,14 @@ RequestPtr ModifyExptimeRoute::rewrite_meta(const RequestPtr& req) const {
     std::string_view tok = rest.substr(0, end);
     rest = end == std::string_view::npos ? std::string_view() : rest.substr(end + 1);
     if (tok.empty()) continue;
-    std::int64_t ttl = 0;
-    const bool ttl_flag = tok[0] == 'T' || (tok[0] == 'N' && req->op != Op::ms);
     if (tok[0] == 'T') has_t = true;
     if (!flags.empty()) flags.push_back(' ');
-    auto [p, ec] = std::from_chars(tok.data() + 1, tok.data() + tok.size(), ttl);
     std::optional<std::int64_t> next;
-    if (ttl_flag && ec == std::errc() && p == tok.data() + tok.size()) next = new_exptime(ttl);
+    if (tok[0] == 'T' || (tok[0] == 'N' && req->op != Op::ms)) {
+      std::int64_t ttl = 0;
+      auto [p, ec] = std::from_chars(tok.data() + 1, tok.data() + tok.size(), ttl);
+      if (ec == std::errc() && p == tok.data() + tok.size()) next = new_exptime(ttl);
+    }
     if (next) {
       flags += fmt::format("{}{}", tok[0], *next);
       changed = true;
