@@ -162,6 +162,11 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
     return parse_meta(input, line_size, op, t.tok.data(), t.n - 1);
   }
 
+  // --- mcrouter's lease-get, lease-set, metaget (lease_request_parser.cpp) -------------------------------
+  if (cmd == "lease-get" || cmd == "lease-set" || cmd == "metaget") {
+    return parse_lease_command(input, line, line_size, t.tok.data(), t.n - 1);
+  }
+
   // --- storage: set, add, replace, append, prepend, cas ------------------------------------------------
   Op storage_op;
   bool is_storage_cmd = true;
