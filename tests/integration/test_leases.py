@@ -17,7 +17,7 @@ import unittest
 import uuid
 
 from mcrelay_testlib import (STANDIN, Conn, Mcrelay, Memcached, parse_stats, pool_config, show,
-                             skip_without_proxy)
+                             skip_without_proxy, wait_for)
 from test_placement import ch3
 
 NUM_SERVERS = 3
@@ -274,6 +274,25 @@ class TestLeaseRouting(unittest.TestCase):
                                  b"VALUE %s 0 10\r\nvia-backup\r\nEND\r\n" % key)
                 reply = bytes(c.request(b"metaget %s\r\n" % key))
                 self.assertIsNotNone(META_RE.match(reply), show(reply))
+
+    def test_warm_up_route_fills_cold_through_the_lease(self):
+        cold, warm = _servers[0], _servers[1]
+        config = {"pools": {"C": {"servers": [cold.address]}, "W": {"servers": [warm.address]}},
+                  "route": {"type": "WarmUpRoute", "cold": "PoolRoute|C", "warm": "PoolRoute|W", "exptime": 600}}
+        key, absent = unique("warmup"), unique("warmup-absent")
+        self.assertEqual(direct(1, b"set %s 5 0 4\r\nwarm\r\n" % key), b"STORED\r\n")
+        with Mcrelay(config) as relay, Conn(relay.port, diag=relay.diag) as c:
+            # Cold hands out a lease; warm has the value: the client gets a hit, and cold is filled with a
+            # lease-set of cold's own token (in the background).
+            self.assertEqual(bytes(c.request(b"lease-get %s\r\n" % key)), b"VALUE %s 5 4\r\nwarm\r\nEND\r\n" % key)
+            wait_for(lambda: direct_get(0, key) == b"VALUE %s 5 4\r\nwarm\r\nEND\r\n" % key, 5,
+                     f"cold to hold {key!r} (it holds {show(direct_get(0, key))})")
+            # Nowhere: the client gets cold's lease, and fills cold itself.
+            m = LVALUE_RE.match(bytes(c.request(b"lease-get %s\r\n" % absent)))
+            self.assertIsNotNone(m)
+            self.assertEqual(bytes(c.request(lease_set(absent, int(m.group(2)), b"filled"))), b"STORED\r\n")
+            self.assertEqual(direct_get(0, absent), b"VALUE %s 0 6\r\nfilled\r\nEND\r\n" % absent)
+            self.assertEqual(direct_get(1, absent), b"END\r\n")
 
 
 if __name__ == "__main__":
