@@ -70,7 +70,9 @@ ParseResult RequestParser::parse(std::string_view input) {
       std::size_t p = 0;
       while (p < input.size() && input[p] == ' ') ++p;
       std::string_view rest = input.substr(p);
-      bool is_get = rest.starts_with("get ") || rest.starts_with("gets ");
+      // mcrouter's lease-get and metaget take keys as get does, so they may run as long.
+      bool is_get = rest.starts_with("get ") || rest.starts_with("gets ") || rest.starts_with("lease-get ") ||
+                    rest.starts_with("metaget ");
       if (p > 100 || !is_get || input.size() > limits_.max_get_line) {
         return {ParseStatus::close, input.size(), 0};
       }

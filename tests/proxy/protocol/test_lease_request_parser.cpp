@@ -25,6 +25,11 @@ TEST_CASE("lease-get and metaget take keys as get does", "[request_parser][lease
     expect += " k" + std::to_string(i);
   }
   CHECK(parse_every_split(line + "\r\n") == Events{expect});
+  // A long line of keys is allowed as for get (memcached's 2048-byte line limit is for other commands).
+  std::string many = "lease-get";
+  for (int i = 0; i < 500; ++i) many += " key" + std::to_string(i);
+  CHECK(mcrelay::test::parse_chunks({many.substr(0, 2100), many.substr(2100) + "\r\n"}) == Events{many});
+  CHECK(mcrelay::test::parse_chunks({"lease-set " + std::string(2100, 'k')}) == Events{"close"});
   ParserLimits two_keys;
   two_keys.max_keys_per_get = 2;
   CHECK(parse_every_split("lease-get a b c\r\n", two_keys) ==
