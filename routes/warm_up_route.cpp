@@ -1,7 +1,6 @@
 #include "routes/warm_up_route.hpp"
 
 #include "proxy/protocol/lease_translation.hpp"
-
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
 
