@@ -180,6 +180,7 @@ void ClientSession::dispatch(const ParsedRequest& p) {
   WorkerStats& st = worker_.stats();
   switch (p.op) {
     case Op::get: case Op::gets: case Op::gat: case Op::gats:
+    case Op::lease_get: case Op::metaget:  // mcrouter's: any number of keys, one part each, then END
       dispatch_retrieval(p);
       return;
     case Op::version:
@@ -220,7 +221,7 @@ void ClientSession::dispatch(const ParsedRequest& p) {
   req->exptime = p.exptime;
   req->cas_unique = p.cas_unique;
   req->delta = p.delta;
-  if (is_storage(p.op)) req->value.assign(p.value);
+  if (is_storage(p.op) || p.op == Op::lease_set) req->value.assign(p.value);
   RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
   Op op = p.op;
   // A noreply request takes a silent slot: it writes nothing, but holds its place in the order, so a later
@@ -247,7 +248,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
   };
   if (p.keys.size() == 1) {
     RequestPtr req = make(p.keys[0]);
-    if (Reply admin; answer_admin_key(req->key, worker_, admin)) {
+    if (Reply admin; is_retrieval(p.op) && answer_admin_key(req->key, worker_, admin)) {
       on_single_get(seq, req, std::move(admin));
       return;
     }
@@ -268,7 +269,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
   // Route after the slot is complete: a route may answer synchronously.
   for (std::size_t i = 0; i < p.keys.size(); ++i) {
     RequestPtr req = slot(seq).reqs[i];
-    if (Reply admin; answer_admin_key(req->key, worker_, admin)) {
+    if (Reply admin; is_retrieval(p.op) && answer_admin_key(req->key, worker_, admin)) {
       on_multi_get_part(seq, i, std::move(admin));
       continue;
     }
@@ -358,7 +359,7 @@ void ClientSession::on_single_get(std::uint64_t seq, const RequestPtr& req, Repl
       append_error(out, r);
       return;
     }
-    if (is_hit(r.result)) append_value(out, req->op, req->key, r);
+    append_item(out, req->op, req->key, r);
     out.append("END\r\n");
   });
 }
@@ -384,7 +385,7 @@ void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Repl
       append_error(out, sl.replies.front());
     } else {
       for (std::size_t i = 0; i < sl.replies.size(); ++i) {
-        if (is_hit(sl.replies[i].result)) append_value(out, sl.op, sl.reqs[i]->key, sl.replies[i]);
+        append_item(out, sl.op, sl.reqs[i]->key, sl.replies[i]);
       }
       out.append("END\r\n");
     }

@@ -38,8 +38,7 @@ std::optional<Op> parse_op_name(std::string_view name) {
   // The command word first ("get", "flush_all", "mg", ...), then mcrouter's operation names as
   // operation_policies spells them ("flushall", "metaget", ...), through OperationSelectorRoute's own
   // Op -> name mapping, so that both tables cannot drift apart. Several ops share a policy name ("get" for
-  // get and mg); the command word has matched first for those. Names no Op maps to ("lease-get",
-  // "lease-set": mcrelay has no lease commands) stay unknown.
+  // get and mg); the command word has matched first for those.
   for (int i = 0; i < kOpCount; ++i) {
     if (op_name(static_cast<Op>(i)) == name) return static_cast<Op>(i);
   }

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include <fmt/format.h>
@@ -120,7 +121,9 @@ std::string render_memcached_stats(const ProxyServer& server, std::string_view g
   for (int i = 0; i < kOpCount; ++i) {
     Op op = static_cast<Op>(i);
     if (op == Op::stats || op == Op::quit || op == Op::me) continue;
-    stat(fmt::format("cmd_{}_count", op_name(op)), t.cmd[i]);
+    std::string name = fmt::format("cmd_{}_count", op_name(op));
+    std::replace(name.begin(), name.end(), '-', '_');  // cmd_lease_get_count, as mcrouter names it
+    stat(name, t.cmd[i]);
   }
   stat("client_errors", t.client_errors);
   stat("bytes_read", t.bytes_read);

@@ -9,6 +9,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/protocol/lease_translation.hpp"
 #include "proxy/protocol/request_writer.hpp"
 #include "proxy/server_health.hpp"
 #include "proxy/stats.hpp"
@@ -25,7 +26,9 @@ namespace {
 constexpr std::size_t kReadChunk = 64 * 1024;
 
 ReplyExpect expect_for(Op op) noexcept {
-  if (op == Op::mg || op == Op::ms || op == Op::md || op == Op::ma || op == Op::me) return ReplyExpect::meta;
+  if (op == Op::mg || op == Op::ms || op == Op::md || op == Op::ma || op == Op::me || is_lease_op(op)) {
+    return ReplyExpect::meta;  // lease-get, lease-set and metaget go upstream as meta commands
+  }
   switch (op_kind(op)) {
     case OpKind::get: return ReplyExpect::retrieval;
     case OpKind::update: return ReplyExpect::storage;
@@ -148,6 +151,8 @@ void UpstreamConnection::on_connected() {
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
   ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
   socket_.non_blocking(true, ec);
+  auto peer = socket_.remote_endpoint(ec);
+  peer_ip_ = ec ? std::string() : peer.address().to_string();
   in_.resize(kReadChunk);
   start_read();
   flush();
@@ -317,6 +322,11 @@ void UpstreamConnection::process_replies() {
     if (!pr.meta_line.empty()) {
       reply.result = meta_result(e.op, pr.meta_line.substr(0, 2));
       reply.meta_line.assign(pr.meta_line);
+      if (is_lease_op(e.op)) {
+        translate_lease_reply(e.op, reply, std::chrono::duration_cast<std::chrono::seconds>(
+                                               std::chrono::system_clock::now().time_since_epoch()).count());
+        if (e.op == Op::metaget && reply.result == Result::found) reply.value = peer_ip_;  // metaget's "from"
+      }
     }
     if (is_error(pr.result)) worker_.stats().upstream_errors.add();
     std::uint32_t n = e.count;

@@ -90,6 +90,7 @@ class UpstreamConnection : public RefCounted {
   std::string host_;
   std::uint16_t port_;
   std::vector<boost::asio::ip::tcp::endpoint> literal_;  // set when host_ is an IP address
+  std::string peer_ip_;  // the server's address while connected (metaget's "from")
   boost::asio::ip::tcp::resolver resolver_;
   UpstreamSettings settings_;
   boost::asio::ip::tcp::socket socket_;

@@ -45,7 +45,9 @@ std::string_view OperationSelectorRoute::policy_name(Op op) noexcept {
     case Op::verbosity: return "verbosity";
     case Op::stats: return "stats";
     case Op::quit: return "quit";
-    case Op::me: return "metaget";
+    case Op::me: case Op::metaget: return "metaget";
+    case Op::lease_get: return "lease-get";
+    case Op::lease_set: return "lease-set";
     case Op::mn: return "";
   }
   return "";

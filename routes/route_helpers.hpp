@@ -45,10 +45,10 @@ inline bool is_hit_result(Result r) noexcept {
   return r == Result::found || r == Result::deleted || r == Result::touched;
 }
 
-// Requests that carry an exptime a route may rewrite: classic storage commands, touch, gat and gats.
-// (Meta commands carry theirs in flags, which routes do not rewrite.)
+// Requests that carry an exptime a route may rewrite: classic storage commands, lease-set, touch, gat and
+// gats. (Meta commands carry theirs in flags, which routes do not rewrite.)
 inline bool has_exptime(Op op) noexcept {
-  return is_storage(op) || op == Op::touch || op == Op::gat || op == Op::gats;
+  return is_storage(op) || op == Op::lease_set || op == Op::touch || op == Op::gat || op == Op::gats;
 }
 
 // A fresh copy of `r` (Requests are shared by fan-out routes and are never modified in place).

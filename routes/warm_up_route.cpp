@@ -1,5 +1,6 @@
 #include "routes/warm_up_route.hpp"
 
+#include "proxy/protocol/lease_translation.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
 
@@ -41,7 +42,11 @@ void WarmUpRoute::route(const RequestPtr& req, ReplyFn done) {
 
 void WarmUpRoute::on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold_reply) {
   RequestPtr r = req;
-  if (r->op == Op::me || (r->op == Op::mg && r->base64_key)) {
+  if (r->op == Op::lease_get) {
+    on_lease_get_miss(r, std::move(done), std::move(cold_reply));
+    return;
+  }
+  if (r->op == Op::me || r->op == Op::metaget || (r->op == Op::mg && r->base64_key)) {
     warm_->route(r, std::move(done));
     return;
   }
@@ -78,6 +83,35 @@ void WarmUpRoute::on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold
       RequestPtr again = p->req;
       self->cold_->route(again, std::move(p->done));
     });
+  });
+}
+
+void WarmUpRoute::on_lease_get_miss(const RequestPtr& req, ReplyFn done, Reply&& cold_reply) {
+  if (cold_reply.result == Result::not_found && cold_reply.cas == kHotMissToken) {
+    done(std::move(cold_reply));  // someone else holds cold's lease and will fill it
+    return;
+  }
+  auto get = make_ref<Request>();
+  get->op = Op::get;
+  get->key = req->key;
+  get->prefix_len = req->prefix_len;
+  auto cold = std::make_unique<Reply>(std::move(cold_reply));
+  warm_->route(get, [self = shared_from_this(), req, cold = std::move(cold), done = std::move(done)](
+                        Reply&& warm_reply) mutable {
+    if (!is_hit_result(warm_reply.result)) {
+      done(std::move(*cold));
+      return;
+    }
+    if (cold->result == Result::not_found && cold->cas > kHotMissToken) {
+      RequestPtr set = self->make_add(*req, warm_reply, self->exptime_);
+      set->op = Op::lease_set;
+      set->cas_unique = cold->cas;
+      self->cold_->route(set, ignore_reply());
+    }
+    Reply hit(Result::found);
+    hit.flags = warm_reply.flags;
+    hit.value = std::move(warm_reply.value);
+    done(std::move(hit));
   });
 }
 

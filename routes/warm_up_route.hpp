@@ -18,6 +18,11 @@
 //   (warm's flags, `exptime`), and the client's own mg is asked of cold again, so its reply carries exactly
 //   the flags the client asked for (cas, ttl, opaque, key...). A binary key (flag b) cannot travel in a
 //   plain get: for it, and for me (debug), warm's reply is returned and nothing is added.
+// - metaget: from cold; on anything but a hit, warm's reply is returned.
+// - lease-get: from cold; a hit or a hot miss (someone else is filling cold) is returned. Otherwise a plain
+//   `get` goes to warm; on a warm hit the value is returned as a hit and, when cold handed out a lease, a
+//   lease-set with that token fills cold in the background (warm's flags, `exptime`). With no warm hit,
+//   cold's reply (the lease) is returned, so the client fills cold itself.
 // - everything else (set/add/.../delete/incr/decr/touch, flush_all): to cold only; warm is never written:
 //   the client keeps it consistent.
 // `exptime` is seconds, default 0 (never expire; mcrouter can instead fetch the warm item's TTL with
@@ -47,6 +52,7 @@ class WarmUpRoute final : public RouteHandle, public std::enable_shared_from_thi
 
  private:
   void on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold_reply);
+  void on_lease_get_miss(const RequestPtr& req, ReplyFn done, Reply&& cold_reply);
   RequestPtr make_add(const Request& req, const Reply& warm_hit, std::int64_t exptime) const;
 
   RouteHandlePtr cold_;

@@ -53,8 +53,9 @@ inline bool is_miss(Result r) noexcept { return r == Result::not_found; }
 struct Reply {
   Result result = Result::local_error;
   std::uint32_t flags = 0;   // client flags of a hit
-  std::uint64_t cas = 0;     // cas unique of a hit (gets/gats)
-  std::string value;         // hit data / incr result / error message
+  std::uint64_t cas = 0;     // cas unique of a hit (gets/gats); lease-get miss: the client's lease token
+  std::int64_t exptime = 0;  // metaget hit: absolute expiry time (0: never)
+  std::string value;         // hit data / incr result / error message; metaget hit: the server's address
   std::string meta_line;     // meta reply from a server: its status line as sent ("VA 5 f0 Oab"), sans CRLF
 
   Reply() = default;

@@ -1,5 +1,6 @@
 #include "proxy/protocol/reply_writer.hpp"
 
+#include "proxy/protocol/lease_translation.hpp"
 #include "proxy/protocol/numbers.hpp"
 
 namespace mcrelay {
@@ -36,7 +37,21 @@ void append_value(std::string& out, Op op, std::string_view key, const Reply& re
   out.append("\r\n");
 }
 
+void append_item(std::string& out, Op op, std::string_view key, const Reply& reply) {
+  switch (op) {
+    case Op::lease_get: append_lease_get_item(out, key, reply); return;
+    case Op::metaget: append_metaget_item(out, key, reply); return;
+    default:
+      if (is_hit(reply.result)) append_value(out, op, key, reply);
+      return;
+  }
+}
+
 void append_reply(std::string& out, Op op, const Reply& reply) {
+  if (op == Op::lease_set) {
+    append_lease_set_reply(out, reply);
+    return;
+  }
   if (is_error(reply.result)) {
     append_error(out, reply);
     return;

@@ -16,6 +16,10 @@ void append_reply(std::string& out, Op op, const Reply& reply);
 // is used, so a routing prefix the server never saw comes back as the client sent it.
 void append_value(std::string& out, Op op, std::string_view key, const Reply& reply);
 
+// One key's part of a retrieval-like reply: VALUE for a hit of get/gets/gat/gats, VALUE or LVALUE for a
+// lease-get, META for a metaget hit; nothing for a miss or an error. The caller ends the reply with END.
+void append_item(std::string& out, Op op, std::string_view key, const Reply& reply);
+
 // The reply to a meta command: the server's status line as it sent it (opaque, key and flags echoed by
 // memcached), or, for a reply a route made itself (NullRoute, AllAsyncRoute), the bare status code.
 void append_meta_reply(std::string& out, Op op, const Reply& reply);

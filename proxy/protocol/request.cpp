@@ -29,6 +29,9 @@ std::string_view op_name(Op op) noexcept {
     case Op::ma: return "ma";
     case Op::mn: return "mn";
     case Op::me: return "me";
+    case Op::lease_get: return "lease-get";
+    case Op::lease_set: return "lease-set";
+    case Op::metaget: return "metaget";
   }
   return "unknown";
 }
@@ -36,8 +39,10 @@ std::string_view op_name(Op op) noexcept {
 OpKind op_kind(Op op) noexcept {
   switch (op) {
     case Op::get: case Op::gets: case Op::gat: case Op::gats: case Op::mg: case Op::me:
+    case Op::lease_get: case Op::metaget:
       return OpKind::get;
     case Op::set: case Op::add: case Op::replace: case Op::append: case Op::prepend: case Op::cas: case Op::ms:
+    case Op::lease_set:
       return OpKind::update;
     case Op::delete_: case Op::md:
       return OpKind::del;

@@ -21,14 +21,17 @@ enum class Op : std::uint8_t {
   // Meta commands (mg, ms, md, ma, mn, me): parsed by the same parser; routed like their classic
   // counterparts (see op_kind()).
   mg, ms, md, ma, mn, me,
+  // mcrouter's lease and metaget commands: served on stock memcached through meta commands
+  // (proxy/protocol/lease_translation.hpp).
+  lease_get, lease_set, metaget,
 };
 
-constexpr int kOpCount = static_cast<int>(Op::me) + 1;
+constexpr int kOpCount = static_cast<int>(Op::metaget) + 1;
 
 // The operation class route handles select on (OperationSelectorRoute, failover policies, stats).
 enum class OpKind : std::uint8_t { get, update, del, arith, touch, other };
 
-std::string_view op_name(Op op) noexcept;  // the command word: "get", "delete", "mg", ...
+std::string_view op_name(Op op) noexcept;  // the command word: "get", "delete", "mg", "lease-get", ...
 OpKind op_kind(Op op) noexcept;
 inline bool is_retrieval(Op op) noexcept {
   return op == Op::get || op == Op::gets || op == Op::gat || op == Op::gats;
@@ -53,10 +56,10 @@ struct RequestData {
   std::uint16_t prefix_len = 0;   // routing prefix length within `key` (0: none)
   std::uint32_t flags = 0;        // storage: client flags
   std::int64_t exptime = 0;       // storage, touch, gat/gats
-  std::uint64_t cas_unique = 0;   // cas
+  std::uint64_t cas_unique = 0;   // cas; lease-set: the lease token
   std::uint64_t delta = 0;        // incr/decr
   std::string key;                // as the client sent it, routing prefix included
-  std::string value;              // storage: the data block without its "\r\n"
+  std::string value;              // storage, lease-set: the data block without its "\r\n"
   std::string args;               // flush_all delay, verbosity level; meta: the flags to forward (q removed)
 };
 

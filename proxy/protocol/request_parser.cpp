@@ -70,7 +70,9 @@ ParseResult RequestParser::parse(std::string_view input) {
       std::size_t p = 0;
       while (p < input.size() && input[p] == ' ') ++p;
       std::string_view rest = input.substr(p);
-      bool is_get = rest.starts_with("get ") || rest.starts_with("gets ");
+      // mcrouter's lease-get and metaget take keys as get does, so they may run as long.
+      bool is_get = rest.starts_with("get ") || rest.starts_with("gets ") || rest.starts_with("lease-get ") ||
+                    rest.starts_with("metaget ");
       if (p > 100 || !is_get || input.size() > limits_.max_get_line) {
         return {ParseStatus::close, input.size(), 0};
       }
@@ -160,6 +162,11 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
       default: return finish_reply(line_size, kError);
     }
     return parse_meta(input, line_size, op, t.tok.data(), t.n - 1);
+  }
+
+  // --- mcrouter's lease-get, lease-set, metaget (lease_request_parser.cpp) -------------------------------
+  if (cmd == "lease-get" || cmd == "lease-set" || cmd == "metaget") {
+    return parse_lease_command(input, line, line_size, t.tok.data(), t.n - 1);
   }
 
   // --- storage: set, add, replace, append, prepend, cas ------------------------------------------------

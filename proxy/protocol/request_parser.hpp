@@ -9,7 +9,8 @@
 // memcached 1.6's text protocol byte for byte; see docs/protocol.md for where the proxy differs on purpose.
 //
 // Meta commands (mg/ms/md/ma/mn/me) dispatch from the same command table (command words of two letters
-// starting with 'm'), so they slot in without changing the session's loop.
+// starting with 'm'), so they slot in without changing the session's loop; so do mcrouter's lease-get,
+// lease-set and metaget.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -45,11 +46,11 @@ struct ParsedRequest {
   bool noreply = false;
   std::uint32_t flags = 0;
   std::int32_t exptime = 0;
-  std::uint64_t cas_unique = 0;
+  std::uint64_t cas_unique = 0;       // cas; lease-set: the lease token
   std::uint64_t delta = 0;
   std::string_view key;               // single-key commands
-  std::vector<std::string_view> keys; // get/gets/gat/gats: every key in order (duplicates kept)
-  std::string_view value;             // storage commands: the data block, without its "\r\n"
+  std::vector<std::string_view> keys; // get/gets/gat/gats/lease-get/metaget: every key in order (duplicates kept)
+  std::string_view value;             // storage commands, lease-set: the data block, without its "\r\n"
   std::string_view args;              // flush_all delay, verbosity level, stats arguments
   std::string_view reply;             // status == reply: the bytes to send ("" when suppressed)
   // status == reply for a set whose value was too large: memcached also drops the stale item so a later
@@ -77,6 +78,9 @@ class RequestParser {
   // tokens[0..ntokens-1] are the real tokens (memcached's ntokens is ntokens + 1).
   ParseResult parse_meta(std::string_view input, std::size_t line_size, Op op, const std::string_view* tokens,
                          std::size_t ntokens);
+  // mcrouter's lease-get and metaget (keys as for get) and lease-set (lease_request_parser.cpp).
+  ParseResult parse_lease_command(std::string_view input, std::string_view line, std::size_t line_size,
+                                  const std::string_view* tokens, std::size_t ntokens);
 
   ParserLimits limits_;
   ParsedRequest parsed_;

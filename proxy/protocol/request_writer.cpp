@@ -1,6 +1,7 @@
 #include "proxy/protocol/request_writer.hpp"
 
 #include "proxy/protocol/base64.hpp"
+#include "proxy/protocol/lease_translation.hpp"
 #include "proxy/protocol/numbers.hpp"
 
 namespace mcrelay {
@@ -96,6 +97,9 @@ void append_upstream_command(std::string& out, const Request& req, bool keep_rou
         out.append(req.value);
         out.append("\r\n");
       }
+      return;
+    case Op::lease_get: case Op::lease_set: case Op::metaget:
+      append_lease_upstream_command(out, req, keep_routing_prefix);
       return;
     default:
       // Local-only commands (version, stats, quit, mn) never reach a destination.

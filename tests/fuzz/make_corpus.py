@@ -83,6 +83,7 @@ REQUESTS = [
     b"ms foo 1100 q\r\n" + b"a" * 1100 + b"\r\nmn\r\n",
     b"ms Zm9v 1100 b\r\n" + b"a" * 1100 + b"\r\nmn\r\n",
     b"mg k" + b" v" * 22 + b"\r\n",
+    b"lease-get k a\r\nlease-set k 2 5 60 3\r\nabc\r\nmetaget k a\r\nlease-set k 1 0 0 1 noreply\r\nx\r\n",
 ]
 
 REPLIES = [

@@ -379,7 +379,7 @@ class TestExactCounts(ObservabilityTest):
         requests = m.nonzero("mcrelay_requests_total")
         self.assertEqual(requests, {(("op", "get"),): 17, (("op", "gets"),): 1, (("op", "set"),): 12,
                                     (("op", "delete"),): 4, (("op", "stats"),): 2})
-        self.assertEqual(len(m.series("mcrelay_requests_total")), 25, "one series per operation, zeros included")
+        self.assertEqual(len(m.series("mcrelay_requests_total")), 28, "one series per operation, zeros included")
         self.assertEqual(m.nonzero("mcrelay_replies_total"), {
             (("op", "get"), ("result", "found")): 4 + 2 + 4 + 1,
             (("op", "get"), ("result", "notfound")): 4,

@@ -22,7 +22,9 @@ TEST_CASE("parse_op_name: the command words", "[route_lookup]") {
 TEST_CASE("parse_op_name: mcrouter's operation names map to the Op OperationSelectorRoute selects by them",
           "[route_lookup]") {
   CHECK(parse_op_name("flushall") == Op::flush_all);
-  CHECK(parse_op_name("metaget") == Op::me);
+  CHECK(parse_op_name("metaget") == Op::metaget);
+  CHECK(parse_op_name("lease-get") == Op::lease_get);
+  CHECK(parse_op_name("lease-set") == Op::lease_set);
   // Every name an Op's policy goes by is accepted, and gives an Op that goes by that name.
   for (int i = 0; i < kOpCount; ++i) {
     auto name = OperationSelectorRoute::policy_name(static_cast<Op>(i));
@@ -38,8 +40,7 @@ TEST_CASE("parse_op_name: mcrouter's operation names map to the Op OperationSele
 }
 
 TEST_CASE("parse_op_name: no equivalent Op, no match", "[route_lookup]") {
-  CHECK_FALSE(parse_op_name("lease-get").has_value());  // mcrelay has no lease commands
-  CHECK_FALSE(parse_op_name("lease-set").has_value());
+  CHECK_FALSE(parse_op_name("lease_get").has_value());
   CHECK_FALSE(parse_op_name("").has_value());
   CHECK_FALSE(parse_op_name("GET").has_value());
   CHECK_FALSE(parse_op_name("flush").has_value());

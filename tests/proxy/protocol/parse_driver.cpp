@@ -25,6 +25,10 @@ std::string describe(const ParsedRequest& p) {
     if (p.op == Op::cas) s += " cas=" + std::to_string(p.cas_unique);
     s += " v=" + std::string(p.value);
   }
+  if (p.op == Op::lease_set) {
+    s += " token=" + std::to_string(p.cas_unique) + " f=" + std::to_string(p.flags) +
+         " exp=" + std::to_string(p.exptime) + " v=" + std::string(p.value);
+  }
   if (p.op == Op::incr || p.op == Op::decr) s += " d=" + std::to_string(p.delta);
   if (p.op == Op::touch) s += " exp=" + std::to_string(p.exptime);
   if (!p.args.empty()) s += " args=" + std::string(p.args);
