@@ -410,6 +410,7 @@ std::uint64_t ClientSession::open_slot() {
     ring_.swap(bigger);
   }
   std::uint64_t seq = tail_seq_++;
+  worker_.stats().requests_processing.add();
   Slot& s = slot(seq);
   if constexpr (kMetricsEnabled) s.start = std::chrono::steady_clock::now();
   s.ready = false;
@@ -454,6 +455,7 @@ void ClientSession::drain_ready() {
     }
     s.ready = false;
     ++head_seq_;
+    worker_.stats().requests_processing.sub();
     if (s.close_after) {
       close_after = true;
       break;
@@ -462,6 +464,7 @@ void ClientSession::drain_ready() {
   if (close_after) {
     // Nothing after a quit / fatal line is answered: drop the rest.
     input_closed_ = true;
+    worker_.stats().requests_processing.sub(outstanding());
     head_seq_ = tail_seq_;
   }
   if (out_.size() + wbuf_.size() > worker_.options().max_client_queued_bytes) {
@@ -558,6 +561,7 @@ void ClientSession::drain() {
 void ClientSession::close() {
   if (closed_) return;
   closed_ = true;
+  worker_.stats().requests_processing.sub(outstanding());  // never answered now
   error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_both, ec);
   socket_.close(ec);

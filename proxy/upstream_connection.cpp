@@ -75,6 +75,7 @@ void UpstreamConnection::send(const RequestPtr& req, const SendOptions& opts, Re
   if (!merged) entries_.push_back(Entry{op, is_retrieval(op) ? req->exptime : 0, 1, deadline});
   subs_.push_back(Sub{req, std::move(done), opts.keep_routing_prefix, now});
   worker_.stats().upstream_requests.add();
+  worker_.stats().upstream_cmd[static_cast<int>(op)].add();
   dstats_->requests.add();
   dstats_->pending.add();
   if (!timer_armed_) arm_timer();
