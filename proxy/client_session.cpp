@@ -7,6 +7,7 @@
 #include "proxy/protocol/base64.hpp"
 #include "proxy/protocol/reply_writer.hpp"
 #include "proxy/proxy_server.hpp"
+#include "proxy/server_stats.hpp"
 #include "proxy/util/logging.hpp"
 #include "proxy/worker.hpp"
 #include "routes/fan_out.hpp"
@@ -193,6 +194,14 @@ void ClientSession::dispatch(const ParsedRequest& p) {
       return;
     case Op::stats:
       st.cmd[static_cast<int>(Op::stats)].add();
+      if (is_server_stats_group(p.args)) {  // asked of the servers (proxy/server_stats.hpp)
+        std::uint64_t seq = open_slot();
+        query_server_stats(worker_, p.args, [self = Ref<ClientSession>(this), seq](std::string text) {
+          if (self->closed_) return;
+          self->finish_slot(seq, [&](std::string& out) { out.append(text); });
+        });
+        return;
+      }
       finish_local(worker_.server().render_stats(p.args));
       return;
     case Op::quit:

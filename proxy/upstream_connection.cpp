@@ -26,6 +26,7 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 
 ReplyExpect expect_for(Op op) noexcept {
   if (op == Op::mg || op == Op::ms || op == Op::md || op == Op::ma || op == Op::me) return ReplyExpect::meta;
+  if (op == Op::stats) return ReplyExpect::stats;
   switch (op_kind(op)) {
     case OpKind::get: return ReplyExpect::retrieval;
     case OpKind::update: return ReplyExpect::storage;

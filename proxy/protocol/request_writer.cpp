@@ -70,6 +70,14 @@ void append_upstream_command(std::string& out, const Request& req, bool keep_rou
     case Op::version:
       out.append("version\r\n");
       return;
+    case Op::stats:  // `stats <group>` asked of every server (proxy/server_stats.hpp)
+      out.append("stats");
+      if (!req.args.empty()) {
+        out.push_back(' ');
+        out.append(req.args);
+      }
+      out.append("\r\n");
+      return;
     case Op::get: case Op::gets: case Op::gat: case Op::gats:
       append_retrieval_head(out, req.op, req.exptime);
       append_upstream_key(out, key);
@@ -98,7 +106,7 @@ void append_upstream_command(std::string& out, const Request& req, bool keep_rou
       }
       return;
     default:
-      // Local-only commands (version, stats, quit, mn) never reach a destination.
+      // Local-only commands (quit, mn) never reach a destination.
       return;
   }
 }
