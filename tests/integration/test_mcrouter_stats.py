@@ -14,6 +14,7 @@ import re
 import time
 import unittest
 
+from fault_servers import SILENT, FaultServer
 from mcrelay_testlib import Conn, Mcrelay, Memcached, parse_stats, skip_without_proxy, wait_for
 
 _servers = []
@@ -132,6 +133,7 @@ class StatsTest(unittest.TestCase):
     def relay(self, config, args=()):
         relay = Mcrelay(config, args=["--num-proxies", "2", *args]).start()
         self.addCleanup(relay.stop)
+        self.relay_port = relay.port
         conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
         self.addCleanup(conn.close)
         return relay, conn
@@ -257,6 +259,29 @@ class TestGroups(StatsTest):
         stats = parse_stats(c.exchange(b"stats all\r\n", b"END\r\n"))
         self.assertEqual((stats["num_suspect_servers"], stats["result_connect_error_count"],
                           stats["result_tko_count"], stats["result_error_count"]), ("1", "2", "1", "3"))
+
+
+class TestOutstandingRequests(StatsTest):
+    def test_a_request_waiting_for_a_silent_server(self):
+        # mcrouter's test_server_stats: a set to a server that never answers shows as one outstanding request
+        # (pending_reqs + inflight_reqs == 1) with avg_latency_us:0.000, and proxy_reqs_processing counts it.
+        silent = FaultServer(lambda req: SILENT)
+        self.addCleanup(silent.stop)
+        _, c = self.relay({"pools": {"A": {"servers": [silent.address]}}, "route": "PoolRoute|A"},
+                          args=["--server-timeout", "5000"])
+        c.send(b"set test:foo 0 0 3\r\nbar\r\n")
+        wait_for(lambda: silent.requests_for(b"set"), 5, "the set to reach the server")
+        with Conn(self.relay_port, name="stats") as s:
+            servers = parse_stats(s.exchange(b"stats servers\r\n", b"END\r\n"))
+            stats = parse_stats(s.exchange(b"stats\r\n", b"END\r\n"))
+        self.assertEqual(list(servers), [key_of(silent, 5000)])
+        parts = servers[key_of(silent, 5000)].split(" ")
+        self.assertEqual(parts[0], "avg_latency_us:0.000")
+        pending, inflight = parts[1].split(":"), parts[2].split(":")
+        self.assertEqual((pending[0], inflight[0]), ("pending_reqs", "inflight_reqs"))
+        self.assertEqual(int(pending[1]) + int(inflight[1]), 1)
+        self.assertEqual(stats["destination_inflight_reqs"], "1")
+        self.assertEqual(stats["proxy_reqs_processing"], "1", "the set (stats is answered before it counts)")
 
 
 class TestServerStatsThroughTheProxy(StatsTest):
