@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "proxy/delete_spool.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/stats_rates.hpp"
 
@@ -244,7 +245,8 @@ std::string render_groups(const ProxyServer& server, unsigned want) {
   add(B | O, "destination_pending_reqs", 0);
   add(B | O, "destination_inflight_reqs", dest_inflight);
   add(B | O, "destination_batch_size", 0);
-  add(B | O, "asynclog_requests", 0);
+  DeleteSpool* spool = const_cast<ProxyServer&>(server).spool();
+  add(B | O, "asynclog_requests", spool ? spool->appended() : 0);
   add(B | O, "num_proxies", t.workers);
   add(B | O, "proxy_reqs_processing", t.requests_processing);
   add(B | O, "proxy_reqs_waiting", 0);
