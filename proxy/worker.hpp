@@ -77,8 +77,8 @@ class Worker final : public DestinationProvider {
   // Sends the deletes spooled for this server (--async-dir); those that fail again are spooled again.
   void replay_deletes(ServerHealth& health);
 
-  // Worker thread: one destination per server the running config's routes use (the first one made, when a
-  // server has several settings), for requests that go to every server (`stats <group>`).
+  // Worker thread: one destination per server the running config's routes use (one of them when a server
+  // is used with several timeouts), for requests that go to every server (`stats <group>`).
   std::vector<std::shared_ptr<Destination>> server_destinations() const;
 
   // DestinationProvider: the worker's destination for a server, created on first use.
