@@ -1,7 +1,10 @@
 #pragma once
-// Admin keys: `get __mcrouter__.<name>` answered by the proxy itself, as mcrouter does, so the tools and
-// habits operators have keep working: version, config_file, config_md5_digest, config_age, options, and
-// route(<op>,<key>) (the destinations a request would reach, one per line).
+// Admin keys: `get __mcrouter__.<command>[(<args>)]` answered by the proxy itself, as mcrouter's ServiceInfo
+// answers it, so the tools and habits operators have keep working: version, config, config_age, config_file,
+// config_md5_digest, config_sources_info, preprocessed_config, options, options(<name>), hostid,
+// verbosity[(<level>)], route(<op>,<key>) (the destinations a request would reach, one per line) and
+// route_handles(<op>,<key>) (the route handles it would pass through). The answer is always a hit; a
+// command that fails, or one mcrelay does not know, answers "ERROR: <why>" as mcrouter does.
 //
 // Contract: called by client sessions on their worker thread, before routing a retrieval key.
 #include <string_view>
@@ -14,8 +17,8 @@ class Worker;
 
 inline constexpr std::string_view kAdminKeyPrefix = "__mcrouter__.";
 
-// Returns false when `key` is not an admin key (route it normally). Otherwise fills `out`: a hit with the
-// answer, or a miss for an admin key mcrelay does not know.
+// Returns false when `key` is not an admin key (route it normally). Otherwise fills `out` with a hit: the
+// answer, or "ERROR: ..." when the command fails or is unknown.
 bool answer_admin_key(std::string_view key, Worker& worker, Reply& out);
 
 }  // namespace mcrelay

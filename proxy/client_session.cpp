@@ -7,6 +7,7 @@
 #include "proxy/protocol/base64.hpp"
 #include "proxy/protocol/reply_writer.hpp"
 #include "proxy/proxy_server.hpp"
+#include "proxy/server_stats.hpp"
 #include "proxy/util/logging.hpp"
 #include "proxy/worker.hpp"
 #include "routes/fan_out.hpp"
@@ -194,6 +195,14 @@ void ClientSession::dispatch(const ParsedRequest& p) {
       return;
     case Op::stats:
       st.cmd[static_cast<int>(Op::stats)].add();
+      if (is_server_stats_group(p.args)) {  // asked of the servers (proxy/server_stats.hpp)
+        std::uint64_t seq = open_slot();
+        query_server_stats(worker_, p.args, [self = Ref<ClientSession>(this), seq](std::string text) {
+          if (self->closed_) return;
+          self->finish_slot(seq, [&](std::string& out) { out.append(text); });
+        });
+        return;
+      }
       finish_local(worker_.server().render_stats(p.args));
       return;
     case Op::quit:
@@ -411,6 +420,7 @@ std::uint64_t ClientSession::open_slot() {
     ring_.swap(bigger);
   }
   std::uint64_t seq = tail_seq_++;
+  worker_.stats().requests_processing.add();
   Slot& s = slot(seq);
   if constexpr (kMetricsEnabled) s.start = std::chrono::steady_clock::now();
   s.ready = false;
@@ -455,6 +465,7 @@ void ClientSession::drain_ready() {
     }
     s.ready = false;
     ++head_seq_;
+    worker_.stats().requests_processing.sub();
     if (s.close_after) {
       close_after = true;
       break;
@@ -463,6 +474,7 @@ void ClientSession::drain_ready() {
   if (close_after) {
     // Nothing after a quit / fatal line is answered: drop the rest.
     input_closed_ = true;
+    worker_.stats().requests_processing.sub(outstanding());
     head_seq_ = tail_seq_;
   }
   if (out_.size() + wbuf_.size() > worker_.options().max_client_queued_bytes) {
@@ -559,6 +571,7 @@ void ClientSession::drain() {
 void ClientSession::close() {
   if (closed_) return;
   closed_ = true;
+  worker_.stats().requests_processing.sub(outstanding());  // never answered now
   error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_both, ec);
   socket_.close(ec);

@@ -64,6 +64,7 @@ bool DeleteSpool::append(const std::string& server, std::string_view key) {
   bool ok = std::fwrite(line.data(), 1, line.size(), f) == line.size();
   ok = (std::fflush(f) == 0) && ok;
   std::fclose(f);
+  if (ok) ++appended_;
   return ok;
 }
 

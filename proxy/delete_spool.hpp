@@ -12,6 +12,7 @@
 // Contract: shared by every worker; append() and take() lock a mutex, finish() removes its batch's own file;
 // all do file I/O. They run only when a delete has already failed or a replay is due, never on the normal
 // request path.
+#include <atomic>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -37,6 +38,8 @@ class DeleteSpool {
   bool pending(const std::string& server) const;
 
   std::string path_for(const std::string& server) const;
+  // Deletes appended since start (mcrouter's `asynclog_requests` stat); any thread.
+  std::uint64_t appended() const noexcept { return appended_.load(std::memory_order_relaxed); }
 
  private:
   void recover_batches();  // start-up: batch files of a previous run go back into their spools
@@ -44,6 +47,7 @@ class DeleteSpool {
   std::string dir_;
   mutable std::mutex mu_;
   std::uint64_t batches_ = 0;
+  std::atomic<std::uint64_t> appended_{0};
 };
 
 }  // namespace mcrelay

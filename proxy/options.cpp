@@ -135,6 +135,9 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
                 }};
   };
   std::map<std::string, Flag> flags;
+
+  // stats: `commandargs` in `stats` shows the command line, as mcrouter's does.
+  for (const auto& a : args) o.command_args += (o.command_args.empty() ? "" : " ") + a;
   flags["--port"] = uint_flag(o.port, 65535, "port");
   flags["-p"] = flags["--port"];
   flags["--listen-addresses"] = {true, [&](const std::string& v) {

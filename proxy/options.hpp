@@ -37,6 +37,9 @@ struct Options {
   bool show_help = false;
   bool show_version = false;
   std::vector<std::string> route_key;  // --route-key OP KEY
+
+  // stats
+  std::string command_args;  // the arguments as given, joined by spaces (mcrouter's `commandargs` stat)
 };
 
 struct ParsedOptions {

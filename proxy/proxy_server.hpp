@@ -21,6 +21,7 @@
 #include "proxy/loaded_config.hpp"
 #include "proxy/options.hpp"
 #include "proxy/server_health.hpp"
+#include "proxy/stats_rates.hpp"
 #include "proxy/worker.hpp"
 
 namespace mcrelay {
@@ -56,6 +57,8 @@ class ProxyServer {
 
   std::uint64_t reloads_ok() const noexcept { return reloads_ok_.load(std::memory_order_relaxed); }
   std::uint64_t reloads_failed() const noexcept { return reloads_failed_.load(std::memory_order_relaxed); }
+  // The history behind mcrouter's per-second rate stats (`stats`: cmd_get, result_error ...); any thread.
+  StatsRates& stats_rates() const noexcept { return stats_rates_; }
 
  private:
   void bind_listeners();
@@ -76,6 +79,7 @@ class ProxyServer {
   std::string last_failed_md5_;  // do not log the same broken config on every poll
   std::atomic<std::uint64_t> reloads_ok_{0};
   std::atomic<std::uint64_t> reloads_failed_{0};
+  mutable StatsRates stats_rates_;
   std::atomic<bool> draining_{false};
   std::atomic<bool> listening_{false};
   std::atomic<std::int64_t> open_conns_{0};

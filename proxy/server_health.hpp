@@ -53,6 +53,9 @@ class ServerHealth {
   // "Server unavailable. Reason: <why>", mcrouter's wording for a request failed without trying.
   std::string unavailable_message() const;
   std::string_view last_failure() const noexcept;
+  Result last_failure_result() const noexcept {
+    return static_cast<Result>(last_failure_.load(std::memory_order_relaxed));
+  }
 
   // Timeouts and connect failures since the last success (reset by a reply or by mark_up()).
   unsigned consecutive_failures() const noexcept { return failures_.load(std::memory_order_relaxed); }

@@ -114,6 +114,9 @@ struct WorkerStats {
   Counter upstream_requests;
   Counter upstream_errors;
   Counter loop_heartbeat;      // bumped by /healthz checks that reached this worker's loop
+  Counter requests_processing;  // gauge: client requests received and not answered yet (mcrouter's
+                                // proxy_reqs_processing)
+  Counter upstream_cmd[kOpCount];  // requests sent to servers by command (mcrouter's cmd_<op>_out)
 
   void count_reply(Op op, Result r) noexcept { results[static_cast<int>(op)][static_cast<int>(r)].add(); }
 

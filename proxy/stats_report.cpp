@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "proxy/proxy_server.hpp"
+#include "proxy/stats_mcrouter.hpp"
 
 namespace mcrelay {
 
@@ -22,13 +23,16 @@ std::uint64_t DestinationTotals::errors() const {
 StatsTotals collect_totals(const ProxyServer& server) {
   StatsTotals t;
   t.workers = server.workers().size();
+  const auto health = const_cast<ProxyServer&>(server).health().all();
   for (const auto& w : server.workers()) {
     const WorkerStats& s = w->stats();
     t.curr_connections += s.curr_connections.get();
     t.total_connections += s.total_connections.get();
     t.rejected_connections += s.rejected_connections.get();
+    t.requests_processing += s.requests_processing.get();
     for (int i = 0; i < kOpCount; ++i) {
       t.cmd[i] += s.cmd[i].get();
+      t.upstream_cmd[i] += s.upstream_cmd[i].get();
       for (int r = 0; r < kResultCount; ++r) t.results[i][r] += s.results[i][r].get();
     }
     t.latency.add(s.latency);
@@ -46,28 +50,36 @@ StatsTotals collect_totals(const ProxyServer& server) {
     t.upstream_resets += s.upstream_resets.get();
     for (const auto& [name, d] : s.destinations()) {
       DestinationTotals& dt = t.destinations[name];
+      std::uint64_t connections = d->connections.get();
       dt.requests += d->requests.get();
       for (int r = 0; r < kResultCount; ++r) dt.results[r] += d->results[r].get();
       dt.pending += d->pending.get();
-      dt.connections += d->connections.get();
+      dt.connections += connections;
       dt.latency.add(d->latency);
+      auto h = health.find(name);
+      bool failing = h != health.end() && (h->second->is_tko() || h->second->consecutive_failures() > 0);
+      std::uint64_t answered = 0;  // replies of any kind: a connection was open once (or failed)
+      for (int r = 0; r < kResultCount; ++r) answered += d->results[r].get();
+      ++dt.states[connections > 0 ? DestinationTotals::kUp
+                  : failing       ? DestinationTotals::kDown
+                  : answered == 0 ? DestinationTotals::kNew
+                                  : DestinationTotals::kClosed];
     }
   }
-  for (const auto& [name, h] : const_cast<ProxyServer&>(server).health().all()) {
+  for (const auto& [name, h] : health) {
     DestinationTotals& dt = t.destinations[name];
     dt.tko = h->is_tko();
     dt.tko_events = h->tko_events();
     dt.consecutive_failures = h->consecutive_failures();
     dt.last_failure = h->failure_events() ? std::string(h->last_failure()) : std::string();
+    dt.last_failure_result = h->last_failure_result();
+    dt.host = h->host();
+    dt.port = h->port();
   }
   return t;
 }
 
-namespace {
-
-bool is_retrieval_op(int i) { return is_retrieval(static_cast<Op>(i)); }
-
-std::string render_servers(const StatsTotals& t) {
+std::string render_destinations(const StatsTotals& t) {
   std::string out;
   for (const auto& [name, d] : t.destinations) {
     out += fmt::format("STAT {} state={} requests={} pending={} connections={} errors={}", name,
@@ -90,63 +102,10 @@ std::string render_servers(const StatsTotals& t) {
   return out;
 }
 
-}  // namespace
-
 std::string render_memcached_stats(const ProxyServer& server, std::string_view group) {
-  StatsTotals t = collect_totals(server);
-  if (group == "servers") return render_servers(t);
-  if (!group.empty()) return "ERROR\r\n";
-  auto cfg = server.config();
-  auto now = std::chrono::system_clock::now();
-  std::string out;
-  auto stat = [&](std::string_view name, auto value) { out += fmt::format("STAT {} {}\r\n", name, value); };
-  stat("pid", ::getpid());
-  stat("uptime", server.uptime_seconds());
-  stat("time", std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  stat("version", "mcrelay " MCRELAY_VERSION);
-  stat("threads", t.workers);
-  stat("curr_connections", t.curr_connections);
-  stat("total_connections", t.total_connections);
-  stat("rejected_connections", t.rejected_connections);
-  std::uint64_t gets = 0, sets = 0;
-  for (int i = 0; i < kOpCount; ++i) {
-    if (is_retrieval_op(i)) gets += t.cmd[i];
-    if (is_storage(static_cast<Op>(i))) sets += t.cmd[i];
-  }
-  stat("cmd_get", gets);
-  stat("cmd_set", sets);
-  stat("get_hits", t.get_hits);
-  stat("get_misses", t.get_misses);
-  stat("get_errors", t.get_errors);
-  for (int i = 0; i < kOpCount; ++i) {
-    Op op = static_cast<Op>(i);
-    if (op == Op::stats || op == Op::quit || op == Op::me) continue;
-    std::string name = fmt::format("cmd_{}_count", op_name(op));
-    std::replace(name.begin(), name.end(), '-', '_');  // cmd_lease_get_count, as mcrouter names it
-    stat(name, t.cmd[i]);
-  }
-  stat("client_errors", t.client_errors);
-  stat("bytes_read", t.bytes_read);
-  stat("bytes_written", t.bytes_written);
-  std::uint64_t n = t.latency.count();
-  stat("request_avg_latency_us", n ? t.latency.sum_us / n : 0);
-  stat("request_p99_latency_us", t.latency.quantile_us(0.99));
-  stat("upstream_requests", t.upstream_requests);
-  stat("upstream_errors", t.upstream_errors);
-  stat("upstream_timeouts", t.upstream_timeouts);
-  stat("upstream_connects", t.upstream_connects);
-  stat("upstream_connect_errors", t.upstream_connect_errors);
-  std::uint64_t up = 0, tko = 0;
-  for (const auto& [_, d] : t.destinations) (d.tko ? tko : up) += 1;
-  stat("destinations_up", up);
-  stat("destinations_tko", tko);
-  stat("config_age", std::chrono::duration_cast<std::chrono::seconds>(now - cfg->loaded_at).count());
-  stat("config_md5_digest", cfg->md5);
-  stat("config_generation", cfg->generation);
-  stat("config_reloads", server.reloads_ok());
-  stat("config_reload_failures", server.reloads_failed());
-  out += "END\r\n";
-  return out;
+  if (group == "destinations") return render_destinations(collect_totals(server));
+  if (auto out = render_mcrouter_stats(server, group)) return std::move(*out);
+  return "CLIENT_ERROR bad stats command\r\n";
 }
 
 namespace {

@@ -24,6 +24,13 @@ struct DestinationTotals {
   std::uint64_t consecutive_failures = 0;
   std::uint64_t tko_events = 0;
   std::string last_failure;
+  Result last_failure_result = Result::timeout;
+  std::string host;        // from the health registry ("" if unknown)
+  std::uint16_t port = 0;
+  // Per worker, the state of its connections to the server, mcrouter's ProxyDestination states:
+  // new (never connected), up (a connection open), closed (was open, none now), down (failing or TKO).
+  enum State { kNew, kUp, kClosed, kDown, kStates };
+  std::array<std::uint64_t, kStates> states{};
   std::uint64_t errors() const;
 };
 
@@ -35,6 +42,8 @@ struct StatsTotals {
   HistogramSnapshot latency;
   std::uint64_t get_hits = 0, get_misses = 0, get_errors = 0, client_errors = 0;
   std::uint64_t bytes_read = 0, bytes_written = 0;
+  std::uint64_t requests_processing = 0;
+  std::uint64_t upstream_cmd[kOpCount] = {};
   std::uint64_t upstream_requests = 0, upstream_errors = 0, upstream_timeouts = 0, upstream_connects = 0,
                 upstream_connect_errors = 0, upstream_resets = 0;
   std::map<std::string, DestinationTotals> destinations;
@@ -42,8 +51,13 @@ struct StatsTotals {
 
 StatsTotals collect_totals(const ProxyServer& server);
 
-// memcached `stats [group]`: "" (the proxy's counters) or "servers"; anything else: "ERROR\r\n".
+// `stats [group]` on the proxy port: mcrouter's groups ("", all, detailed, ods, count, cmd-error, servers,
+// suspect_servers, version: proxy/stats_mcrouter.hpp) and mcrelay's `destinations`; anything else:
+// mcrouter's "CLIENT_ERROR bad stats command". The server groups (settings, items, ...) are asked of the
+// servers by the client session instead (proxy/server_stats.hpp).
 std::string render_memcached_stats(const ProxyServer& server, std::string_view group);
+// mcrelay's own per-server view, `stats destinations` (one line per server: state=... requests=...).
+std::string render_destinations(const StatsTotals& t);
 std::string render_prometheus(const ProxyServer& server);
 
 }  // namespace mcrelay

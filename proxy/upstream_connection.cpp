@@ -29,6 +29,7 @@ ReplyExpect expect_for(Op op) noexcept {
   if (op == Op::mg || op == Op::ms || op == Op::md || op == Op::ma || op == Op::me || is_lease_op(op)) {
     return ReplyExpect::meta;  // lease-get, lease-set and metaget go upstream as meta commands
   }
+  if (op == Op::stats) return ReplyExpect::stats;
   switch (op_kind(op)) {
     case OpKind::get: return ReplyExpect::retrieval;
     case OpKind::update: return ReplyExpect::storage;
@@ -78,6 +79,7 @@ void UpstreamConnection::send(const RequestPtr& req, const SendOptions& opts, Re
   if (!merged) entries_.push_back(Entry{op, is_retrieval(op) ? req->exptime : 0, 1, deadline});
   subs_.push_back(Sub{req, std::move(done), opts.keep_routing_prefix, now});
   worker_.stats().upstream_requests.add();
+  worker_.stats().upstream_cmd[static_cast<int>(op)].add();
   dstats_->requests.add();
   dstats_->pending.add();
   if (!timer_armed_) arm_timer();

@@ -77,6 +77,17 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
   return dest;
 }
 
+std::vector<std::shared_ptr<Destination>> Worker::server_destinations() const {
+  std::vector<std::shared_ptr<Destination>> out;
+  std::string last;
+  for (const auto& [_, dest] : destinations_) {  // keyed "server|timeouts": one server's entries are adjacent
+    if (!out.empty() && dest->name() == last) continue;
+    last = dest->name();
+    out.push_back(dest);
+  }
+  return out;
+}
+
 void Worker::start() {
   for (std::size_t i = 0; i < acceptors_.size(); ++i) accept_next(i);
   if (options_.idle_timeout_ms > 0) {

@@ -77,6 +77,10 @@ class Worker final : public DestinationProvider {
   // Sends the deletes spooled for this server (--async-dir); those that fail again are spooled again.
   void replay_deletes(ServerHealth& health);
 
+  // Worker thread: one destination per server the running config's routes use (one of them when a server
+  // is used with several timeouts), for requests that go to every server (`stats <group>`).
+  std::vector<std::shared_ptr<Destination>> server_destinations() const;
+
   // DestinationProvider: the worker's destination for a server, created on first use.
   std::shared_ptr<Destination> destination(const config::ServerAddress& server,
                                            const config::PoolConfig& pool) override;

@@ -105,6 +105,29 @@ ReplyParseResult ReplyParser::parse(std::string_view input, ReplyExpect expect) 
     case ReplyExpect::version:
       if (line.starts_with("VERSION ")) return one_line(Result::found, line.substr(8));
       break;
+    case ReplyExpect::stats: {
+      // The block is framed as a whole: it is one reply, and the proxy merges blocks of several servers.
+      std::size_t pos = 0;
+      while (true) {
+        std::string_view rest = input.substr(pos);
+        const char* end = static_cast<const char*>(std::memchr(rest.data(), '\n', std::min(rest.size(), kMaxLine)));
+        if (end == nullptr) {
+          if (rest.size() >= kMaxLine || input.size() > kMaxStatsReply) return {ReplyParseStatus::protocol_error, 0, 0};
+          return {ReplyParseStatus::need_more, 0, 0};
+        }
+        std::size_t size = static_cast<std::size_t>(end - rest.data()) + 1;
+        if (size < 2 || rest[size - 2] != '\r') return {ReplyParseStatus::protocol_error, 0, 0};
+        std::string_view l = rest.substr(0, size - 2);
+        if (l == "END") {
+          parsed_.result = Result::ok;
+          parsed_.data = input.substr(0, pos);
+          return {ReplyParseStatus::line, pos + size, 0};
+        }
+        if (!l.starts_with("STAT ")) return {ReplyParseStatus::protocol_error, 0, 0};
+        pos += size;
+        if (pos > kMaxStatsReply) return {ReplyParseStatus::protocol_error, 0, 0};
+      }
+    }
     case ReplyExpect::meta: {
       // The Result is set by the caller (it depends on the command); here only framing is checked.
       if (line.size() < 2 || (line.size() > 2 && line[2] != ' ')) break;

@@ -23,6 +23,7 @@ enum class ReplyExpect : std::uint8_t {
   ok,         // OK (flush_all, verbosity)
   version,    // VERSION <text>
   meta,       // HD/VA/EN/NF/NS/EX/ME <flags> (VA: a data block follows)
+  stats,      // "STAT <name> <value>" lines then END: one `line` element, data = the STAT lines (CRLFs kept)
 };
 
 enum class ReplyParseStatus : std::uint8_t { need_more, value, end, line, protocol_error };
@@ -47,6 +48,9 @@ class ReplyParser {
  public:
   // Bound on a reply line (VALUE header, error text); longer is a protocol error.
   static constexpr std::size_t kMaxLine = 8192;
+  // Bound on a whole `stats <group>` reply (memcached's largest, `stats items` with every slab class in use,
+  // is about 60 KB); longer is a protocol error.
+  static constexpr std::size_t kMaxStatsReply = 1024 * 1024;
 
   ReplyParseResult parse(std::string_view input, ReplyExpect expect);
   const ParsedReply& parsed() const noexcept { return parsed_; }

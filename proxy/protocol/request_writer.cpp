@@ -71,6 +71,14 @@ void append_upstream_command(std::string& out, const Request& req, bool keep_rou
     case Op::version:
       out.append("version\r\n");
       return;
+    case Op::stats:  // `stats <group>` asked of every server (proxy/server_stats.hpp)
+      out.append("stats");
+      if (!req.args.empty()) {
+        out.push_back(' ');
+        out.append(req.args);
+      }
+      out.append("\r\n");
+      return;
     case Op::get: case Op::gets: case Op::gat: case Op::gats:
       append_retrieval_head(out, req.op, req.exptime);
       append_upstream_key(out, key);
@@ -102,7 +110,7 @@ void append_upstream_command(std::string& out, const Request& req, bool keep_rou
       append_lease_upstream_command(out, req, keep_routing_prefix);
       return;
     default:
-      // Local-only commands (version, stats, quit, mn) never reach a destination.
+      // Local-only commands (quit, mn) never reach a destination.
       return;
   }
 }

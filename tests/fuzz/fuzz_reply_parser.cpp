@@ -1,6 +1,7 @@
 // libFuzzer harness for ReplyParser (proxy/protocol/reply_parser.hpp).
 //
-// Input: byte 0 picks the ReplyExpect (byte % 8: retrieval, storage, deletion, arith, touch, ok, version, meta),
+// Input: byte 0 picks the ReplyExpect (byte % 9: retrieval, storage, deletion, arith, touch, ok, version, meta,
+// stats),
 // then a chunk plan (tests/fuzz/fuzz_util.hpp), then the server's byte stream. The stream is parsed as the
 // upstream connection does (parse the unconsumed bytes, drop `consumed`, call again; on need_more wait for
 // the next chunk; stop at protocol_error), once delivered whole and once in the planned chunks.
@@ -28,7 +29,7 @@ namespace {
 
 constexpr ReplyExpect kExpects[] = {ReplyExpect::retrieval, ReplyExpect::storage, ReplyExpect::deletion,
                                     ReplyExpect::arith,     ReplyExpect::touch,   ReplyExpect::ok,
-                                    ReplyExpect::version,   ReplyExpect::meta};
+                                    ReplyExpect::version,   ReplyExpect::meta,    ReplyExpect::stats};
 constexpr std::size_t kNumExpects = sizeof kExpects / sizeof kExpects[0];
 
 struct Event {

@@ -7,7 +7,8 @@ tests/fuzz/regressions/<target>/, and scripts/fuzz.sh adds them to the corpus it
 
 Seed layout (see tests/fuzz/fuzz_util.hpp):
   request_parser: chunk plan + client stream
-  reply_parser:   expect byte (retrieval=0 storage=1 deletion=2 arith=3 touch=4 ok=5 version=6 meta=7)
+  reply_parser:   expect byte (retrieval=0 storage=1 deletion=2 arith=3 touch=4 ok=5 version=6 meta=7
+                  stats=8)
                   + chunk plan
                   + server stream
   config:         the config text
@@ -122,6 +123,10 @@ REPLIES = [
     (7, b"VA 2\r\nhiXX"),
     (7, b"HDX\r\n"),
     (7, b"VA 2147483648 s\r\n"),
+    (8, b"STAT items:1:number 3\r\nSTAT items:1:age 12\r\nEND\r\n"),
+    (8, b"END\r\nSTAT a 1\r\nEND\r\n"),
+    (8, b"STAT a 1\r\nVALUE k 0 1\r\nx\r\nEND\r\n"),
+    (8, b"ERROR\r\n"),
 ]
 
 # fuzz_config's inert servers answer by port % 4: 0 down, 1 local_error, 2 miss, 3 hit.

@@ -442,9 +442,9 @@ def relay_stats(port, group=None):
 
 
 def server_states(port):
-    """`stats servers` as {server name: {field: value}} (fields: state, requests, pending, ...)."""
+    """mcrelay's `stats destinations` as {server name: {field: value}} (fields: state, requests, pending, ...)."""
     out = {}
-    for line in relay_stats(port, "servers").split(b"\r\n"):
+    for line in relay_stats(port, "destinations").split(b"\r\n"):
         if not line.startswith(b"STAT "):
             continue
         parts = line.decode().split(" ")

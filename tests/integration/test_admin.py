@@ -124,13 +124,17 @@ class TestAdminKeys(AdminTest):
                                               "--max-item-size", "512k", "--connections-per-server", "2",
                                               "-R", "/x/y/"])
         options = admin_get(c, "options")
-        lines = dict(line.split(" ", 1) for line in options.split("\r\n"))
+        # mcrouter's format: "name value" lines separated by \n, mcrouter's option names.
+        lines = dict(line.split(" ", 1) for line in options.split("\n"))
         self.assertEqual(lines.get("num_proxies"), "2", options)
-        self.assertEqual(lines.get("server_timeout"), "750", options)
-        self.assertEqual(lines.get("connect_timeout"), "300", options)
+        self.assertEqual(lines.get("server_timeout_ms"), "750", options)
+        self.assertEqual(lines.get("connect_timeout_ms"), "300", options)
         self.assertEqual(lines.get("max_item_size"), "524288", options)
         self.assertEqual(lines.get("connections_per_server"), "2", options)
-        self.assertEqual(lines.get("route_prefix"), "/x/y/", options)
+        self.assertEqual(lines.get("default_route"), "/x/y/", options)
+        self.assertEqual(admin_get(c, "options(server_timeout_ms)"), "750")
+        self.assertEqual(admin_get(c, "options(default_route)"), "/x/y/")
+        self.assertEqual(admin_get(c, "options(no_such_option)"), "ERROR: options: option no_such_option not found")
 
     def test_options_show_the_effective_number_of_proxies(self):
         # Without --num-proxies mcrelay picks the number of workers itself; options must say how many,
@@ -139,18 +143,79 @@ class TestAdminKeys(AdminTest):
         workers = re.search(r"listening on \S+ \((\d+) workers?\)", relay.stderr_text())
         self.assertIsNotNone(workers, relay.stderr_text())
         options = admin_get(c, "options")
-        lines = dict(line.split(" ", 1) for line in options.split("\r\n"))
+        lines = dict(line.split(" ", 1) for line in options.split("\n"))
         self.assertEqual(lines.get("num_proxies"), workers.group(1),
                          f"__mcrouter__.options says num_proxies {lines.get('num_proxies')!r} but mcrelay runs "
                          f"{workers.group(1)} workers; options:\n{options}")
 
-    def test_unknown_admin_key_is_a_miss(self):
+    def test_unknown_or_failing_admin_key_answers_an_error_value(self):
+        # mcrouter's ServiceInfo: always a hit; a failing or unknown command answers "ERROR: <why>".
         _, c = self.relay(self.pool3())
-        self.assertIsNone(admin_get(c, "no_such_thing"))
-        self.assertEqual(c.exchange(b"get __mcrouter__.route(get)\r\n", terminator=b"\r\n")[:12], b"CLIENT_ERROR")
-        self.assertEqual(c.exchange(b"get __mcrouter__.route(bogus,k)\r\n", terminator=b"\r\n")[:12],
-                         b"CLIENT_ERROR")
+        self.assertEqual(admin_get(c, "no_such_thing"), "ERROR: unknown command: no_such_thing")
+        self.assertEqual(admin_get(c, "route(get)"), "ERROR: route: 2 args expected")
+        self.assertEqual(admin_get(c, "route"), "ERROR: route: 2 args expected")
+        self.assertEqual(admin_get(c, "route(bogus,k)"), "ERROR: route: unknown request bogus")
+        self.assertEqual(admin_get(c, "route_handles(get)"), "ERROR: route_handles: 2 args expected")
+        self.assertEqual(admin_get(c, "options(a,b)"), "ERROR: options: 0 or 1 args expected")
         self.assertIsNotNone(admin_get(c, "version"), "the connection stays usable")
+
+    def test_config_and_sources_info(self):
+        relay, c = self.relay(self.pool3())
+        with open(relay.config_path) as f:
+            text = f.read()
+        self.assertEqual(admin_get(c, "config"), '{"error": "config is loaded from file and not available"}')
+        self.assertEqual(json.loads(admin_get(c, "config_sources_info")),
+                         {"config_file": relay.config_path, "mcrouter_config": md5_hex(text)})
+        pre = admin_get(c, "preprocessed_config")
+        self.assertEqual(json.loads(pre), json.loads(text))
+        self.assertEqual(pre, json.dumps(json.loads(text), indent=2, sort_keys=True), "pretty, keys sorted")
+
+    def test_inline_config(self):
+        config = self.pool3()
+        relay, c = self.relay(config, config_style="inline")
+        self.assertEqual(json.loads(admin_get(c, "config")), config)
+        self.assertEqual(admin_get(c, "config_file"), "ERROR: no config file found!")
+        text = admin_get(c, "config")
+        self.assertEqual(json.loads(admin_get(c, "config_sources_info")), {"mcrouter_config": md5_hex(text)})
+        self.assertEqual(admin_get(c, "config_md5_digest"), md5_hex(text))
+
+    def test_hostid_is_a_stable_number(self):
+        # mcrouter's test_service_info: str(int(hostid)) == hostid, and the same on every ask.
+        _, c = self.relay(self.pool3())
+        hostid = admin_get(c, "hostid")
+        self.assertEqual(str(int(hostid)), hostid)
+        self.assertEqual(admin_get(c, "hostid"), hostid)
+        _, c2 = self.relay(self.pool3())
+        self.assertEqual(admin_get(c2, "hostid"), hostid, "another process on the same host")
+
+    def test_verbosity_reads_and_sets_the_log_level(self):
+        relay, c = self.relay(self.pool3(), args=["--log-level", "warn"])
+        self.assertEqual(admin_get(c, "verbosity"), "0")
+        self.assertEqual(admin_get(c, "verbosity(2)"), "0 -> 2")
+        self.assertEqual(admin_get(c, "verbosity"), "2")
+        self.assertEqual(admin_get(c, "verbosity(1)"), "2 -> 1")
+        self.assertEqual(admin_get(c, "verbosity(x)"), "ERROR: bad verbosity x")
+
+    def test_route_format_and_keys_with_commas(self):
+        # mcrouter's test_service_info: route(set,abc,def) names the key "abc,def" and answers host:port lines.
+        cfg = {"pools": {"A": {"servers": [_servers[0].address]}, "B": {"servers": [_servers[1].address]}},
+               "route": {"type": "AllSyncRoute", "children": ["PoolRoute|A", "PoolRoute|B"]}}
+        _, c = self.relay(cfg)
+        route = admin_get(c, "route(set,abc,def)")
+        self.assertEqual(route.split("\r\n"), [_servers[0].address, _servers[1].address])
+
+    def test_route_handles(self):
+        _, c = self.relay(self.pool3())
+        for op in ("get", "set", "delete"):
+            rh = admin_get(c, f"route_handles({op},abc,def)")
+            lines = rh.split("\n")
+            self.assertEqual(lines[:2], ["root", " PoolRoute"], rh)
+            dest = admin_get(c, f"route({op},abc,def)")
+            self.assertEqual(len(lines), 3, rh)
+            host, port = dest.rsplit(":", 1)
+            idx = [mc.address for mc in _servers].index(dest)
+            self.assertEqual(lines[2], f"  host|pool=A|id={idx}|ap={host}:{port}:ascii:plain:notcompressed"
+                                       f"|timeout=1000ms|keep_routing_prefix=false", rh)
 
     def test_admin_key_in_a_multi_get(self):
         _, c = self.relay(self.pool3())

@@ -66,6 +66,9 @@ class TestDeleteSpool(unittest.TestCase):
                 with Line(relay.port) as c:
                     for key in (b"spool:a", b"spool:b"):
                         self.assertEqual(c.request(b"delete " + key + b"\r\n"), b"NOT_FOUND\r\n")
+                    # mcrouter's stat for deletes written to the spool.
+                    stats = c.request(b"stats\r\n", b"END\r\n")
+                    self.assertIn(b"\r\nSTAT asynclog_requests 2\r\n", stats)
                 files = spool_files(spool_dir)
                 self.assertEqual(len(files), 1, files)
                 with open(os.path.join(spool_dir, files[0])) as f:

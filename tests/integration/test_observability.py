@@ -211,7 +211,7 @@ def scrape(port):
 
 
 def parse_servers(reply):
-    """`stats servers` -> {server: {field: value}} (every value a str)."""
+    """mcrelay's `stats destinations` -> {server: {field: value}} (every value a str)."""
     out = {}
     for line in reply.decode().split("\r\n"):
         if not line.startswith("STAT "):
@@ -336,9 +336,9 @@ class TestExactCounts(ObservabilityTest):
         stats = parse_stats(stats_text)
         want = {"threads": "2", "curr_connections": "2", "total_connections": "2", "rejected_connections": "0",
                 # retrieval keys: 6 + 2 + 1 (gets) + 6 + 1 (to D) + 2 = 18
-                "cmd_get": "18", "cmd_get_count": "17", "cmd_gets_count": "1",
+                "retrieval_keys": "18", "cmd_get_count": "17", "cmd_gets_count": "1",
                 "get_hits": str(4 + 2 + 1 + 4 + 1), "get_misses": str(2 + 2), "get_errors": str(1 + 1),
-                "cmd_set": "12", "cmd_set_count": "12", "cmd_delete_count": "4",
+                "storage_commands": "12", "cmd_set_count": "12", "cmd_delete_count": "4",
                 "cmd_add_count": "0", "cmd_incr_count": "0", "cmd_touch_count": "0", "cmd_mg_count": "0",
                 "client_errors": "5",
                 "bytes_read": str(c.sent), "bytes_written": str(c.received - len(stats_text)),
@@ -352,9 +352,9 @@ class TestExactCounts(ObservabilityTest):
                      "config_age", "config_md5_digest"):
             self.assertIn(name, stats)
         self.assertEqual(stats["pid"], str(relay.proc.pid))
-        self.assertNotIn("cmd_stats_count", stats)
+        self.assertEqual(stats["cmd_stats_count"], "1", "stats counts itself, as mcrouter's does")
 
-        servers_text = c.ask(b"stats servers\r\n", b"END\r\n")
+        servers_text = c.ask(b"stats destinations\r\n", b"END\r\n")
         servers = parse_servers(servers_text)
         fields = ("state", "requests", "pending", "connections", "errors", "connect_error")
         got = {name: {f: s.get(f) for f in fields} for name, s in servers.items()}
@@ -743,7 +743,7 @@ class TestDestinationState(ObservabilityTest):
 
         def state():
             with Conn(relay.port, name="stats") as s:
-                return parse_servers(s.exchange(b"stats servers\r\n", b"END\r\n"))[V]["state"]
+                return parse_servers(s.exchange(b"stats destinations\r\n", b"END\r\n"))[V]["state"]
 
         def fail_until_tko(reason):
             replies = []
@@ -899,8 +899,8 @@ class TestMonitoringManifests(ObservabilityTest):
 
 
 class TestOperationsDoc(ObservabilityTest):
-    """docs/operations.md names every `stats` line, `stats servers` field and metric the binary has, and
-    nothing the binary does not have."""
+    """docs/operations.md names every `stats` line, `stats servers` and `stats destinations` field and metric the
+    binary has, and nothing the binary does not have."""
 
     def test_every_name_is_documented_and_exists(self):
         with open(os.path.join(SOURCE_DIR, "docs", "operations.md")) as f:
@@ -918,23 +918,46 @@ class TestOperationsDoc(ObservabilityTest):
             c.exchange(b"get k\r\n", b"END\r\n")
             c.exchange(b"get /d/d/k\r\n", b"\r\n")
             stats = parse_stats(c.exchange(b"stats\r\n", b"END\r\n"))
-            servers = parse_servers(c.exchange(b"stats servers\r\n", b"END\r\n"))
+            stats.update(parse_stats(c.exchange(b"stats all\r\n", b"END\r\n")))
+            stats.update(parse_stats(c.exchange(b"stats count\r\n", b"END\r\n")))
+            destinations = parse_servers(c.exchange(b"stats destinations\r\n", b"END\r\n"))
+            servers = parse_stats(c.exchange(b"stats servers\r\n", b"END\r\n"))
         m = scrape(admin)
         missing = []
         commands = set(re.search(r"`cmd_<command>_count` \| requests per command: ([^|]*)\|", doc).group(1)
                        .replace("`", "").replace(" ", "").split(","))
+        groups = set(re.search(r"Command groups: ([^.]*)\.", doc).group(1).replace("`", "").replace(" ", "")
+                     .replace("\n", "").split(","))
+        results = set(re.findall(r"`([a-z_]+)`", re.search(r"Result kinds: ([^.]*)\.", doc).group(1)))
         for name in stats:
-            cmd = re.fullmatch(r"cmd_(\w+)_count", name)
+            cmd = re.fullmatch(r"cmd_(\w+?)(_count|_out|_out_all|_out_count|_out_all_count)?", name)
+            result = re.fullmatch(r"result_(\w+?)(_all)?(_count)?", name)
             if cmd:
-                if cmd.group(1) not in commands:
+                if cmd.group(1) not in commands | groups:
+                    missing.append(f"stats {name}")
+            elif result:
+                if result.group(1) not in results:
                     missing.append(f"stats {name}")
             elif name not in ticked:
                 missing.append(f"stats {name}")
         for name in commands:
             if f"cmd_{name}_count" not in stats:
                 missing.append(f"the doc's cmd_{name}_count is not in stats")
-        for fields in servers.values():
+        for name in groups:
+            for suffix in ("", "_count", "_out", "_out_all", "_out_count", "_out_all_count"):
+                if f"cmd_{name}{suffix}" not in stats:
+                    missing.append(f"the doc's cmd_{name}{suffix} is not in stats")
+        for name in results:
+            for suffix in ("", "_all", "_count", "_all_count"):
+                if f"result_{name}{suffix}" not in stats:
+                    missing.append(f"the doc's result_{name}{suffix} is not in stats")
+        for fields in destinations.values():
             for field in fields:
+                if field not in ticked:
+                    missing.append(f"stats destinations field {field}")
+        for line in servers.values():
+            for token in line.replace(";", " ").split():
+                field = token.split(":")[0]
                 if field not in ticked:
                     missing.append(f"stats servers field {field}")
         families = set()

@@ -121,3 +121,30 @@ TEST_CASE("error lines need their space", "[reply_parser]") {
   CHECK(parse_every_split("SERVER_ERROR\r\n", ReplyExpect::storage) == Events{"remote_error"});
   CHECK(parse_all("SERVER_ERRORxy\r\n", ReplyExpect::storage, 100) == Events{"protocol_error"});
 }
+
+TEST_CASE("stats replies are framed as one block up to END", "[reply_parser]") {
+  const std::string block = "STAT items:1:number 3\r\nSTAT items:1:age 12\r\nSTAT total_malloced 2097152\r\n";
+  CHECK(parse_every_split(block + "END\r\n", ReplyExpect::stats) == Events{"ok " + block});
+  CHECK(parse_every_split("END\r\n", ReplyExpect::stats) == Events{"ok"});  // a group with nothing in it
+  CHECK(parse_every_split("STAT sizes_status disabled\r\nEND\r\n", ReplyExpect::stats) ==
+        Events{"ok STAT sizes_status disabled\r\n"});
+  // Errors answer the command instead of a block.
+  CHECK(parse_every_split("ERROR\r\n", ReplyExpect::stats) == Events{"bad_command"});
+  CHECK(parse_every_split("CLIENT_ERROR bad command line format\r\n", ReplyExpect::stats) ==
+        Events{"client_error bad command line format"});
+  // Two blocks back to back are two replies.
+  CHECK(parse_every_split("STAT a 1\r\nEND\r\nSTAT b 2\r\nEND\r\n", ReplyExpect::stats) ==
+        Events{"ok STAT a 1\r\n", "ok STAT b 2\r\n"});
+}
+
+TEST_CASE("stats replies that are not STAT lines, or too long, are protocol errors", "[reply_parser]") {
+  CHECK(parse_all("STAT a 1\r\nVALUE k 0 1\r\nx\r\nEND\r\n", ReplyExpect::stats, 1000) == Events{"protocol_error"});
+  CHECK(parse_all("STAT a 1\nEND\r\n", ReplyExpect::stats, 1000) == Events{"protocol_error"});
+  CHECK(parse_all("STAT a " + std::string(9000, 'x') + "\r\nEND\r\n", ReplyExpect::stats, 100000) ==
+        Events{"protocol_error"});
+  // A reply that never ends is cut off at kMaxStatsReply instead of being buffered without bound.
+  std::string endless;
+  while (endless.size() <= ReplyParser::kMaxStatsReply) endless += "STAT some_stat 123456789\r\n";
+  CHECK(parse_all(endless, ReplyExpect::stats, endless.size()) == Events{"protocol_error"});
+  CHECK(parse_all(endless.substr(0, 1000), ReplyExpect::stats, 1000).empty());  // short: waits for more
+}
