@@ -1,6 +1,11 @@
 #include "proxy/util/logging.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
 
 #include <chrono>
 #include <ctime>
@@ -31,6 +36,35 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 }  // namespace
+
+namespace {
+std::mutex g_file_mutex;
+std::string g_file_path;  // guarded by g_file_mutex
+
+std::string point_stderr_at(const std::string& path) {
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return fmt::format("cannot open log file {}: {}", path, std::strerror(errno));
+  // dup2 swaps the descriptor atomically: a concurrent write(2) goes to the old file or the new one.
+  int rc = ::dup2(fd, STDERR_FILENO);
+  int err = errno;
+  ::close(fd);
+  if (rc < 0) return fmt::format("cannot redirect stderr to {}: {}", path, std::strerror(err));
+  return "";
+}
+}  // namespace
+
+std::string open_file(const std::string& path) {
+  std::lock_guard lock(g_file_mutex);
+  auto err = point_stderr_at(path);
+  if (err.empty()) g_file_path = path;
+  return err;
+}
+
+std::string reopen_file() {
+  std::lock_guard lock(g_file_mutex);
+  if (g_file_path.empty()) return "";
+  return point_stderr_at(g_file_path);
+}
 
 void set_json(bool json) noexcept { g_json.store(json, std::memory_order_relaxed); }
 
