@@ -44,10 +44,10 @@ std::string mcrouter_words(const config::ConfigError& e, const std::string& spec
     return fmt::format("Can not read config from {}", spec.starts_with("file:") ? spec.substr(5) : spec);
   }
   const std::string marker = "unknown route handle type \"";
-  if (auto at = e.reason().find(marker); at != std::string::npos) {
+  if (auto at = what.find(marker); at != std::string::npos) {
     auto start = at + marker.size();
-    auto end = e.reason().find('"', start);
-    return fmt::format("Failed to reconfigure: Unknown RouteHandle: {}", e.reason().substr(start, end - start));
+    auto end = what.find('"', start);
+    return fmt::format("Failed to reconfigure: Unknown RouteHandle: {}", what.substr(start, end - start));
   }
   return "Failed to reconfigure";
 }

@@ -17,7 +17,13 @@
 #include "proxy/option_table.hpp"
 
 namespace mcrelay {
-std::optional<std::uint64_t> parse_uint64(const std::string& s) {
+std::optional<std::uint64_t> parse_uint64(const std::string& text) {
+  // Blanks around the number are allowed, as folly::to (mcrouter's parser) allows them: the Helm chart
+  // passes "-p 5000" as ONE argument, so -p's value is " 5000".
+  auto first = text.find_first_not_of(" \t");
+  auto last = text.find_last_not_of(" \t");
+  if (first == std::string::npos) return std::nullopt;
+  std::string s = text.substr(first, last - first + 1);
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;

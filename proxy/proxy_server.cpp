@@ -126,7 +126,7 @@ int ProxyServer::run() {
       // logrotate renames the file, then signals: from here on the lines go to a new file at the old path.
       if (!options_.log_path.empty()) {
         if (auto err = log::reopen_file(); !err.empty()) {
-          log::error("reopening the log file: {}", err);
+          log::error("Couldn't open log file {} for writing: {}; logging to the old file", options_.log_path, err);
         } else {
           log::notice("log file {} reopened ({})", options_.log_path, sig == SIGHUP ? "SIGHUP" : "SIGUSR2");
         }

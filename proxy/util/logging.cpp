@@ -43,12 +43,12 @@ std::string g_file_path;  // guarded by g_file_mutex
 
 std::string point_stderr_at(const std::string& path) {
   int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return fmt::format("cannot open log file {}: {}", path, std::strerror(errno));
+  if (fd < 0) return std::strerror(errno);
   // dup2 swaps the descriptor atomically: a concurrent write(2) goes to the old file or the new one.
   int rc = ::dup2(fd, STDERR_FILENO);
   int err = errno;
   ::close(fd);
-  if (rc < 0) return fmt::format("cannot redirect stderr to {}: {}", path, std::strerror(err));
+  if (rc < 0) return fmt::format("dup2: {}", std::strerror(err));
   return "";
 }
 }  // namespace

@@ -21,7 +21,7 @@ void write(Level level, std::string_view message) noexcept;
 
 // -L/--log-path: from now on every line (and anything else written to stderr) goes to the end of `path`:
 // stderr itself is pointed at the file, as mcrouter does. Main thread, at start-up. Returns "" or why the
-// file cannot be opened (then stderr is left as it was).
+// file cannot be opened (strerror's text; stderr is then left as it was).
 std::string open_file(const std::string& path);
 // Opens the path given to open_file() again (after logrotate renamed the file) and points stderr at the new
 // file; a line written concurrently lands in one file or the other, never lost. Control thread. Returns ""

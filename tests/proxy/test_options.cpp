@@ -190,3 +190,12 @@ TEST_CASE("options: --config-params and the config precedence", "[options]") {
   CHECK(parse({"--config-str", "{}", "-f", "/b"}).options.config == "file:/b");
   CHECK(parse({"--route-key", "get", "k"}).options.route_key == std::vector<std::string>{"get", "k"});
 }
+
+TEST_CASE("options: the Helm chart's \"-p 5000\" as one argument", "[options]") {
+  // stable/mcrouter/templates/daemonset.yaml: args: ["-p {{ port }}", ...]: getopt gives -p the value " 5000".
+  auto r = parse({"-p 5000", "--config-file=/etc/mcrouter/config.json"});
+  REQUIRE(r.error.empty());
+  CHECK(r.options.port == 5000);
+  CHECK(parse({"--num-proxies", " 4 "}).options.num_proxies == 4);
+  CHECK(parse({"-p", " "}).error.starts_with("invalid --port"));
+}
