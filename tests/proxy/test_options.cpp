@@ -1,7 +1,9 @@
-// parse_options: mcrouter's -v/--verbosity as a log level, alongside --log-level.
+// parse_options and the option table: mcrouter's command line, -v/--verbosity as a log level, and the docs.
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <set>
 
 #include "proxy/option_table.hpp"
@@ -198,4 +200,22 @@ TEST_CASE("options: the Helm chart's \"-p 5000\" as one argument", "[options]") 
   CHECK(r.options.port == 5000);
   CHECK(parse({"--num-proxies", " 4 "}).options.num_proxies == 4);
   CHECK(parse({"-p", " "}).error.starts_with("invalid --port"));
+}
+
+TEST_CASE("options: docs/configuration.md names every option of the table", "[options]") {
+  std::ifstream f(MCRELAY_SOURCE_DIR "/docs/configuration.md");
+  REQUIRE(f);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string doc = ss.str();
+  for (const auto& spec : option_table()) {
+    INFO("--" << spec.name);
+    CHECK(doc.find("`--" + std::string(spec.name)) != std::string::npos);
+  }
+  // --help lists mcrouter's options without effect too, so the warning can be looked up.
+  for (const auto& spec : option_table()) {
+    if (spec.effect != OptionEffect::no_effect) continue;
+    INFO("--" << spec.name);
+    CHECK(usage_text().find("--" + std::string(spec.name)) != std::string::npos);
+  }
 }
