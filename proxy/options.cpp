@@ -120,9 +120,12 @@ Servers:
   -t, --server-timeout MS     upstream reply timeout in milliseconds (default 1000)
       --connect-timeout MS    upstream connect timeout in milliseconds (default 1000)
       --timeouts-until-tko N  consecutive timeouts/connect failures that mark a server down (default 3)
-  -r, --probe-timeout-initial MS  first probe of a down server after MS (default 3000; doubles, with jitter)
+  -r, --probe-timeout-initial MS  first probe of a down server after MS (default 3000; doubles, with jitter);
+                              --retry-timeout MS is its deprecated spelling
       --probe-timeout-max MS  ceiling of the probe interval (default 60000)
       --connections-per-server N  upstream connections per worker per server (default 1)
+      --reset-inactive-connection-interval MS  close a server connection idle for 1 to 2 intervals
+                              (default 60000; 0: never)
   -a, --async-dir DIR         spool deletes that fail (server down/timeout) and replay them (default: off)
       --asynclog-disable      no delete spool, even with --async-dir
 Clients:

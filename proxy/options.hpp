@@ -57,6 +57,8 @@ struct Options {
   std::uint64_t connection_limit = 0;         // -n/--connection-limit: raise RLIMIT_NOFILE to this; 0: leave it
   std::string pid_file;                       // -P/--pid-file: write and lock (a second instance exits)
   bool background = false;                    // -b/--background: daemonize after start-up checks
+  std::uint32_t reset_inactive_connection_interval_ms = 60000;  // close upstream connections idle this long
+                                                               // (at most twice this); 0: never
   std::vector<std::string> no_effect_options;  // given, accepted without effect: one warning at start-up
   std::vector<std::string> notes;              // other start-up warnings from parsing (deprecated spellings)
 };

@@ -59,6 +59,7 @@ UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health,
 UpstreamConnection::~UpstreamConnection() = default;
 
 void UpstreamConnection::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
+  active_ = true;
   if (state_ == State::disconnected) connect();
   auto timeout = std::chrono::milliseconds(opts.timeout_ms ? opts.timeout_ms : settings_.server_timeout_ms);
   auto now = Clock::now();
@@ -373,7 +374,7 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
     }
   }
   if (state_ == State::connected) {
-    worker_.stats().upstream_resets.add();
+    if (why != Result::ok) worker_.stats().upstream_resets.add();  // ok: closed on purpose, not a failure
     dstats_->connections.sub();
   }
   state_ = State::disconnected;
@@ -400,6 +401,14 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
 }
 
 void UpstreamConnection::close() { reset(Result::local_error, "Proxy is shutting down"); }
+
+bool UpstreamConnection::close_if_inactive() {
+  bool inactive = state_ == State::connected && subs_.empty() && !writing_ && !active_;
+  active_ = false;
+  if (!inactive) return false;
+  reset(Result::ok, "inactive");  // nothing pending: no request is failed
+  return true;
+}
 
 void UpstreamConnection::retire() {
   retiring_ = true;

@@ -46,6 +46,10 @@ class UpstreamConnection : public RefCounted {
   void close();
   // Close once nothing is pending (the destination was dropped by a reload).
   void retire();
+  // --reset-inactive-connection-interval, called every interval: closes the connection if it is open, has
+  // nothing pending and was sent nothing since the previous call (so it closes after 1 to 2 intervals of
+  // inactivity, as mcrouter's). The next request reconnects. Returns true when it closed it.
+  bool close_if_inactive();
 
   std::size_t pending() const noexcept { return subs_.size(); }
   const std::string& name() const noexcept { return name_; }
@@ -100,6 +104,7 @@ class UpstreamConnection : public RefCounted {
   bool writing_ = false;
   bool flush_scheduled_ = false;
   bool retiring_ = false;
+  bool active_ = false;  // a request was sent since the last close_if_inactive()
   std::uint64_t generation_ = 0;  // bumped on reset so stale completions are ignored
 
   std::deque<Entry> entries_;

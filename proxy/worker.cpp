@@ -83,6 +83,10 @@ void Worker::start() {
     idle_timer_ = std::make_unique<asio::steady_timer>(io_);
     sweep_idle();
   }
+  if (options_.reset_inactive_connection_interval_ms > 0) {
+    inactive_timer_ = std::make_unique<asio::steady_timer>(io_);
+    sweep_inactive_upstreams();
+  }
   thread_ = std::thread([this] {
     try {
       io_.run();
@@ -276,6 +280,17 @@ void Worker::sweep_idle() {
   });
 }
 
+void Worker::sweep_inactive_upstreams() {
+  inactive_timer_->expires_after(std::chrono::milliseconds(options_.reset_inactive_connection_interval_ms));
+  inactive_timer_->async_wait([this](const error_code& ec) {
+    if (ec || stopping_) return;
+    std::size_t closed = 0;
+    for (auto& [_, d] : destinations_) closed += d->close_inactive();
+    if (closed > 0) log::debug("worker {}: closed {} inactive upstream connection{}", id_, closed, closed == 1 ? "" : "s");
+    sweep_inactive_upstreams();
+  });
+}
+
 void Worker::drain(std::chrono::milliseconds timeout, std::function<void()> done) {
   asio::post(io_, [this, timeout, done = std::move(done)]() mutable {
     stopping_ = true;
@@ -305,6 +320,7 @@ void Worker::finish_drain() {
     p->conn->close();
   }
   if (idle_timer_) idle_timer_->cancel();
+  if (inactive_timer_) inactive_timer_->cancel();
   finished_.store(true, std::memory_order_relaxed);
   if (drain_done_) drain_done_();
   io_.stop();

@@ -84,6 +84,7 @@ class Worker final : public DestinationProvider {
  private:
   void accept_next(std::size_t index);
   void sweep_idle();
+  void sweep_inactive_upstreams();  // --reset-inactive-connection-interval
   void finish_drain();
   void run_deferred();
   void apply_config(std::shared_ptr<const LoadedConfig> config);
@@ -121,6 +122,7 @@ class Worker final : public DestinationProvider {
   std::uint64_t rng_state_;
   std::uint64_t tick_ = 0;
   std::unique_ptr<boost::asio::steady_timer> idle_timer_;
+  std::unique_ptr<boost::asio::steady_timer> inactive_timer_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::function<void()> drain_done_;

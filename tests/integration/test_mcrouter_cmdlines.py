@@ -547,6 +547,29 @@ class TestStartUpAndExit(unittest.TestCase):
             run.stop()
             tmp.td.cleanup()
 
+    def test_reset_inactive_connection_interval(self):
+        # mcrouter closes a server connection that saw no request for 1 to 2 intervals; the next one reconnects.
+        def upstream_conns():
+            return int(_mc.stats()["curr_connections"])
+        base = upstream_conns()
+        run, port = self.start("--reset-inactive-connection-interval=150", "--num-proxies", "1")
+        try:
+            run.wait_serving(port)
+            self.assertIn(b"hello", set_get(port))
+            self.assertEqual(upstream_conns(), base + 1, "one worker, one connection to the server")
+            wait_for(lambda: upstream_conns() == base, 3, "the inactive server connection to be closed")
+            self.assertIn(b"hello", set_get(port))  # reconnects
+        finally:
+            self.assertEqual(run.stop(), 0)
+        run, port = self.start("--reset-inactive-connection-interval=0", "--num-proxies", "1")
+        try:
+            run.wait_serving(port)
+            self.assertIn(b"hello", set_get(port))
+            time.sleep(0.5)
+            self.assertEqual(upstream_conns(), base + 1, "0: never closed")
+        finally:
+            self.assertEqual(run.stop(), 0)
+
     def test_max_conns_1_derives_from_the_open_files_limit(self):
         run, port = self.start("--max-conns", "1")
         try:
