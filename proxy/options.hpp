@@ -59,6 +59,11 @@ struct Options {
   bool background = false;                    // -b/--background: daemonize after start-up checks
   std::uint32_t reset_inactive_connection_interval_ms = 60000;  // close upstream connections idle this long
                                                                // (at most twice this); 0: never
+  int keepalive_count = 3;                   // -K: TCP keepalive probes to servers; 0: no keepalive
+  int keepalive_interval_s = 10;             // -i
+  int keepalive_idle_s = 30;                 // -I
+  bool disable_tko_tracking = false;         // --disable-tko-tracking: never mark a server down
+  std::uint32_t reconfiguration_delay_ms = 100;  // --reconfiguration-delay-ms: wait after a config file change
   std::vector<std::string> no_effect_options;  // given, accepted without effect: one warning at start-up
   std::vector<std::string> notes;              // other start-up warnings from parsing (deprecated spellings)
 };

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
@@ -22,7 +23,10 @@ namespace mcrelay {
 namespace asio = boost::asio;
 
 ProxyServer::ProxyServer(Options options, std::shared_ptr<const LoadedConfig> config)
-    : options_(std::move(options)), health_(options_.timeouts_until_tko), config_(std::move(config)) {
+    : options_(std::move(options)),
+      // --disable-tko-tracking: a threshold no run of failures reaches.
+      health_(options_.disable_tko_tracking ? std::numeric_limits<unsigned>::max() : options_.timeouts_until_tko),
+      config_(std::move(config)) {
   if (!options_.async_dir.empty() && !options_.asynclog_disable) {
     spool_ = std::make_unique<DeleteSpool>(options_.async_dir);
   }
@@ -116,7 +120,9 @@ int ProxyServer::run() {
 
   if (!options_.stats_root.empty() && options_.stats_logging_interval_ms > 0) write_stats_files();
   if (!config_->file.empty() && !options_.disable_reload_configs) {
-    watcher_ = std::make_unique<ConfigWatcher>(control_, config_->file, [this](const char* why) { reload(why); });
+    watcher_ = std::make_unique<ConfigWatcher>(control_, config_->file, [this](const char* why) { reload(why); },
+                                               std::chrono::milliseconds(2000),
+                                               std::chrono::milliseconds(options_.reconfiguration_delay_ms));
     watcher_->start();
   }
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,

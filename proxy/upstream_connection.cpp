@@ -139,15 +139,16 @@ void UpstreamConnection::on_connected() {
   dstats_->connections.add();
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.set_option(asio::socket_base::keep_alive(true), ec);
   // The kernel's defaults probe after 2 hours idle; an idle upstream connection to a memcached pod that
-  // vanished (node lost, no RST) should be noticed within a minute: probe after 30 s idle, every 10 s, give
-  // up after 3 unanswered probes.
-  const int fd = socket_.native_handle();
-  const int idle = 30, interval = 10, count = 3;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  // vanished (node lost, no RST) should be noticed within a minute: by default probe after 30 s idle, every
+  // 10 s, give up after 3 unanswered probes (-I, -i, -K change these; -K 0 turns keepalive off).
+  if (settings_.keepalive_count > 0) {
+    socket_.set_option(asio::socket_base::keep_alive(true), ec);
+    const int fd = socket_.native_handle();
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &settings_.keepalive_idle_s, sizeof(int));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &settings_.keepalive_interval_s, sizeof(int));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &settings_.keepalive_count, sizeof(int));
+  }
   socket_.non_blocking(true, ec);
   in_.resize(kReadChunk);
   start_read();

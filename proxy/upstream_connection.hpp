@@ -29,6 +29,11 @@ struct UpstreamSettings {
   std::uint32_t server_timeout_ms = 1000;
   std::uint32_t connect_timeout_ms = 1000;
   std::size_t max_batch_keys = 100;  // keys merged into one upstream multi-get
+  // TCP keepalive (mcrouter's -K/-i/-I): probes after `idle` s without traffic, every `interval` s, the
+  // connection dropped after `count` unanswered ones. count 0: no keepalive.
+  int keepalive_count = 3;
+  int keepalive_interval_s = 10;
+  int keepalive_idle_s = 30;
 };
 
 class UpstreamConnection : public RefCounted {

@@ -65,6 +65,9 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
   UpstreamSettings settings;
   settings.server_timeout_ms = pool.server_timeout_ms.value_or(options_.server_timeout_ms);
   settings.connect_timeout_ms = pool.connect_timeout_ms.value_or(options_.connect_timeout_ms);
+  settings.keepalive_count = options_.keepalive_count;
+  settings.keepalive_interval_s = options_.keepalive_interval_s;
+  settings.keepalive_idle_s = options_.keepalive_idle_s;
   // The same server with the same settings shares connections across pools and across reloads.
   std::string key = fmt::format("{}|{}|{}", server.text, settings.server_timeout_ms, settings.connect_timeout_ms);
   used_destinations_.push_back(key);

@@ -570,6 +570,71 @@ class TestStartUpAndExit(unittest.TestCase):
         finally:
             self.assertEqual(run.stop(), 0)
 
+    def test_keepalive_options(self):
+        # -K/-i/-I set TCP keepalive on the connections to servers; ss(8) shows each socket's keepalive timer.
+        def upstream_timers():
+            out = subprocess.run(["ss", "-tnoH", "state", "established", "dport", f"= :{_mc.port}"],
+                                 capture_output=True, text=True, timeout=5).stdout
+            return [line for line in out.splitlines() if line.strip()]
+        try:
+            subprocess.run(["ss", "-V"], capture_output=True, timeout=5)
+        except OSError:
+            self.skipTest("no ss(8)")
+        for extra, expect in (([], "keepalive,2"), (["-I", "7200", "-i", "5", "-K", "2"], "keepalive,1"),
+                              (["-K", "0"], None)):
+            with self.subTest(args=extra):
+                run, port = self.start("--num-proxies", "1", *extra)
+                try:
+                    run.wait_serving(port)
+                    self.assertIn(b"hello", set_get(port))
+                    lines = upstream_timers()
+                    self.assertEqual(len(lines), 1, lines)
+                    if expect is None:
+                        self.assertNotIn("keepalive", lines[0])
+                    else:
+                        # default: probes after 30 s idle ("keepalive,29sec"); -I 7200: after 2 h ("keepalive,119min")
+                        self.assertIn(f"timer:({expect}", lines[0])
+                finally:
+                    self.assertEqual(run.stop(), 0)
+
+    def test_disable_tko_tracking(self):
+        dead = f"127.0.0.1:{free_port()}"  # nothing listens there: every request is a connect error
+        config = {"pools": {"A": {"servers": [dead]}}, "route": "PoolRoute|A"}
+        for extra, marked in ((["--timeouts-until-tko", "1"], True),
+                              (["--timeouts-until-tko", "1", "--disable-tko-tracking"], False)):
+            with self.subTest(args=extra):
+                run, port = self.start("--num-proxies", "1", *extra, config=config)
+                try:
+                    run.wait_serving(port)
+                    for _ in range(3):
+                        self.assertTrue(set_get(port).startswith(b"SERVER_ERROR"))
+                    if marked:
+                        wait_for(lambda: "marked down (TKO)" in run.stderr(), 5, "the server marked down")
+                    else:
+                        self.assertNotIn("marked down", run.stderr())
+                finally:
+                    self.assertEqual(run.stop(), 0)
+
+    def test_reconfiguration_delay(self):
+        tmp = TempDir()
+        path = tmp.file("config.json", pool_json())
+        port = free_port()
+        run = Run(["-p", str(port), "--listen-addresses", "127.0.0.1", "-f", path, "--reconfiguration-delay-ms",
+                   "1500"])
+        try:
+            run.wait_serving(port)
+            changed = pool_json()
+            changed["pools"]["B"] = {"servers": [_mc.address]}
+            with open(path + ".tmp", "w") as f:
+                json.dump(changed, f)
+            os.rename(path + ".tmp", path)
+            start = time.monotonic()
+            wait_for(lambda: "config reloaded" in run.stderr(), 10, "the changed config to be loaded")
+            self.assertGreaterEqual(time.monotonic() - start, 1.2, "loaded before --reconfiguration-delay-ms")
+        finally:
+            self.assertEqual(run.stop(), 0)
+            tmp.td.cleanup()
+
     def test_max_conns_1_derives_from_the_open_files_limit(self):
         run, port = self.start("--max-conns", "1")
         try:

@@ -126,12 +126,13 @@ TEST_CASE("options: toggles: bare, and =VALUE as mcrouter's parser takes it", "[
 }
 
 TEST_CASE("options: accepted without effect, listed once for the warning", "[options]") {
-  auto r = parse({"--fibers-stack-size", "65536", "--enable-axonlog", "-K", "3", "--fibers-stack-size=1",
+  auto r = parse({"--fibers-stack-size", "65536", "--enable-axonlog", "-K", "3", "--fibers-stack-size=1", "-D", "2",
                   "--disable-miss-on-get-errors=0", "-d", "--carbon-router-name", "Memcache"});
   REQUIRE(r.error.empty());
   CHECK(r.options.no_effect_options == std::vector<std::string>{"--fibers-stack-size", "--enable-axonlog",
-                                                                "--keepalive-count", "--disable-miss-on-get-errors",
+                                                                "--debug-level", "--disable-miss-on-get-errors",
                                                                 "--debug", "--carbon-router-name"});
+  CHECK(r.options.keepalive_count == 3);  // -K acts
   // mcrouter reply behaviour another part of mcrelay handles: accepted, not warned about.
   auto e = parse({"--enable-flush-cmd", "--send-invalid-route-to-default", "--allow-only-gets"});
   REQUIRE(e.error.empty());
@@ -218,4 +219,18 @@ TEST_CASE("options: docs/configuration.md names every option of the table", "[op
     INFO("--" << spec.name);
     CHECK(usage_text().find("--" + std::string(spec.name)) != std::string::npos);
   }
+}
+
+TEST_CASE("options: keepalive, TKO tracking and reconfiguration delay", "[options]") {
+  auto r = parse({"-K", "5", "-i", "30", "-I", "120", "--disable-tko-tracking", "--reconfiguration-delay-ms=1000"});
+  REQUIRE(r.error.empty());
+  CHECK(r.options.keepalive_count == 5);
+  CHECK(r.options.keepalive_interval_s == 30);
+  CHECK(r.options.keepalive_idle_s == 120);
+  CHECK(r.options.disable_tko_tracking);
+  CHECK(r.options.reconfiguration_delay_ms == 1000);
+  CHECK(parse({"-K", "0"}).options.keepalive_count == 0);
+  CHECK(parse({"-i", "0"}).error.starts_with("invalid --keepalive-interval"));
+  CHECK(parse({"--reset-inactive-connection-interval", "0"}).options.reset_inactive_connection_interval_ms == 0);
+  CHECK(parse({}).options.reset_inactive_connection_interval_ms == 60000);
 }
