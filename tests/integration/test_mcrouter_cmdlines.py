@@ -615,6 +615,31 @@ class TestStartUpAndExit(unittest.TestCase):
                 finally:
                     self.assertEqual(run.stop(), 0)
 
+    def test_asynclog_disable(self):
+        # A delete to a dead server: spooled and answered NOT_FOUND with -a; with --asynclog-disable too, the
+        # error is returned to the client and nothing is spooled (mcrouter's "errors will be returned").
+        dead = f"127.0.0.1:{free_port()}"
+        config = {"pools": {"A": {"servers": [dead]}}, "route": "PoolRoute|A"}
+        for extra, want, spooled in (([], b"NOT_FOUND\r\n", True),
+                                     (["--asynclog-disable"], b"SERVER_ERROR", False)):
+            with self.subTest(args=extra):
+                tmp = TempDir()
+                spool = tmp.dir("spool")
+                run, port = self.start("--num-proxies", "1", "-a", spool, *extra, config=config)
+                try:
+                    run.wait_serving(port)
+                    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+                        s.sendall(b"delete gone\r\n")
+                        reply = b""
+                        while not reply.endswith(b"\r\n"):
+                            reply += s.recv(4096)
+                    self.assertTrue(reply.startswith(want), reply)
+                    files = [f for _, _, fs in os.walk(spool) for f in fs]
+                    self.assertEqual(bool(files), spooled, files)
+                finally:
+                    self.assertEqual(run.stop(), 0)
+                    tmp.td.cleanup()
+
     def test_reconfiguration_delay(self):
         tmp = TempDir()
         path = tmp.file("config.json", pool_json())
