@@ -107,6 +107,7 @@ Config:
       --config-str '<json>'   same as --config '<json>'
       --config-params A:1,B:2 parameters for the JSONM preprocessor (stored; logged at start-up)
       --disable-reload-configs  do not watch the config file (SIGHUP still reloads it)
+      --reconfiguration-delay-ms MS  wait after a config file change before reading it (default 100)
   -R, --route-prefix PREFIX   default routing prefix (default /././)
       --validate-config[=exit|run]  check the config; exit: print the result and exit 0, or 3 if invalid;
                               run: check as strictly, then serve
@@ -114,12 +115,13 @@ Config:
 Threads:
       --num-proxies N         worker threads (default: the CPUs this process may use, cgroup quota included)
       --proxy-threads N|auto  same as --num-proxies; auto: one per CPU this process may use
-      --core-multiplier X     workers = CPUs * X (when > 0), if there are at least
-      --core-multiplier-threshold N  CPUs (default 0)
+      --core-multiplier X     when X > 0: workers = CPUs * X (default 0)
+      --core-multiplier-threshold N  apply --core-multiplier only with at least N CPUs (default 0)
 Servers:
   -t, --server-timeout MS     upstream reply timeout in milliseconds (default 1000)
       --connect-timeout MS    upstream connect timeout in milliseconds (default 1000)
       --timeouts-until-tko N  consecutive timeouts/connect failures that mark a server down (default 3)
+      --disable-tko-tracking  never mark a server down
   -r, --probe-timeout-initial MS  first probe of a down server after MS (default 3000; doubles, with jitter);
                               --retry-timeout MS is its deprecated spelling
       --probe-timeout-max MS  ceiling of the probe interval (default 60000)
@@ -128,6 +130,10 @@ Servers:
                               (default 60000; 0: never)
   -a, --async-dir DIR         spool deletes that fail (server down/timeout) and replay them (default: off)
       --asynclog-disable      no delete spool, even with --async-dir
+  -K, --keepalive-count N     TCP keepalive probes to a server before its connection is dropped (default 3;
+                              0: no keepalive)
+  -i, --keepalive-interval S  seconds between keepalive probes (default 10)
+  -I, --keepalive-idle S      seconds without traffic before the first probe (default 30)
 Clients:
       --max-client-outstanding-reqs N  pipelined requests per client before reading pauses (default 1024;
                               0: no limit); --max-client-outstanding is the same
@@ -147,7 +153,7 @@ Operations:
       --admin-port PORT       HTTP admin listener: /healthz /readyz /metrics /config /route (default: off)
       --admin-address ADDR    address of the admin listener (default 0.0.0.0)
   -P, --pid-file FILE         write the process id to FILE and lock it (a second instance exits)
-  -b, --background            run in the background once started
+  -b, --background            run in the background once the config has loaded
   -h, --help                  this text
   -V, --version               print the version
 Reply behaviour (see docs/protocol.md):
