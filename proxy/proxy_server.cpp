@@ -131,8 +131,8 @@ int ProxyServer::run() {
     if (sig == SIGHUP || sig == SIGUSR2) {
       // logrotate renames the file, then signals: from here on the lines go to a new file at the old path.
       if (!options_.log_path.empty()) {
-        if (auto err = log::reopen_file(); !err.empty()) {
-          log::error("Couldn't open log file {} for writing: {}; logging to the old file", options_.log_path, err);
+        if (auto err = log::open_file(options_.log_path); !err.empty()) {
+          log::error("Couldn't open log file {} for writing: {}; logging where it did", options_.log_path, err);
         } else {
           log::notice("log file {} reopened ({})", options_.log_path, sig == SIGHUP ? "SIGHUP" : "SIGUSR2");
         }

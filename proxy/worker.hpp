@@ -1,7 +1,7 @@
 #pragma once
 // Worker: one event-loop thread of the proxy (mcrouter's "proxy"): an io_context, its own acceptor on the
-// shared port (SO_REUSEPORT: the kernel spreads clients across workers), its client sessions, its upstream
-// connections and its own copy of the route trees.
+// shared port (SO_REUSEPORT: the kernel spreads clients across workers; with --listen-sock-fd a duplicate of
+// the inherited socket), its client sessions, its upstream connections and its own copy of the route trees.
 //
 // Contract: everything on the request path happens on the worker's own thread without locks. Other threads
 // talk to a worker only by posting to its io_context (install_config, stop) or by reading its relaxed

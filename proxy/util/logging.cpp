@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 
 #include <chrono>
 #include <ctime>
@@ -37,11 +36,7 @@ void append_json_string(std::string& out, std::string_view s) {
 }
 }  // namespace
 
-namespace {
-std::mutex g_file_mutex;
-std::string g_file_path;  // guarded by g_file_mutex
-
-std::string point_stderr_at(const std::string& path) {
+std::string open_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return std::strerror(errno);
   // dup2 swaps the descriptor atomically: a concurrent write(2) goes to the old file or the new one.
@@ -50,20 +45,6 @@ std::string point_stderr_at(const std::string& path) {
   ::close(fd);
   if (rc < 0) return fmt::format("dup2: {}", std::strerror(err));
   return "";
-}
-}  // namespace
-
-std::string open_file(const std::string& path) {
-  std::lock_guard lock(g_file_mutex);
-  auto err = point_stderr_at(path);
-  if (err.empty()) g_file_path = path;
-  return err;
-}
-
-std::string reopen_file() {
-  std::lock_guard lock(g_file_mutex);
-  if (g_file_path.empty()) return "";
-  return point_stderr_at(g_file_path);
 }
 
 void set_json(bool json) noexcept { g_json.store(json, std::memory_order_relaxed); }

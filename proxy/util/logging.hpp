@@ -20,13 +20,11 @@ bool parse_level(std::string_view name, Level& out) noexcept;
 void write(Level level, std::string_view message) noexcept;
 
 // -L/--log-path: from now on every line (and anything else written to stderr) goes to the end of `path`:
-// stderr itself is pointed at the file, as mcrouter does. Main thread, at start-up. Returns "" or why the
-// file cannot be opened (strerror's text; stderr is then left as it was).
+// stderr itself is pointed at the file, as mcrouter does. Called at start-up (main thread) and again on
+// SIGHUP/SIGUSR2 (control thread) after logrotate renamed the file: a line written meanwhile lands in the
+// old file or the new one, never lost. Returns "" or why the file cannot be opened (strerror's text);
+// stderr then stays where it was (the terminal, or the old file).
 std::string open_file(const std::string& path);
-// Opens the path given to open_file() again (after logrotate renamed the file) and points stderr at the new
-// file; a line written concurrently lands in one file or the other, never lost. Control thread. Returns ""
-// (also when no file is in use) or the error, in which case logging continues to the old file.
-std::string reopen_file();
 
 template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {

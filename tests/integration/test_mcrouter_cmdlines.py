@@ -438,6 +438,20 @@ class TestStartUpAndExit(unittest.TestCase):
             self.assertEqual(run.stop(), 0)
             tmp.td.cleanup()
 
+    def test_log_file_in_a_missing_directory_opened_on_sigusr2(self):
+        tmp = TempDir()
+        log = os.path.join(tmp.path, "later", "mcrelay.log")
+        run, port = self.start("-L", log)
+        try:
+            run.wait_serving(port)
+            self.assertIn(f"Couldn't open log file {log} for writing: No such file or directory", run.stderr())
+            os.mkdir(os.path.dirname(log))
+            run.proc.send_signal(signal.SIGUSR2)
+            wait_for(lambda: "reopened (SIGUSR2)" in read(log), 5, f"{log} opened after SIGUSR2")
+        finally:
+            self.assertEqual(run.stop(), 0)
+            tmp.td.cleanup()
+
     def test_validate_config_run_serves_and_exit_exits(self):
         run, port = self.start("--validate-config=run")
         try:
