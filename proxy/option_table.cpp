@@ -1,7 +1,6 @@
 #include "proxy/option_table.hpp"
 
 #include <cstdlib>
-#include <limits>
 #include <sstream>
 #include <type_traits>
 #include <vector>
