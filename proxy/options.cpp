@@ -1,7 +1,9 @@
 #include "proxy/options.hpp"
 
 #include <sched.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -11,29 +13,22 @@
 
 #include <fmt/format.h>
 
-namespace mcrelay {
-namespace {
+#include "config/suggest.hpp"
+#include "proxy/option_table.hpp"
 
-template <typename T>
-bool parse_uint(const std::string& s, T& out, std::uint64_t max) {
+namespace mcrelay {
+std::optional<std::uint64_t> parse_uint64(const std::string& text) {
+  // Blanks around the number are allowed, as folly::to (mcrouter's parser) allows them: the Helm chart
+  // passes "-p 5000" as ONE argument, so -p's value is " 5000".
+  auto first = text.find_first_not_of(" \t");
+  auto last = text.find_last_not_of(" \t");
+  if (first == std::string::npos) return std::nullopt;
+  std::string s = text.substr(first, last - first + 1);
   std::uint64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size() || v > max) return false;
-  out = static_cast<T>(v);
-  return true;
+  if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
 }
-
-std::vector<std::string> split_commas(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string verbosity_log_level(unsigned verbosity) {
   if (verbosity == 0) return "warn";
@@ -50,9 +45,9 @@ std::optional<std::size_t> parse_size(const std::string& text) {
   else if (last == 'm') mult = 1024 * 1024;
   else if (last == 'g') mult = 1024ull * 1024 * 1024;
   if (mult != 1) digits.pop_back();
-  std::size_t v = 0;
-  if (!parse_uint(digits, v, (1ull << 40))) return std::nullopt;
-  return v * mult;
+  auto v = parse_uint64(digits);
+  if (!v || *v > (1ull << 40)) return std::nullopt;
+  return *v * mult;
 }
 
 unsigned available_cpus() {
@@ -79,208 +74,255 @@ unsigned available_cpus() {
   return std::max(1u, cpus);
 }
 
+std::vector<std::uint16_t> listen_ports(const Options& o) {
+  return o.ports.empty() ? std::vector<std::uint16_t>{o.port} : o.ports;
+}
+
+std::size_t max_conns_from_rlimit() {
+  // Descriptors the proxy needs besides client connections: listeners, upstream connections, the config
+  // watcher, log and spool files. mcrouter reserves a fixed number the same way.
+  constexpr std::size_t kReserved = 64;
+  rlimit rl{};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0;
+  return std::max<std::size_t>(static_cast<std::size_t>(rl.rlim_cur), kReserved + 2) - kReserved;
+}
+
 std::string usage_text() {
-  return R"(Usage: mcrelay [options]
+  std::string text = R"(Usage: mcrelay [options]
 
-A memcached proxy that reads mcrouter's route config (JSON) and flags.
+A memcached proxy that takes mcrouter's command line and route config (JSON).
 
-Options:
-  -p, --port PORT             port to listen on (default 5000; 0 picks a free port and logs it)
+Listening:
+  -p, --port PORT[,PORT...]   ports to listen on (default 5000; 0 picks a free port and logs it)
       --listen-addresses A,B  addresses to listen on (default 0.0.0.0)
-      --config file:PATH      load the route config from PATH
-      --config '<json>'       use this JSON as the route config
+      --listen-sock-fd FD     serve on this inherited listening socket instead of binding
+      --tcp-listen-backlog N  listen(2) backlog (default: the system's maximum)
+      --max-conns N           client connections in total; past it new ones are refused
+                              (default 0: no limit; 1: derived from the open-files limit)
+  -n, --connection-limit N    raise the open-files limit (RLIMIT_NOFILE) to N
+Config:
+      --config file:PATH      load the route config from PATH (watched for changes)
+      --config '<json>'       use this JSON as the route config (wins over -f and --config-str)
   -f, --config-file PATH      same as --config file:PATH
+      --config-str '<json>'   same as --config '<json>'
+      --config-params A:1,B:2 parameters for the JSONM preprocessor (stored; logged at start-up)
+      --disable-reload-configs  do not watch the config file (SIGHUP still reloads it)
+      --reconfiguration-delay-ms MS  wait after a config file change before reading it (default 100)
+  -R, --route-prefix PREFIX   default routing prefix (default /././)
+      --validate-config[=exit|run]  check the config; exit: print the result and exit 0, or 3 if invalid;
+                              run: check as strictly, then serve
+      --route-key OP KEY      print the destinations a request would reach, then exit
+Threads:
       --num-proxies N         worker threads (default: the CPUs this process may use, cgroup quota included)
+      --proxy-threads N|auto  same as --num-proxies; auto: one per CPU this process may use
+      --core-multiplier X     when X > 0: workers = CPUs * X (default 0)
+      --core-multiplier-threshold N  apply --core-multiplier only with at least N CPUs (default 0)
+Servers:
   -t, --server-timeout MS     upstream reply timeout in milliseconds (default 1000)
       --connect-timeout MS    upstream connect timeout in milliseconds (default 1000)
-      --max-item-size SIZE    largest value accepted, e.g. 1048576, 1m, 512k (default 1m)
-      --connections-per-server N  upstream connections per worker per server (default 1)
-      --max-client-outstanding N  pipelined requests per client before reading pauses (default 1024)
-  -R, --route-prefix PREFIX   default routing prefix (default /././)
       --timeouts-until-tko N  consecutive timeouts/connect failures that mark a server down (default 3)
-      --probe-timeout-initial MS  first probe of a down server after MS (default 3000; doubles, with jitter)
+      --disable-tko-tracking  never mark a server down
+  -r, --probe-timeout-initial MS  first probe of a down server after MS (default 3000; doubles, with jitter);
+                              --retry-timeout MS is its deprecated spelling
       --probe-timeout-max MS  ceiling of the probe interval (default 60000)
-      --max-conns N           client connections in total; past it new ones are refused (default 0: no limit)
+      --connections-per-server N  upstream connections per worker per server (default 1)
+      --reset-inactive-connection-interval MS  close a server connection idle for 1 to 2 intervals
+                              (default 60000; 0: never)
+  -a, --async-dir DIR         spool deletes that fail (server down/timeout) and replay them (default: off)
+      --asynclog-disable      no delete spool, even with --async-dir
+  -K, --keepalive-count N     TCP keepalive probes to a server before its connection is dropped (default 3;
+                              0: no keepalive)
+  -i, --keepalive-interval S  seconds between keepalive probes (default 10)
+  -I, --keepalive-idle S      seconds without traffic before the first probe (default 30)
+Clients:
+      --max-client-outstanding-reqs N  pipelined requests per client before reading pauses (default 1024;
+                              0: no limit); --max-client-outstanding is the same
+      --max-item-size SIZE    largest value accepted, e.g. 1048576, 1m, 512k (default 1m)
+      --big-value-split-threshold N  stored for large-value splitting (default 0: off)
       --idle-timeout-ms MS    close a client idle this long (default 0: never)
-      --drain-timeout-ms MS   on SIGTERM, time allowed for in-flight requests (default 5000)
       --max-client-queued-bytes SIZE  reply bytes a client may leave unread before it is closed (default 64m)
-      --admin-port PORT       HTTP admin listener: /healthz /readyz /metrics /config /route (default: off)
-      --admin-address ADDR    address of the admin listener (default 0.0.0.0)
-      --log-format FORMAT     text (default) or json (one object per line)
-      --async-dir DIR         spool deletes that fail (server down/timeout) and replay them (default: off)
+      --drain-timeout-ms MS   on SIGTERM, time allowed for in-flight requests (default 5000)
+Operations:
+  -L, --log-path FILE         log to FILE instead of stderr (reopened on SIGHUP and SIGUSR2)
       --log-level LEVEL       debug, info, warn or error (default info)
   -v, --verbosity N           mcrouter's spelling of the log level: 0 warn, 1 info, 2 or more debug
-      --validate-config       load and check the config, print the result, exit 0 (valid) or 1
-      --route-key OP KEY      print the destinations a request would reach, then exit
-      --enable-flush-cmd      accepted for mcrouter compatibility (flush_all is always enabled)
+      --log-format FORMAT     text (default) or json (one object per line)
+      --stats-root DIR        write mcrouter's stats files (libmcrouter.<service>.<port>.stats) there
+      --stats-logging-interval MS  how often (default 10000; 0: never)
+      --service-name NAME     the <service> of the stats file names (default mcrouter)
+      --admin-port PORT       HTTP admin listener: /healthz /readyz /metrics /config /route (default: off)
+      --admin-address ADDR    address of the admin listener (default 0.0.0.0)
+  -P, --pid-file FILE         write the process id to FILE and lock it (a second instance exits)
+  -b, --background            run in the background once the config has loaded
   -h, --help                  this text
   -V, --version               print the version
-
-With no config, mcrelay serves in front of 127.0.0.1:11211.
+Reply behaviour (see docs/protocol.md):
 )";
+  std::string elsewhere, ignored;
+  for (const auto& spec : option_table()) {
+    if (spec.effect == OptionEffect::elsewhere) elsewhere += fmt::format(" --{}", spec.name);
+    if (spec.effect == OptionEffect::no_effect) {
+      ignored += spec.short_name ? fmt::format(" -{}/--{}", spec.short_name, spec.name) : fmt::format(" --{}", spec.name);
+    }
+  }
+  // Not indented: these are names, not option lines with their values.
+  auto wrap = [](const std::string& words) {
+    std::string out, w;
+    std::stringstream ss(words);
+    std::size_t col = 0;
+    while (ss >> w) {
+      if (col > 0 && col + w.size() + 1 > 110) {
+        out += "\n";
+        col = 0;
+      }
+      out += (col == 0 ? "" : " ") + w;
+      col += w.size() + 1;
+    }
+    return out + "\n";
+  };
+  text += wrap(elsewhere);
+  text += "Accepted for mcrouter compatibility, without effect here (named in a warning at start-up):\n";
+  text += wrap(ignored);
+  text += "Refused (exit 2): --ssl-port (no TLS), --unix-domain-sock (TCP only).\n";
+  text += "\nA value may follow its option (--port 5000, -p 5000) or be joined to it (--port=5000, -p5000);\n"
+          "toggles also take =1/0, =true/false. A unique prefix of a long option is accepted, as by mcrouter.\n"
+          "With no config, mcrelay serves in front of 127.0.0.1:11211.\n"
+          "Exit status: 0 stopped cleanly; 1 could not listen; 2 bad command line or config at start-up;\n"
+          "3 --validate-config found the config invalid.\n";
+  return text;
 }
+
+namespace {
+
+// folly::to<bool>'s spellings, which mcrouter's toggles accept after '='.
+std::optional<bool> parse_toggle(std::string v) {
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "1" || v == "true" || v == "yes" || v == "on" || v == "y" || v == "t") return true;
+  if (v == "0" || v == "false" || v == "no" || v == "off" || v == "n" || v == "f") return false;
+  return std::nullopt;
+}
+
+std::string unknown_option(const std::string& name) {
+  std::vector<std::string_view> names;
+  for (const auto& spec : option_table()) names.push_back(spec.name);
+  auto bare = std::string_view(name).substr(name.starts_with("--") ? 2 : 1);
+  auto guess = config::closest_match(bare, names, std::max<std::size_t>(2, bare.size() / 5));
+  if (guess) return fmt::format("unknown option \"{}\"; did you mean \"--{}\"? (see --help)", name, *guess);
+  return fmt::format("unknown option \"{}\" (see --help)", name);
+}
+
+}  // namespace
 
 ParsedOptions parse_options(const std::vector<std::string>& args) {
   ParsedOptions r;
   Options& o = r.options;
-
-  struct Flag {
-    bool takes_value;
-    std::function<std::string(const std::string&)> apply;  // returns an error message or ""
-  };
-  auto uint_flag = [](auto& field, std::uint64_t max, const char* what) {
-    return Flag{true, [&field, max, what](const std::string& v) -> std::string {
-                  if (!parse_uint(v, field, max)) return fmt::format("invalid {} \"{}\"", what, v);
-                  return "";
-                }};
-  };
-  std::map<std::string, Flag> flags;
-
-  // stats: `commandargs` in `stats` shows the command line, as mcrouter's does.
+  // `commandargs` in `stats` shows the command line, as mcrouter's does.
   for (const auto& a : args) o.command_args += (o.command_args.empty() ? "" : " ") + a;
-  flags["--port"] = uint_flag(o.port, 65535, "port");
-  flags["-p"] = flags["--port"];
-  flags["--listen-addresses"] = {true, [&](const std::string& v) {
-                                   o.listen_addresses = split_commas(v);
-                                   return o.listen_addresses.empty() ? std::string("--listen-addresses is empty")
-                                                                     : std::string();
-                                 }};
-  flags["--config"] = {true, [&](const std::string& v) { o.config = v; return std::string(); }};
-  flags["--config-file"] = {true, [&](const std::string& v) { o.config = "file:" + v; return std::string(); }};
-  flags["-f"] = flags["--config-file"];
-  flags["--num-proxies"] = {true, [&](const std::string& v) {
-                              if (!parse_uint(v, o.num_proxies, 1024) || o.num_proxies == 0) {
-                                return fmt::format("invalid --num-proxies \"{}\" (1..1024)", v);
-                              }
-                              return std::string();
-                            }};
-  flags["--server-timeout"] = uint_flag(o.server_timeout_ms, 3600000, "server timeout");
-  flags["-t"] = flags["--server-timeout"];
-  flags["--connect-timeout"] = uint_flag(o.connect_timeout_ms, 3600000, "connect timeout");
-  flags["--max-item-size"] = {true, [&](const std::string& v) {
-                                auto s = parse_size(v);
-                                if (!s || *s < 1024 || *s > 1024ull * 1024 * 1024) {
-                                  return fmt::format("invalid --max-item-size \"{}\" (1k..1g)", v);
-                                }
-                                o.max_item_size = *s;
-                                return std::string();
-                              }};
-  flags["--connections-per-server"] = {true, [&](const std::string& v) {
-                                         if (!parse_uint(v, o.connections_per_server, 64) ||
-                                             o.connections_per_server == 0) {
-                                           return fmt::format("invalid --connections-per-server \"{}\" (1..64)", v);
-                                         }
-                                         return std::string();
-                                       }};
-  flags["--max-client-outstanding"] = {true, [&](const std::string& v) {
-                                         if (!parse_uint(v, o.max_client_outstanding, 1 << 20) ||
-                                             o.max_client_outstanding == 0) {
-                                           return fmt::format("invalid --max-client-outstanding \"{}\"", v);
-                                         }
-                                         return std::string();
-                                       }};
-  flags["--timeouts-until-tko"] = {true, [&](const std::string& v) {
-                                     if (!parse_uint(v, o.timeouts_until_tko, 1000) || o.timeouts_until_tko == 0) {
-                                       return fmt::format("invalid --timeouts-until-tko \"{}\" (1..1000)", v);
-                                     }
-                                     return std::string();
-                                   }};
-  flags["--probe-timeout-initial"] = uint_flag(o.probe_timeout_initial_ms, 3600000, "probe timeout");
-  flags["--probe-timeout-max"] = uint_flag(o.probe_timeout_max_ms, 3600000, "probe timeout");
-  flags["--max-conns"] = uint_flag(o.max_conns, 10000000, "connection limit");
-  flags["--idle-timeout-ms"] = uint_flag(o.idle_timeout_ms, 86400000, "idle timeout");
-  flags["--drain-timeout-ms"] = uint_flag(o.drain_timeout_ms, 3600000, "drain timeout");
-  flags["--max-client-queued-bytes"] = {true, [&](const std::string& v) {
-                                          auto s = parse_size(v);
-                                          if (!s || *s < 64 * 1024) {
-                                            return fmt::format("invalid --max-client-queued-bytes \"{}\"", v);
-                                          }
-                                          o.max_client_queued_bytes = *s;
-                                          return std::string();
-                                        }};
-  flags["--admin-port"] = {true, [&](const std::string& v) {
-                             unsigned p = 0;
-                             if (!parse_uint(v, p, 65535)) return fmt::format("invalid --admin-port \"{}\"", v);
-                             o.admin_port = static_cast<int>(p);
-                             return std::string();
-                           }};
-  flags["--admin-address"] = {true, [&](const std::string& v) { o.admin_address = v; return std::string(); }};
-  flags["--log-format"] = {true, [&](const std::string& v) {
-                             if (v != "text" && v != "json") return fmt::format("invalid --log-format \"{}\" (text, json)", v);
-                             o.log_format = v;
-                             return std::string();
-                           }};
-  flags["--async-dir"] = {true, [&](const std::string& v) { o.async_dir = v; return std::string(); }};
-  // mcrouter's own spellings, so pasted command lines work.
-  flags["--max-client-outstanding-reqs"] = flags["--max-client-outstanding"];
-  flags["--config-str"] = {true, [&](const std::string& v) { o.config = v; return std::string(); }};
-  flags["--route-prefix"] = {true, [&](const std::string& v) { o.route_prefix = v; return std::string(); }};
-  flags["-R"] = flags["--route-prefix"];
-  flags["--log-level"] = {true, [&](const std::string& v) { o.log_level = v; return std::string(); }};
-  // mcrouter's -v/--verbosity (glog's VLOG level) as a log level: 0 warn, 1 info, 2 or more debug. It sets
-  // the same thing as --log-level; whichever comes last on the command line wins.
-  flags["--verbosity"] = {true, [&](const std::string& v) {
-                            unsigned level = 0;
-                            if (!parse_uint(v, level, 1000000)) {
-                              return fmt::format("invalid --verbosity \"{}\" (a number: 0 warn, 1 info, 2+ debug)", v);
-                            }
-                            o.log_level = verbosity_log_level(level);
-                            return std::string();
-                          }};
-  flags["-v"] = flags["--verbosity"];
-  flags["--validate-config"] = {false, [&](const std::string&) { o.validate_config = true; return std::string(); }};
-  flags["--enable-flush-cmd"] = {false, [](const std::string&) { return std::string(); }};
-  flags["--help"] = {false, [&](const std::string&) { o.show_help = true; return std::string(); }};
-  flags["-h"] = flags["--help"];
-  flags["--version"] = {false, [&](const std::string&) { o.show_version = true; return std::string(); }};
-  flags["-V"] = flags["--version"];
+  std::optional<std::string> config_flag;  // mcrouter: --config wins over -f/--config-str, whatever the order
 
   for (std::size_t i = 0; i < args.size(); ++i) {
-    std::string arg = args[i];
-    if (arg == "--route-key") {
-      if (i + 2 >= args.size()) {
-        r.error = "--route-key needs two arguments: OP KEY";
-        return r;
-      }
-      o.route_key = {args[i + 1], args[i + 2]};
-      i += 2;
-      continue;
-    }
-    std::string name = arg, value;
+    const std::string& arg = args[i];
+    const OptionSpec* spec = nullptr;
+    std::string typed, value;  // typed: the option as written (for messages)
     bool has_value = false;
-    if (arg.starts_with("--")) {
-      if (auto eq = arg.find('='); eq != std::string::npos) {
-        name = arg.substr(0, eq);
+    if (arg.starts_with("--") && arg.size() > 2) {
+      auto eq = arg.find('=');
+      typed = arg.substr(0, eq);
+      if (eq != std::string::npos) {
         value = arg.substr(eq + 1);
         has_value = true;
       }
-    } else if (arg.size() > 2 && arg[0] == '-' && arg[1] != '-') {
-      // "-p5000" style.
-      name = arg.substr(0, 2);
-      value = arg.substr(2);
-      has_value = true;
-    }
-    auto it = flags.find(name);
-    if (it == flags.end()) {
-      r.error = arg.starts_with("-") ? fmt::format("unknown option \"{}\" (see --help)", name)
-                                     : fmt::format("unexpected argument \"{}\" (see --help)", arg);
-      return r;
-    }
-    if (it->second.takes_value && !has_value) {
-      if (i + 1 >= args.size()) {
-        r.error = fmt::format("option \"{}\" needs a value", name);
+      std::string ambiguous;
+      spec = find_long_option(std::string_view(typed).substr(2), &ambiguous);
+      if (spec == nullptr) {
+        r.error = ambiguous.empty() ? unknown_option(typed)
+                                    : fmt::format("option \"{}\" is ambiguous: {}", typed, ambiguous);
         return r;
       }
-      value = args[++i];
-    } else if (!it->second.takes_value && has_value) {
-      r.error = fmt::format("option \"{}\" takes no value", name);
+    } else if (arg.size() >= 2 && arg[0] == '-' && arg[1] != '-') {
+      typed = arg.substr(0, 2);
+      spec = find_short_option(arg[1]);
+      if (spec == nullptr) {
+        r.error = fmt::format("unknown option \"{}\" (see --help)", typed);
+        return r;
+      }
+      if (arg.size() > 2) {  // "-p5000"
+        value = arg.substr(2);
+        has_value = true;
+      }
+    } else {
+      r.error = fmt::format("unexpected argument \"{}\" (see --help; mcrouter's flavor files are not supported)",
+                            arg);
       return r;
     }
-    if (auto err = it->second.apply(value); !err.empty()) {
-      r.error = err;
-      return r;
+
+    switch (spec->arg) {
+      case OptionArg::none:
+        if (has_value) {
+          r.error = fmt::format("option \"{}\" takes no value", typed);
+          return r;
+        }
+        value = "1";
+        break;
+      case OptionArg::required:
+        if (!has_value) {
+          if (i + 1 >= args.size()) {
+            r.error = fmt::format("option \"{}\" needs a value", typed);
+            return r;
+          }
+          value = args[++i];
+        }
+        break;
+      case OptionArg::toggle: {
+        // mcrouter: the bare flag flips the field's default; "=VALUE" sets the field to VALUE.
+        bool field = !spec->toggle_default;
+        if (has_value) {
+          auto b = parse_toggle(value);
+          if (!b) {
+            r.error = fmt::format("invalid --{} \"{}\" (1/0, true/false, yes/no, on/off)", spec->name, value);
+            return r;
+          }
+          field = *b;
+        }
+        value = field ? "1" : "0";
+        break;
+      }
+      case OptionArg::optional:
+        break;
+      case OptionArg::two:
+        if (has_value || i + 2 >= args.size()) {
+          r.error = fmt::format("--{} needs two arguments: OP KEY", spec->name);
+          return r;
+        }
+        value = args[i + 1] + " " + args[i + 2];
+        i += 2;
+        break;
+    }
+
+    switch (spec->effect) {
+      case OptionEffect::refused:
+        r.error = fmt::format("option \"--{}\" is not supported: {}", spec->name, refusal_reason(spec->name));
+        return r;
+      case OptionEffect::no_effect: {
+        auto shown = fmt::format("--{}", spec->name);
+        if (std::find(o.no_effect_options.begin(), o.no_effect_options.end(), shown) == o.no_effect_options.end()) {
+          o.no_effect_options.push_back(shown);
+        }
+        break;
+      }
+      case OptionEffect::elsewhere:
+        break;
+      case OptionEffect::acts:
+      case OptionEffect::mcrelay:
+        if (auto err = spec->set(o, value); !err.empty()) {
+          r.error = fmt::format("invalid --{} \"{}\" ({})", spec->name, value, err);
+          return r;
+        }
+        if (spec->name == "config") config_flag = value;
+        break;
     }
   }
+  if (config_flag) o.config = *config_flag;
   return r;
 }
 

@@ -4,6 +4,7 @@
 // Contract: parsed once on the main thread at start-up. parse_options() never exits; it reports errors
 // (unknown flag, bad value) in the result so main() can print them and exit with code 2.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,7 +39,33 @@ struct Options {
   bool show_version = false;
   std::vector<std::string> route_key;  // --route-key OP KEY
 
-  // stats
+  // mcrouter's command line (proxy/option_table.cpp lists every option and what mcrelay does with it).
+  std::vector<std::uint16_t> ports;           // -p A,B: every port to listen on (ports[0] == port); empty: {port}
+  std::string log_path;                       // -L: log to this file instead of stderr; reopened on SIGHUP/SIGUSR2
+  bool validate_config_run = false;           // --validate-config=run: check the config as strictly, then serve
+  std::map<std::string, std::string> config_params;  // --config-params a:1,b:2 (kept for the JSONM preprocessor)
+  std::string stats_root;                     // --stats-root: write mcrouter's stats files there; empty: none
+  std::uint32_t stats_logging_interval_ms = 10000;  // --stats-logging-interval; 0: no stats files
+  std::string service_name = "mcrouter";      // --service-name: stats files are libmcrouter.<service>.<port>.*
+  int listen_sock_fd = -1;                    // --listen-sock-fd: serve on this inherited listening socket
+  bool asynclog_disable = false;              // --asynclog-disable: no delete spool even with --async-dir
+  std::size_t big_value_split_threshold = 0;  // --big-value-split-threshold (stored; large values use it)
+  bool disable_reload_configs = false;        // --disable-reload-configs: do not watch the config file
+  int tcp_listen_backlog = 0;                 // --tcp-listen-backlog; 0: the system's maximum
+  double core_multiplier = 0;                 // --core-multiplier: > 0: workers = CPUs * this
+  std::size_t core_multiplier_threshold = 0;  // --core-multiplier-threshold: only with at least this many CPUs
+  std::uint64_t connection_limit = 0;         // -n/--connection-limit: raise RLIMIT_NOFILE to this; 0: leave it
+  std::string pid_file;                       // -P/--pid-file: write and lock (a second instance exits)
+  bool background = false;                    // -b/--background: daemonize after start-up checks
+  std::uint32_t reset_inactive_connection_interval_ms = 60000;  // close upstream connections idle this long
+                                                               // (at most twice this); 0: never
+  int keepalive_count = 3;                   // -K: TCP keepalive probes to servers; 0: no keepalive
+  int keepalive_interval_s = 10;             // -i
+  int keepalive_idle_s = 30;                 // -I
+  bool disable_tko_tracking = false;         // --disable-tko-tracking: never mark a server down
+  std::uint32_t reconfiguration_delay_ms = 100;  // --reconfiguration-delay-ms: wait after a config file change
+  std::vector<std::string> no_effect_options;  // given, accepted without effect: one warning at start-up
+  std::vector<std::string> notes;              // other start-up warnings from parsing (deprecated spellings)
   std::string command_args;  // the arguments as given, joined by spaces (mcrouter's `commandargs` stat)
 };
 
@@ -53,8 +80,17 @@ std::string usage_text();
 // The CPUs this process may use: the affinity mask, capped by a cgroup (v2 or v1) CPU quota; at least 1.
 unsigned available_cpus();
 
+// Every port to listen on: `ports`, or `port` alone.
+std::vector<std::uint16_t> listen_ports(const Options& o);
+
+// mcrouter's --max-conns 1: the soft RLIMIT_NOFILE less a reserve for the proxy's own descriptors.
+std::size_t max_conns_from_rlimit();
+
 // mcrouter's -v/--verbosity N as a --log-level: 0 -> "warn", 1 -> "info", 2 and more -> "debug".
 std::string verbosity_log_level(unsigned verbosity);
+
+// A decimal number; empty optional when `text` is anything else.
+std::optional<std::uint64_t> parse_uint64(const std::string& text);
 
 // "1048576", "1m", "512k" -> bytes. Empty optional on a malformed value.
 std::optional<std::size_t> parse_size(const std::string& text);

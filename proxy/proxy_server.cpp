@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <functional>
+#include <limits>
 
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
@@ -11,6 +13,8 @@
 #include "routes/hash/md5.hpp"
 #include "proxy/config_watcher.hpp"
 #include "proxy/discovery_config.hpp"
+#include "proxy/listeners.hpp"
+#include "proxy/stats_files.hpp"
 #include "proxy/stats_report.hpp"
 #include "proxy/util/logging.hpp"
 
@@ -19,46 +23,27 @@ namespace mcrelay {
 namespace asio = boost::asio;
 
 ProxyServer::ProxyServer(Options options, std::shared_ptr<const LoadedConfig> config)
-    : options_(std::move(options)), health_(options_.timeouts_until_tko), config_(std::move(config)) {
-  if (!options_.async_dir.empty()) spool_ = std::make_unique<DeleteSpool>(options_.async_dir);
+    : options_(std::move(options)),
+      // --disable-tko-tracking: a threshold no run of failures reaches.
+      health_(options_.disable_tko_tracking ? std::numeric_limits<unsigned>::max() : options_.timeouts_until_tko),
+      config_(std::move(config)) {
+  if (!options_.async_dir.empty() && !options_.asynclog_disable) {
+    spool_ = std::make_unique<DeleteSpool>(options_.async_dir);
+  }
+  if (options_.max_conns == 1) {
+    // mcrouter's special value: as many as the open-files limit allows.
+    options_.max_conns = max_conns_from_rlimit();
+    log::info("--max-conns 1: limit derived from the open-files limit: {} client connections", options_.max_conns);
+  }
   unsigned n = options_.num_proxies ? options_.num_proxies : available_cpus();
+  if (options_.core_multiplier > 0 && available_cpus() >= options_.core_multiplier_threshold) {
+    n = std::clamp(static_cast<unsigned>(available_cpus() * options_.core_multiplier), 1u, 1024u);
+  }
   for (unsigned i = 0; i < n; ++i) workers_.push_back(std::make_unique<Worker>(i, *this, options_));
 }
 
 ProxyServer::~ProxyServer() {
   for (auto& w : workers_) w->join();
-}
-
-void ProxyServer::bind_listeners() {
-  for (const auto& addr_text : options_.listen_addresses) {
-    boost::system::error_code addr_ec;
-    auto addr = asio::ip::make_address(addr_text, addr_ec);
-    if (addr_ec) {
-      // A name ("localhost", a node name): listen on the first address it resolves to.
-      asio::io_context io;
-      asio::ip::tcp::resolver resolver(io);
-      auto results = resolver.resolve(addr_text, "");
-      if (results.empty()) throw std::runtime_error("cannot resolve listen address " + addr_text);
-      addr = results.begin()->endpoint().address();
-    }
-    std::uint16_t port = options_.port;
-    for (auto& w : workers_) {
-      // Every worker has its own listening socket on the same port; the kernel spreads connections.
-      asio::ip::tcp::acceptor acc(w->io());
-      asio::ip::tcp::endpoint ep(addr, port);
-      acc.open(ep.protocol());
-      acc.set_option(asio::socket_base::reuse_address(true));
-      int one = 1;
-      if (::setsockopt(acc.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "SO_REUSEPORT");
-      }
-      acc.bind(ep);
-      acc.listen(asio::socket_base::max_listen_connections);
-      port = acc.local_endpoint().port();  // "-p 0": the first bind picks the port, the others share it
-      w->add_acceptor(std::move(acc));
-    }
-    log::notice("listening on {}:{} ({} worker{})", addr_text, port, workers_.size(), workers_.size() == 1 ? "" : "s");
-  }
 }
 
 std::shared_ptr<LoadedConfig> ProxyServer::resolve_members(std::shared_ptr<LoadedConfig> cfg) {
@@ -112,14 +97,15 @@ void ProxyServer::publish(std::shared_ptr<const LoadedConfig> cfg) {
 int ProxyServer::run() {
   // Signal handlers first: a SIGHUP or SIGTERM that arrives as soon as "listening" is logged must find them.
   asio::signal_set signals(control_, SIGINT, SIGTERM, SIGHUP);
+  signals.add(SIGUSR2);
   try {
     config_ = resolve_members(std::const_pointer_cast<LoadedConfig>(config_));
   } catch (const config::ConfigError& e) {
     log::error("config error: {}", e.what());
-    return 1;
+    return 2;  // mcrouter's exit status for a start-up failure that a restart may fix
   }
   for (auto& w : workers_) w->install_config(config_);
-  bind_listeners();
+  ports_ = bind_listeners(options_, workers_);
   if (options_.admin_port >= 0) {
     admin_ = std::make_unique<AdminServer>(control_, *this, options_.admin_address,
                                            static_cast<std::uint16_t>(options_.admin_port));
@@ -132,15 +118,26 @@ int ProxyServer::run() {
   if (spool_) replay_spooled_deletes();
   listening_.store(true, std::memory_order_relaxed);
 
-  if (!config_->file.empty()) {
-    watcher_ = std::make_unique<ConfigWatcher>(control_, config_->file, [this](const char* why) { reload(why); });
+  if (!options_.stats_root.empty() && options_.stats_logging_interval_ms > 0) write_stats_files();
+  if (!config_->file.empty() && !options_.disable_reload_configs) {
+    watcher_ = std::make_unique<ConfigWatcher>(control_, config_->file, [this](const char* why) { reload(why); },
+                                               std::chrono::milliseconds(2000),
+                                               std::chrono::milliseconds(options_.reconfiguration_delay_ms));
     watcher_->start();
   }
   std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec,
                                                                              int sig) {
     if (ec) return;
-    if (sig == SIGHUP) {
-      reload("SIGHUP");
+    if (sig == SIGHUP || sig == SIGUSR2) {
+      // logrotate renames the file, then signals: from here on the lines go to a new file at the old path.
+      if (!options_.log_path.empty()) {
+        if (auto err = log::open_file(options_.log_path); !err.empty()) {
+          log::error("Couldn't open log file {} for writing: {}; logging where it did", options_.log_path, err);
+        } else {
+          log::notice("log file {} reopened ({})", options_.log_path, sig == SIGHUP ? "SIGHUP" : "SIGUSR2");
+        }
+      }
+      if (sig == SIGHUP) reload("SIGHUP");
     } else if (!draining()) {
       begin_shutdown(sig);
     } else {
@@ -184,6 +181,7 @@ void ProxyServer::begin_shutdown(int sig) {
   draining_.store(true, std::memory_order_relaxed);
   if (watcher_) watcher_->stop();
   if (spool_timer_) spool_timer_->cancel();
+  if (stats_file_timer_) stats_file_timer_->cancel();
   for (auto& w : workers_) {
     w->drain(std::chrono::milliseconds(options_.drain_timeout_ms), [this] {
       asio::post(control_, [this] {
@@ -235,6 +233,36 @@ void ProxyServer::reload(const char* why) {
     last_failed_md5_ = md5;
     reloads_failed_.fetch_add(1, std::memory_order_relaxed);
   }
+}
+
+void ProxyServer::write_stats_files() {
+  if (draining()) return;
+  const std::string& root = options_.stats_root;
+  // Standalone mcrouter names its files after its service and its first port.
+  auto prefix = stats_file_prefix(options_.service_name, std::to_string(ports_.empty() ? options_.port : ports_[0]));
+  if (auto err = ensure_directory(root); !err.empty()) {
+    log::error("Can't create or chmod {}, disabling stats logging ({})", root, err);
+    return;
+  }
+  if (!startup_options_written_) {
+    std::map<std::string, std::string> opts{{"config", options_.config},
+                                            {"num_proxies", std::to_string(workers_.size())},
+                                            {"port", std::to_string(ports_.empty() ? options_.port : ports_[0])},
+                                            {"route_prefix", options_.route_prefix},
+                                            {"service_name", options_.service_name}};
+    auto err = write_file_atomically(root + "/" + prefix + ".startup_options", startup_options_json(opts, ::getpid()));
+    if (!err.empty()) log::warn("stats files: {}", err);
+    startup_options_written_ = true;
+  }
+  if (auto err = write_file_atomically(root + "/" + prefix + ".stats", stats_file_json(prefix, render_stats("")));
+      !err.empty()) {
+    log::warn("stats files: {}", err);
+  }
+  if (!stats_file_timer_) stats_file_timer_ = std::make_unique<asio::steady_timer>(control_);
+  stats_file_timer_->expires_after(std::chrono::milliseconds(options_.stats_logging_interval_ms));
+  stats_file_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) write_stats_files();
+  });
 }
 
 std::string ProxyServer::render_stats(std::string_view args) const { return render_memcached_stats(*this, args); }

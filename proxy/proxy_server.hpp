@@ -1,5 +1,6 @@
 #pragma once
-// ProxyServer: the process: loads the config, binds the listeners, runs the workers, handles signals.
+// ProxyServer: the process: loads the config, binds the listeners (listeners.hpp), runs the workers, handles
+// signals (SIGTERM/SIGINT drain; SIGHUP reopens the -L log file and reloads the config; SIGUSR2 reopens the log).
 //
 // Contract: constructed and run on the main thread. run() returns when the proxy has stopped (SIGTERM or
 // SIGINT). render_stats() may be called from any worker thread (it only reads relaxed counters and
@@ -61,7 +62,8 @@ class ProxyServer {
   StatsRates& stats_rates() const noexcept { return stats_rates_; }
 
  private:
-  void bind_listeners();
+  // --stats-root: mcrouter's stats files, rewritten every --stats-logging-interval (control thread).
+  void write_stats_files();
   void begin_shutdown(int sig);
   // Service discovery (pools with "discover"): members are resolved before a config is installed, and a
   // change of members installs the same config with the new members (control thread).
@@ -89,6 +91,9 @@ class ProxyServer {
   std::unique_ptr<ServiceDiscovery> discovery_;
   std::unique_ptr<DeleteSpool> spool_;
   std::unique_ptr<boost::asio::steady_timer> spool_timer_;
+  std::vector<std::uint16_t> ports_;  // listened on (the real ones for -p 0)
+  std::unique_ptr<boost::asio::steady_timer> stats_file_timer_;
+  bool startup_options_written_ = false;
 };
 
 }  // namespace mcrelay

@@ -63,6 +63,7 @@ UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health,
 UpstreamConnection::~UpstreamConnection() = default;
 
 void UpstreamConnection::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
+  active_ = true;
   if (state_ == State::disconnected) connect();
   auto timeout = std::chrono::milliseconds(opts.timeout_ms ? opts.timeout_ms : settings_.server_timeout_ms);
   auto now = Clock::now();
@@ -143,15 +144,16 @@ void UpstreamConnection::on_connected() {
   dstats_->connections.add();
   error_code ec;
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.set_option(asio::socket_base::keep_alive(true), ec);
   // The kernel's defaults probe after 2 hours idle; an idle upstream connection to a memcached pod that
-  // vanished (node lost, no RST) should be noticed within a minute: probe after 30 s idle, every 10 s, give
-  // up after 3 unanswered probes.
-  const int fd = socket_.native_handle();
-  const int idle = 30, interval = 10, count = 3;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof idle);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
-  ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
+  // vanished (node lost, no RST) should be noticed within a minute: by default probe after 30 s idle, every
+  // 10 s, give up after 3 unanswered probes (-I, -i, -K change these; -K 0 turns keepalive off).
+  if (settings_.keepalive_count > 0) {
+    socket_.set_option(asio::socket_base::keep_alive(true), ec);
+    const int fd = socket_.native_handle();
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &settings_.keepalive_idle_s, sizeof(int));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &settings_.keepalive_interval_s, sizeof(int));
+    ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &settings_.keepalive_count, sizeof(int));
+  }
   socket_.non_blocking(true, ec);
   auto peer = socket_.remote_endpoint(ec);
   peer_ip_ = ec ? std::string() : peer.address().to_string();
@@ -385,7 +387,7 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
     }
   }
   if (state_ == State::connected) {
-    worker_.stats().upstream_resets.add();
+    if (why != Result::ok) worker_.stats().upstream_resets.add();  // ok: closed on purpose, not a failure
     dstats_->connections.sub();
   }
   state_ = State::disconnected;
@@ -412,6 +414,14 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
 }
 
 void UpstreamConnection::close() { reset(Result::local_error, "Proxy is shutting down"); }
+
+bool UpstreamConnection::close_if_inactive() {
+  bool inactive = state_ == State::connected && subs_.empty() && !writing_ && !active_;
+  active_ = false;
+  if (!inactive) return false;
+  reset(Result::ok, "inactive");  // nothing pending: no request is failed
+  return true;
+}
 
 void UpstreamConnection::retire() {
   retiring_ = true;

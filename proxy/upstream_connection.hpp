@@ -29,6 +29,11 @@ struct UpstreamSettings {
   std::uint32_t server_timeout_ms = 1000;
   std::uint32_t connect_timeout_ms = 1000;
   std::size_t max_batch_keys = 100;  // keys merged into one upstream multi-get
+  // TCP keepalive (mcrouter's -K/-i/-I): probes after `idle` s without traffic, every `interval` s, the
+  // connection dropped after `count` unanswered ones. count 0: no keepalive.
+  int keepalive_count = 3;
+  int keepalive_interval_s = 10;
+  int keepalive_idle_s = 30;
 };
 
 class UpstreamConnection : public RefCounted {
@@ -46,6 +51,10 @@ class UpstreamConnection : public RefCounted {
   void close();
   // Close once nothing is pending (the destination was dropped by a reload).
   void retire();
+  // --reset-inactive-connection-interval, called every interval: closes the connection if it is open, has
+  // nothing pending and was sent nothing since the previous call (so it closes after 1 to 2 intervals of
+  // inactivity, as mcrouter's). The next request reconnects. Returns true when it closed it.
+  bool close_if_inactive();
 
   std::size_t pending() const noexcept { return subs_.size(); }
   const std::string& name() const noexcept { return name_; }
@@ -101,6 +110,7 @@ class UpstreamConnection : public RefCounted {
   bool writing_ = false;
   bool flush_scheduled_ = false;
   bool retiring_ = false;
+  bool active_ = false;  // a request was sent since the last close_if_inactive()
   std::uint64_t generation_ = 0;  // bumped on reset so stale completions are ignored
 
   std::deque<Entry> entries_;

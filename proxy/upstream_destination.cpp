@@ -55,4 +55,10 @@ void UpstreamDestination::close() {
   for (auto& c : conns_) c->close();
 }
 
+std::size_t UpstreamDestination::close_inactive() {
+  std::size_t n = 0;
+  for (auto& c : conns_) n += c->close_if_inactive() ? 1 : 0;
+  return n;
+}
+
 }  // namespace mcrelay

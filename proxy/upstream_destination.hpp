@@ -25,6 +25,8 @@ class UpstreamDestination final : public Destination {
   bool available() const noexcept override;
   void send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) override;
   void close();
+  // --reset-inactive-connection-interval: see UpstreamConnection::close_if_inactive. Returns how many closed.
+  std::size_t close_inactive();
   ~UpstreamDestination() override;
 
  private:

@@ -65,6 +65,9 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
   UpstreamSettings settings;
   settings.server_timeout_ms = pool.server_timeout_ms.value_or(options_.server_timeout_ms);
   settings.connect_timeout_ms = pool.connect_timeout_ms.value_or(options_.connect_timeout_ms);
+  settings.keepalive_count = options_.keepalive_count;
+  settings.keepalive_interval_s = options_.keepalive_interval_s;
+  settings.keepalive_idle_s = options_.keepalive_idle_s;
   // The same server with the same settings shares connections across pools and across reloads.
   std::string key = fmt::format("{}|{}|{}", server.text, settings.server_timeout_ms, settings.connect_timeout_ms);
   used_destinations_.push_back(key);
@@ -93,6 +96,10 @@ void Worker::start() {
   if (options_.idle_timeout_ms > 0) {
     idle_timer_ = std::make_unique<asio::steady_timer>(io_);
     sweep_idle();
+  }
+  if (options_.reset_inactive_connection_interval_ms > 0) {
+    inactive_timer_ = std::make_unique<asio::steady_timer>(io_);
+    sweep_inactive_upstreams();
   }
   thread_ = std::thread([this] {
     try {
@@ -287,6 +294,17 @@ void Worker::sweep_idle() {
   });
 }
 
+void Worker::sweep_inactive_upstreams() {
+  inactive_timer_->expires_after(std::chrono::milliseconds(options_.reset_inactive_connection_interval_ms));
+  inactive_timer_->async_wait([this](const error_code& ec) {
+    if (ec || stopping_) return;
+    std::size_t closed = 0;
+    for (auto& [_, d] : destinations_) closed += d->close_inactive();
+    if (closed > 0) log::debug("worker {}: closed {} inactive upstream connection{}", id_, closed, closed == 1 ? "" : "s");
+    sweep_inactive_upstreams();
+  });
+}
+
 void Worker::drain(std::chrono::milliseconds timeout, std::function<void()> done) {
   asio::post(io_, [this, timeout, done = std::move(done)]() mutable {
     stopping_ = true;
@@ -316,6 +334,7 @@ void Worker::finish_drain() {
     p->conn->close();
   }
   if (idle_timer_) idle_timer_->cancel();
+  if (inactive_timer_) inactive_timer_->cancel();
   finished_.store(true, std::memory_order_relaxed);
   if (drain_done_) drain_done_();
   io_.stop();

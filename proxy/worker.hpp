@@ -1,7 +1,7 @@
 #pragma once
 // Worker: one event-loop thread of the proxy (mcrouter's "proxy"): an io_context, its own acceptor on the
-// shared port (SO_REUSEPORT: the kernel spreads clients across workers), its client sessions, its upstream
-// connections and its own copy of the route trees.
+// shared port (SO_REUSEPORT: the kernel spreads clients across workers; with --listen-sock-fd a duplicate of
+// the inherited socket), its client sessions, its upstream connections and its own copy of the route trees.
 //
 // Contract: everything on the request path happens on the worker's own thread without locks. Other threads
 // talk to a worker only by posting to its io_context (install_config, stop) or by reading its relaxed
@@ -88,6 +88,7 @@ class Worker final : public DestinationProvider {
  private:
   void accept_next(std::size_t index);
   void sweep_idle();
+  void sweep_inactive_upstreams();  // --reset-inactive-connection-interval
   void finish_drain();
   void run_deferred();
   void apply_config(std::shared_ptr<const LoadedConfig> config);
@@ -125,6 +126,7 @@ class Worker final : public DestinationProvider {
   std::uint64_t rng_state_;
   std::uint64_t tick_ = 0;
   std::unique_ptr<boost::asio::steady_timer> idle_timer_;
+  std::unique_ptr<boost::asio::steady_timer> inactive_timer_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;
   std::chrono::steady_clock::time_point drain_deadline_;
   std::function<void()> drain_done_;

@@ -1,6 +1,10 @@
 #include "proxy/util/logging.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <chrono>
 #include <ctime>
@@ -31,6 +35,17 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 }  // namespace
+
+std::string open_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return std::strerror(errno);
+  // dup2 swaps the descriptor atomically: a concurrent write(2) goes to the old file or the new one.
+  int rc = ::dup2(fd, STDERR_FILENO);
+  int err = errno;
+  ::close(fd);
+  if (rc < 0) return fmt::format("dup2: {}", std::strerror(err));
+  return "";
+}
 
 void set_json(bool json) noexcept { g_json.store(json, std::memory_order_relaxed); }
 

@@ -19,6 +19,13 @@ Level level() noexcept;
 bool parse_level(std::string_view name, Level& out) noexcept;
 void write(Level level, std::string_view message) noexcept;
 
+// -L/--log-path: from now on every line (and anything else written to stderr) goes to the end of `path`:
+// stderr itself is pointed at the file, as mcrouter does. Called at start-up (main thread) and again on
+// SIGHUP/SIGUSR2 (control thread) after logrotate renamed the file: a line written meanwhile lands in the
+// old file or the new one, never lost. Returns "" or why the file cannot be opened (strerror's text);
+// stderr then stays where it was (the terminal, or the old file).
+std::string open_file(const std::string& path);
+
 template <typename... Args>
 void debug(fmt::format_string<Args...> f, Args&&... args) {
   if (level() <= Level::debug) write(Level::debug, fmt::format(f, std::forward<Args>(args)...));

@@ -339,7 +339,7 @@ class TestValidateConfig(unittest.TestCase):
 
     def assert_invalid(self, text, message):
         path, code, out = self.validate_file(text)
-        self.assertEqual(code, 1, f"exit code for an invalid config; output: {out}")
+        self.assertEqual(code, 3, f"exit code for an invalid config (mcrouter's: 3); output: {out}")
         self.assertIn(message.replace("{file}", path), out)
         return out
 
@@ -436,14 +436,14 @@ class TestValidateConfig(unittest.TestCase):
 
     def test_unreadable_file(self):
         code, out, err = run("--validate-config", "--config", "file:/nonexistent/mcrelay.json")
-        self.assertEqual(code, 1, out + err)
+        self.assertEqual(code, 3, out + err)
         self.assertIn("cannot read /nonexistent/mcrelay.json: No such file or directory", out + err)
 
     def test_starting_with_an_invalid_config_fails(self):
         path = write_temp('{"pools": {}, "route": "PoolRoute|A"}')
         self.addCleanup(os.unlink, path)
         code, out, err = run("-p", "0", "--listen-addresses", "127.0.0.1", "-f", path)
-        self.assertEqual(code, 1, out + err)
+        self.assertEqual(code, 2, out + err)  # mcrouter's status for a config that does not load at start-up
         self.assertIn(f'{path}: route.pool: unknown pool "A"', out + err)
 
 
@@ -453,7 +453,7 @@ class TestCommandLine(unittest.TestCase):
         for args, message in ((["--bogus"], 'unknown option "--bogus"'), (["-Z"], 'unknown option "-Z"'),
                               (["--validate-config", "stray"], 'unexpected argument "stray"'),
                               (["--num-proxies"], 'option "--num-proxies" needs a value'),
-                              (["--validate-config=yes"], 'option "--validate-config" takes no value'),
+                              (["--validate-config=yes"], 'invalid --validate-config "yes" (exit or run)'),
                               (["--log-level", "loud"], 'invalid --log-level "loud"')):
             with self.subTest(args=args):
                 code, out, err = run(*args)

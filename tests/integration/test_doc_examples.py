@@ -77,7 +77,7 @@ class TestDocExamples(unittest.TestCase):
                                           capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
                     out = (proc.stdout + proc.stderr).strip()
                     checked += 1
-                    want = 1 if marked_invalid else 0
+                    want = 3 if marked_invalid else 0  # mcrouter's status for an invalid config
                     if proc.returncode != want and not marked_invalid:
                         m = re.search(r'unknown route handle type "([^"]+)"', out)
                         if m and m.group(1) in source_types:

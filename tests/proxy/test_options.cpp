@@ -1,6 +1,12 @@
-// parse_options: mcrouter's -v/--verbosity as a log level, alongside --log-level.
+// parse_options and the option table: mcrouter's command line, -v/--verbosity as a log level, and the docs.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <set>
+
+#include "proxy/option_table.hpp"
 #include "proxy/options.hpp"
 
 using namespace mcrelay;
@@ -52,4 +58,178 @@ TEST_CASE("options: -v mixes with mcrouter's other flags", "[options]") {
   CHECK(r.options.config == "file:/etc/mcrouter/config.json");
   CHECK(r.options.num_proxies == 4);
   CHECK(usage_text().find("-v, --verbosity N") != std::string::npos);
+}
+
+// ---- mcrouter's whole command line (proxy/option_table.cpp) ---------------------------------------------
+
+TEST_CASE("options: the table is consistent", "[options]") {
+  std::set<std::string_view> names;
+  std::set<char> shorts;
+  for (const auto& spec : option_table()) {
+    INFO("--" << spec.name);
+    CHECK(names.insert(spec.name).second);  // no duplicates
+    if (spec.short_name != '\0') CHECK(shorts.insert(spec.short_name).second);
+    bool needs_setter = spec.effect == OptionEffect::acts || spec.effect == OptionEffect::mcrelay;
+    CHECK((spec.set != nullptr) == needs_setter);
+    if (spec.toggle_default) CHECK(spec.arg == OptionArg::toggle);
+  }
+  // mcrouter's short options, each where mcrouter has it.
+  for (auto [c, name] : std::vector<std::pair<char, std::string_view>>{
+           {'p', "port"}, {'L', "log-path"}, {'a', "async-dir"}, {'r', "probe-timeout-initial"},
+           {'t', "server-timeout"}, {'f', "config-file"}, {'R', "route-prefix"}, {'v', "verbosity"},
+           {'K', "keepalive-count"}, {'i', "keepalive-interval"}, {'I', "keepalive-idle"}, {'n', "connection-limit"},
+           {'h', "help"}, {'V', "version"}, {'P', "pid-file"}, {'b', "background"}}) {
+    INFO(c);
+    REQUIRE(find_short_option(c) != nullptr);
+    CHECK(find_short_option(c)->name == name);
+  }
+}
+
+TEST_CASE("options: ports, a comma list as mcrouter's -p", "[options]") {
+  auto r = parse({"-p", "5000,5001"});
+  REQUIRE(r.error.empty());
+  CHECK(r.options.port == 5000);
+  CHECK(listen_ports(r.options) == std::vector<std::uint16_t>{5000, 5001});
+  CHECK(listen_ports(parse({"--port=7"}).options) == std::vector<std::uint16_t>{7});
+  CHECK(listen_ports(parse({}).options) == std::vector<std::uint16_t>{5000});
+  CHECK(parse({"-p5002"}).options.port == 5002);
+  CHECK(parse({"-p", "70000"}).error == "invalid --port \"70000\" (ports from 0 to 65535, comma-separated)");
+  CHECK(parse({"-p", ","}).error.starts_with("invalid --port"));
+}
+
+TEST_CASE("options: values after '=', after a space, joined to a short option", "[options]") {
+  for (auto args : std::vector<std::vector<std::string>>{{"-t", "250"}, {"-t250"}, {"--server-timeout", "250"},
+                                                         {"--server-timeout=250"}, {"--server-t=250"}}) {
+    auto r = parse(args);
+    INFO(args[0]);
+    REQUIRE(r.error.empty());
+    CHECK(r.options.server_timeout_ms == 250);
+  }
+  CHECK(parse({"-r", "77"}).options.probe_timeout_initial_ms == 77);
+  CHECK(parse({"-a", "/tmp/spool"}).options.async_dir == "/tmp/spool");
+  CHECK(parse({"-L", "/tmp/l.log"}).options.log_path == "/tmp/l.log");
+  CHECK(parse({"-R", "/a/b/"}).options.route_prefix == "/a/b/");
+}
+
+TEST_CASE("options: toggles: bare, and =VALUE as mcrouter's parser takes it", "[options]") {
+  CHECK(parse({"--asynclog-disable"}).options.asynclog_disable);
+  CHECK(parse({"--asynclog-disable=1"}).options.asynclog_disable);
+  CHECK(parse({"--asynclog-disable=true"}).options.asynclog_disable);
+  CHECK(parse({"--asynclog-disable=YES"}).options.asynclog_disable);
+  CHECK_FALSE(parse({"--asynclog-disable=0"}).options.asynclog_disable);
+  CHECK_FALSE(parse({"--asynclog-disable=off"}).options.asynclog_disable);
+  CHECK(parse({"--asynclog-disable=maybe"}).error ==
+        "invalid --asynclog-disable \"maybe\" (1/0, true/false, yes/no, on/off)");
+  CHECK(parse({"--disable-reload-configs"}).options.disable_reload_configs);
+  // A toggle takes its value only after '=': the next word is not swallowed.
+  CHECK(parse({"--asynclog-disable", "0"}).error.starts_with("unexpected argument \"0\""));
+}
+
+TEST_CASE("options: accepted without effect, listed once for the warning", "[options]") {
+  auto r = parse({"--fibers-stack-size", "65536", "--enable-axonlog", "-K", "3", "--fibers-stack-size=1", "-D", "2",
+                  "--disable-miss-on-get-errors=0", "-d", "--carbon-router-name", "Memcache"});
+  REQUIRE(r.error.empty());
+  CHECK(r.options.no_effect_options == std::vector<std::string>{"--fibers-stack-size", "--enable-axonlog",
+                                                                "--debug-level", "--disable-miss-on-get-errors",
+                                                                "--debug", "--carbon-router-name"});
+  CHECK(r.options.keepalive_count == 3);  // -K acts
+  // mcrouter reply behaviour another part of mcrelay handles: accepted, not warned about.
+  auto e = parse({"--enable-flush-cmd", "--send-invalid-route-to-default", "--allow-only-gets"});
+  REQUIRE(e.error.empty());
+  CHECK(e.options.no_effect_options.empty());
+}
+
+TEST_CASE("options: refused by design", "[options]") {
+  CHECK(parse({"--ssl-port", "5001"}).error.starts_with("option \"--ssl-port\" is not supported: mcrelay does not serve TLS"));
+  CHECK(parse({"--unix-domain-sock=/tmp/s"}).error.starts_with("option \"--unix-domain-sock\" is not supported"));
+}
+
+TEST_CASE("options: a typo is an error with a suggestion; prefixes as getopt_long", "[options]") {
+  CHECK(parse({"--num-proxie", "2"}).options.num_proxies == 2);  // a unique prefix
+  CHECK(parse({"--num-prixies", "2"}).error == "unknown option \"--num-prixies\"; did you mean \"--num-proxies\"? (see --help)");
+  CHECK(parse({"--server-timout=5"}).error == "unknown option \"--server-timout\"; did you mean \"--server-timeout\"? (see --help)");
+  CHECK(parse({"--bogus"}).error == "unknown option \"--bogus\" (see --help)");
+  CHECK(parse({"-Z"}).error == "unknown option \"-Z\" (see --help)");
+  CHECK(parse({"--conf", "x"}).error.starts_with("option \"--conf\" is ambiguous: --config, --config-dump-root"));
+  CHECK(parse({"flavor"}).error.starts_with("unexpected argument \"flavor\""));
+}
+
+TEST_CASE("options: mcrouter's special values", "[options]") {
+  CHECK(parse({"--proxy-threads", "3"}).options.num_proxies == 3);
+  CHECK(parse({"--proxy-threads=auto"}).options.num_proxies == available_cpus());
+  CHECK(parse({"--proxy-threads", "0"}).error.starts_with("invalid --proxy-threads \"0\""));
+  CHECK(parse({"--max-client-outstanding-reqs", "0"}).options.max_client_outstanding == (1u << 20));
+  CHECK(parse({"--max-client-outstanding-reqs", "10"}).options.max_client_outstanding == 10);
+  CHECK(parse({"--max-conns", "1"}).options.max_conns == 1);  // resolved against RLIMIT_NOFILE at start-up
+  CHECK(max_conns_from_rlimit() > 0);
+  auto deprecated = parse({"--retry-timeout", "1234"});
+  CHECK(deprecated.options.probe_timeout_initial_ms == 1234);
+  CHECK(deprecated.options.notes == std::vector<std::string>{"--retry-timeout is deprecated, use --probe-timeout-initial"});
+  CHECK(parse({"--core-multiplier", "1.5"}).options.core_multiplier == 1.5);
+  CHECK(parse({"--core-multiplier", "x"}).error.starts_with("invalid --core-multiplier"));
+  CHECK(parse({"--listen-sock-fd", "7"}).options.listen_sock_fd == 7);
+  CHECK(parse({"--big-value-split-threshold", "524288"}).options.big_value_split_threshold == 524288);
+  CHECK(parse({"--service-name", "my_svc-1"}).options.service_name == "my_svc-1");
+  CHECK(parse({"--service-name", "a/b"}).error.starts_with("invalid --service-name"));
+}
+
+TEST_CASE("options: --validate-config[=exit|run]", "[options]") {
+  CHECK(parse({"--validate-config"}).options.validate_config);
+  CHECK(parse({"--validate-config=exit"}).options.validate_config);
+  auto run = parse({"--validate-config=run"});
+  CHECK_FALSE(run.options.validate_config);
+  CHECK(run.options.validate_config_run);
+  CHECK(parse({"--validate-config=yes"}).error == "invalid --validate-config \"yes\" (exit or run)");
+}
+
+TEST_CASE("options: --config-params and the config precedence", "[options]") {
+  auto r = parse({"--config-params", "region:us,cluster:c1,empty:"});
+  REQUIRE(r.error.empty());
+  CHECK(r.options.config_params ==
+        std::map<std::string, std::string>{{"cluster", "c1"}, {"empty", ""}, {"region", "us"}});
+  CHECK(parse({"--config-params", "novalue"}).error.starts_with("invalid --config-params"));
+  // mcrouter: --config supersedes -f and --config-str whatever the order.
+  CHECK(parse({"--config", "file:/a", "-f", "/b"}).options.config == "file:/a");
+  CHECK(parse({"--config-str", "{}", "-f", "/b"}).options.config == "file:/b");
+  CHECK(parse({"--route-key", "get", "k"}).options.route_key == std::vector<std::string>{"get", "k"});
+}
+
+TEST_CASE("options: the Helm chart's \"-p 5000\" as one argument", "[options]") {
+  // stable/mcrouter/templates/daemonset.yaml: args: ["-p {{ port }}", ...]: getopt gives -p the value " 5000".
+  auto r = parse({"-p 5000", "--config-file=/etc/mcrouter/config.json"});
+  REQUIRE(r.error.empty());
+  CHECK(r.options.port == 5000);
+  CHECK(parse({"--num-proxies", " 4 "}).options.num_proxies == 4);
+  CHECK(parse({"-p", " "}).error.starts_with("invalid --port"));
+}
+
+TEST_CASE("options: docs/configuration.md names every option of the table", "[options]") {
+  std::ifstream f(MCRELAY_SOURCE_DIR "/docs/configuration.md");
+  REQUIRE(f);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string doc = ss.str();
+  for (const auto& spec : option_table()) {
+    INFO("--" << spec.name);
+    CHECK(doc.find("`--" + std::string(spec.name)) != std::string::npos);
+  }
+  // --help lists every option, those without effect too, so that the warning can be looked up.
+  for (const auto& spec : option_table()) {
+    INFO("--" << spec.name);
+    CHECK(usage_text().find("--" + std::string(spec.name)) != std::string::npos);
+  }
+}
+
+TEST_CASE("options: keepalive, TKO tracking and reconfiguration delay", "[options]") {
+  auto r = parse({"-K", "5", "-i", "30", "-I", "120", "--disable-tko-tracking", "--reconfiguration-delay-ms=1000"});
+  REQUIRE(r.error.empty());
+  CHECK(r.options.keepalive_count == 5);
+  CHECK(r.options.keepalive_interval_s == 30);
+  CHECK(r.options.keepalive_idle_s == 120);
+  CHECK(r.options.disable_tko_tracking);
+  CHECK(r.options.reconfiguration_delay_ms == 1000);
+  CHECK(parse({"-K", "0"}).options.keepalive_count == 0);
+  CHECK(parse({"-i", "0"}).error.starts_with("invalid --keepalive-interval"));
+  CHECK(parse({"--reset-inactive-connection-interval", "0"}).options.reset_inactive_connection_interval_ms == 0);
+  CHECK(parse({}).options.reset_inactive_connection_interval_ms == 60000);
 }
