@@ -93,7 +93,8 @@ Options:
       --num-proxies N         worker threads (default: the CPUs this process may use, cgroup quota included)
   -t, --server-timeout MS     upstream reply timeout in milliseconds (default 1000)
       --connect-timeout MS    upstream connect timeout in milliseconds (default 1000)
-      --max-item-size SIZE    largest value accepted, e.g. 1048576, 1m, 512k (default 1m)
+      --max-item-size SIZE    largest value forwarded, e.g. 1048576, 1m, 512k (default 64m: larger values get
+                              "SERVER_ERROR object too large for cache"; smaller ones are the server's to judge)
       --connections-per-server N  upstream connections per worker per server (default 1)
       --max-client-outstanding N  pipelined requests per client before reading pauses (default 1024)
   -R, --route-prefix PREFIX   default routing prefix (default /././)
@@ -112,7 +113,12 @@ Options:
   -v, --verbosity N           mcrouter's spelling of the log level: 0 warn, 1 info, 2 or more debug
       --validate-config       load and check the config, print the result, exit 0 (valid) or 1
       --route-key OP KEY      print the destinations a request would reach, then exit
-      --enable-flush-cmd      accepted for mcrouter compatibility (flush_all is always enabled)
+      --enable-flush-cmd      serve flush_all (default: refused with "SERVER_ERROR Command disabled", as mcrouter)
+      --send-invalid-route-to-default  a key whose routing prefix no route serves goes to the default route
+                              (default: "SERVER_ERROR local error", as mcrouter)
+      --allow-only-gets       answer every operation but get-like ones with its default reply, unrouted
+                              (NOT_STORED, NOT_FOUND; mcrouter's testing option)
+      --enable-shutdown-cmd   serve the `shutdown` command: drain and stop as on SIGTERM (default: refused)
   -h, --help                  this text
   -V, --version               print the version
 
@@ -226,7 +232,12 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
                           }};
   flags["-v"] = flags["--verbosity"];
   flags["--validate-config"] = {false, [&](const std::string&) { o.validate_config = true; return std::string(); }};
-  flags["--enable-flush-cmd"] = {false, [](const std::string&) { return std::string(); }};
+  // replies (proxy/options.hpp "// replies"): mcrouter's toggles for the replies the proxy makes itself.
+  auto toggle = [](bool& field) { return Flag{false, [&field](const std::string&) { field = true; return std::string(); }}; };
+  flags["--enable-flush-cmd"] = toggle(o.enable_flush_cmd);
+  flags["--send-invalid-route-to-default"] = toggle(o.send_invalid_route_to_default);
+  flags["--allow-only-gets"] = toggle(o.allow_only_gets);
+  flags["--enable-shutdown-cmd"] = toggle(o.enable_shutdown_cmd);
   flags["--help"] = {false, [&](const std::string&) { o.show_help = true; return std::string(); }};
   flags["-h"] = flags["--help"];
   flags["--version"] = {false, [&](const std::string&) { o.show_version = true; return std::string(); }};

@@ -19,6 +19,9 @@
 
 namespace mcrelay {
 
+// memcached's KEY_MAX_LENGTH; a longer key gets mcrouter's "CLIENT_ERROR bad key" (its data block is read).
+inline constexpr std::size_t kMaxKeyLength = 250;
+
 struct ParserLimits {
   std::size_t max_item_size = 1024 * 1024;  // value bytes; larger: "SERVER_ERROR object too large for cache"
   std::size_t max_line = 2048;              // a line with no newline past this closes the connection...
@@ -31,7 +34,8 @@ enum class ParseStatus : std::uint8_t {
   request,    // a request; see parsed()
   reply,      // send parsed().reply (may be empty: suppressed by noreply); no request to route
   skip,       // bytes consumed (discarded data of a rejected value); nothing to send
-  close,      // close the connection after flushing earlier replies (line too long, quit)
+  close,      // close the connection after flushing earlier replies and parsed().reply (may be empty)
+  shutdown,   // the `shutdown` command (parsed().args: its mode); the session serves or refuses it
 };
 
 struct ParseResult {

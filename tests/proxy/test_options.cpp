@@ -53,3 +53,22 @@ TEST_CASE("options: -v mixes with mcrouter's other flags", "[options]") {
   CHECK(r.options.num_proxies == 4);
   CHECK(usage_text().find("-v, --verbosity N") != std::string::npos);
 }
+
+TEST_CASE("options: mcrouter's reply toggles, and the value bound", "[options]") {
+  auto none = parse_options({});
+  REQUIRE(none.error.empty());
+  CHECK_FALSE(none.options.enable_flush_cmd);
+  CHECK_FALSE(none.options.send_invalid_route_to_default);
+  CHECK_FALSE(none.options.allow_only_gets);
+  CHECK_FALSE(none.options.enable_shutdown_cmd);
+  CHECK(none.options.max_item_size == 64u * 1024 * 1024);
+  auto all = parse_options({"--enable-flush-cmd", "--send-invalid-route-to-default", "--allow-only-gets",
+                            "--enable-shutdown-cmd", "--max-item-size", "2m"});
+  REQUIRE(all.error.empty());
+  CHECK(all.options.enable_flush_cmd);
+  CHECK(all.options.send_invalid_route_to_default);
+  CHECK(all.options.allow_only_gets);
+  CHECK(all.options.enable_shutdown_cmd);
+  CHECK(all.options.max_item_size == 2u * 1024 * 1024);
+  CHECK_FALSE(parse_options({"--enable-flush-cmd=1"}).error.empty());  // a toggle takes no value
+}

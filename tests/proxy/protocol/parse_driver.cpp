@@ -57,8 +57,11 @@ std::vector<std::string> parse_chunks(const std::vector<std::string>& chunks, Pa
           events.push_back("reply:" + std::string(p.reply) +
                            (p.invalidate_key.empty() ? "" : " invalidate=" + std::string(p.invalidate_key)));
           break;
+        case ParseStatus::shutdown:
+          events.push_back("shutdown" + (p.args.empty() ? std::string() : " " + std::string(p.args)));
+          break;
         case ParseStatus::close:
-          events.push_back("close");
+          events.push_back(p.reply.empty() ? std::string("close") : "close:" + std::string(p.reply));
           closed = true;
           break;
         default:

@@ -1,0 +1,36 @@
+#pragma once
+// The replies the proxy makes itself instead of routing a request, as mcrouter does: a key over 250 bytes,
+// an operation a flag refuses (--allow-only-gets), a routing prefix no route serves. docs/protocol.md
+// ("Where mcrelay follows mcrouter") lists each case and why.
+//
+// Contract: called by a client session on its worker thread, once per routed request (per key of a
+// multi-get), before routing. Reads the options and the worker's router; never blocks, never allocates
+// unless it answers.
+#include <string_view>
+
+#include "proxy/protocol/reply.hpp"
+#include "proxy/protocol/request.hpp"
+
+namespace mcrelay {
+
+class RouteHandle;
+class Router;
+struct Options;
+
+// flush_all without --enable-flush-cmd (mcrouter's precheck: a local error with this message).
+inline constexpr std::string_view kFlushDisabled = "SERVER_ERROR Command disabled\r\n";
+// `shutdown` without --enable-shutdown-cmd, and with a mode other than "graceful": memcached's words
+// (mcrouter serves `shutdown` unconditionally; see docs/protocol.md).
+inline constexpr std::string_view kShutdownDisabled = "ERROR: shutdown not enabled\r\n";
+inline constexpr std::string_view kBadShutdownMode = "CLIENT_ERROR invalid shutdown mode\r\n";
+
+// Whether mcrouter counts `op` as get-like (routed under --allow-only-gets).
+bool is_get_like(Op op) noexcept;
+
+// The route for `req` (req.prefix_len set for it), or nullptr with `answer` set to the reply the client gets
+// instead, in mcrouter's order: a key too long ("CLIENT_ERROR bad key"), --allow-only-gets (the operation's
+// default reply: NOT_STORED for updates, NOT_FOUND otherwise), an unknown routing prefix ("SERVER_ERROR
+// local error", unless --send-invalid-route-to-default).
+RouteHandle* route_or_answer(const Router& router, const Options& options, Request& req, Reply& answer);
+
+}  // namespace mcrelay
