@@ -327,7 +327,10 @@ void ClientSession::dispatch_meta(const ParsedRequest& p) {
   RequestPtr req = make_request(p.op, p.key);  // the decoded key for flag b: that is what is routed
   req->base64_key = p.base64_key;
   req->args = p.meta_flags;
-  if (p.op == Op::ms) req->value.assign(p.value);
+  if (p.op == Op::ms) {
+    req->value.assign(p.value);
+    req->value_end.assign(p.value_end);
+  }
   // Quiet mode is the proxy's job: the server is asked without q (so replies match requests one to one)
   // and the "nothing to report" replies are dropped here, in order; mn then comes after all of them.
   std::uint64_t seq = open_slot();

@@ -100,6 +100,7 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
   p.key = {};
   p.keys.clear();
   p.value = {};
+  p.value_end = {};
   p.args = {};
   p.reply = {};
   p.invalidate_key = {};
@@ -381,7 +382,13 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
     if (input.size() < total) return {ParseStatus::need_more, 0, total};
     std::size_t n = static_cast<std::size_t>(vlen);
     std::string_view data = input.substr(line_size, n + 2);
-    if (data[n] != '\r' || data[n + 1] != '\n') return finish_reply(total, kBadDataChunk);
+    if (data[n] != '\r' || data[n + 1] != '\n') {
+      // A bad data chunk: memcached says so only when the flags pass its checks (else it reports the
+      // flag), reading <datalen> + 2 bytes either way, so the block goes upstream as written. Its reply
+      // is an error, which quiet mode never hides.
+      p.value_end = data.substr(n, 2);
+      p.quiet = false;
+    }
     p.value = data.substr(0, n);
   }
   return {ParseStatus::request, total, 0};

@@ -54,6 +54,9 @@ struct ParsedRequest {
   std::string_view key;               // single-key commands
   std::vector<std::string_view> keys; // get/gets/gat/gats: every key in order (duplicates kept)
   std::string_view value;             // storage commands: the data block, without its "\r\n"
+  // ms only: the two bytes after the data block when they are not "\r\n". memcached reports an error in
+  // the flags before a bad data chunk and reads the same bytes either way, so the server judges it.
+  std::string_view value_end;
   std::string_view args;              // flush_all delay, verbosity level, stats arguments
   std::string_view reply;             // status == reply: the bytes to send ("" when suppressed)
   // status == reply for a set whose value was too large: memcached also drops the stale item so a later

@@ -55,6 +55,10 @@ std::string describe(const ParsedRequest& p) {
     s += p.key;
     s += " [" + p.meta_flags + "] v=";
     s += p.value;
+    if (!p.value_end.empty()) {
+      s += " end=";
+      s += p.value_end;
+    }
     if (p.quiet) s += " quiet";
     if (p.base64_key) s += " b64";
     return s;
@@ -102,8 +106,11 @@ void check_request(const ParsedRequest& p, const char* base, std::size_t consume
   } else {
     FUZZ_CHECK(p.keys.empty(), "keys set for a command that is not a get");
   }
+  FUZZ_CHECK(p.value_end.empty() || (p.op == Op::ms && p.value_end.size() == 2 && p.value_end != "\r\n" &&
+                                      p.value_end.data() + 2 == base + consumed),
+             "value_end is not the 2 bytes (other than CRLF) that end an ms request");
   if (is_storage(p.op) || p.op == Op::ms) {
-    // The data block is followed by its "\r\n" and is the end of what this request consumed.
+    // The data block is followed by its "\r\n" (or an ms's value_end) and is the end of what was consumed.
     FUZZ_CHECK(p.value.data() == nullptr || p.value.empty() ||
                    p.value.data() + p.value.size() + 2 == base + consumed,
                "storage value is not the last bytes consumed");

@@ -451,6 +451,11 @@ class TestMalformed(DiffTestCase):
     def test_bad_lines(self):
         self.diff("unknown command", b"foo bar\r\n")
         self.diff("uppercase command", b"GET x\r\n")
+        # memcached reads a command line as a C string: a NUL byte ends it.
+        self.diff("NUL in a storage key (the data block is then a line)", b"set kz\0z 0 0 2\r\nab\r\n")
+        self.diff("NUL after a storage line", b"set m:nul 0 0 2\0junk\r\nab\r\nget m:nul\r\n")
+        self.diff("NUL in a get", b"get m:nul\0zz m:x\r\n")
+        self.diff("NUL first", b"\0get m:nul\r\n")
         self.diff("empty line", b"\r\n")
         self.diff("bare \\n empty line", b"\n")
         self.diff("bare \\n line endings", b"set m:n 0 0 2\nhi\r\nget m:n\nget m:n m:x\n")

@@ -417,6 +417,15 @@ class TestMetaMalformed(MetaDiffTestCase):
         self.diff("data longer than datalen", b"ms mal:d 2\r\nhiX\r\nmg mal:d v\r\n")
         self.diff("data ended by bare \\n", b"ms mal:d 2\r\nhi\nmn\r\n")
         self.diff("bad data chunk q", b"ms mal:d 2 q\r\nhiX\r\nmn\r\n")
+        # memcached reports a bad flag before a bad data chunk (the block goes upstream as written).
+        self.diff("bad data chunk and a duplicate flag", b"ms mal:d 3 MR MP L MA\r\n\raaXY\r\nmn\r\n")
+        self.diff("bad data chunk and an invalid flag", b"ms mal:d 2 zz q\r\nhiXY\r\nmn\r\n")
+        # Errors in memcached's order when the proxy could frame the request: a second q, a bad base64 key.
+        self.diff("duplicate flag before a bad base64 key", b"mg abc c k k b c\r\n")
+        self.diff("invalid flag before a duplicate q", b"ms mal:q 3 F4294967296 E100 q q\r\nabc\r\nmn\r\n")
+        self.diff("invalid ms mode with a base64 key", b"ms %s 3 b MX c\r\nabc\r\nmn\r\n" % b64("mal:m"))
+        self.diff("duplicate q in md, ma, mg", b"md mal:q q q\r\nma mal:q q v q\r\nmg mal:q q q v\r\nmn\r\n")
+        self.diff("bad base64 then an invalid flag", b"mg !!! b zz\r\nmd !!! b\r\nmn\r\n")
         self.diff("state after bad chunks", b"mg mal:d v\r\n")
 
     def test_bad_lines(self):

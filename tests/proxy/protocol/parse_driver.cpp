@@ -10,6 +10,7 @@ std::string describe(const ParsedRequest& p) {
     s += " " + std::string(p.key);
     if (!p.meta_flags.empty()) s += " [" + p.meta_flags + "]";
     if (p.op == Op::ms) s += " v=" + std::string(p.value);
+    if (!p.value_end.empty()) s += " end=" + std::string(p.value_end);
     if (p.quiet) s += " quiet";
     if (p.base64_key) s += " b64";
     return s;
