@@ -155,10 +155,7 @@ std::size_t ClientSession::process(std::string_view in) {
             del->base64_key = true;
             del->args = "b";
           }
-          Reply ignored;
-          if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *del, ignored)) {
-            route->route(del, [](Reply&&) {});
-          }
+          route_or_reply(worker_.router(), worker_.options(), del, [](Reply&&) {});
         }
         if (!p.reply.empty()) finish_local(p.reply);
         break;
@@ -168,7 +165,13 @@ std::size_t ClientSession::process(std::string_view in) {
         finish_local(p.reply, /*close_after=*/true);
         break;
       case ParseStatus::shutdown:
-        dispatch_shutdown(p);
+        if (auto refusal = shutdown_reply(worker_.options(), p.args); !refusal.empty()) {
+          worker_.stats().client_errors.add();
+          finish_local(refusal);
+        } else {
+          // No reply (as mcrouter and memcached): the proxy drains as on SIGTERM, this client included.
+          worker_.server().request_shutdown();
+        }
         break;
       default:
         break;
@@ -234,15 +237,10 @@ void ClientSession::dispatch(const ParsedRequest& p) {
   // `mn` is answered only after the server has answered it (as memcached does), and it counts against
   // --max-client-outstanding like any request waiting for a server.
   std::uint64_t seq = open_slot();
-  auto done = [self = Ref<ClientSession>(this), seq, op, silent = p.noreply](Reply&& r) {
-    self->on_simple_reply(seq, op, silent, std::move(r));
-  };
-  Reply answer;
-  if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer)) {
-    route->route(req, std::move(done));
-  } else {
-    done(std::move(answer));
-  }
+  route_or_reply(worker_.router(), worker_.options(), req,
+                 [self = Ref<ClientSession>(this), seq, op, silent = p.noreply](Reply&& r) {
+                   self->on_simple_reply(seq, op, silent, std::move(r));
+                 });
 }
 
 void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
@@ -264,13 +262,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
       on_single_get(seq, req, std::move(admin));
       return;
     }
-    Reply answer;
-    RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer);
-    if (route == nullptr) {
-      on_single_get(seq, req, std::move(answer));
-      return;
-    }
-    route->route(req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
+    route_or_reply(worker_.router(), worker_.options(), req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
       self->on_single_get(seq, req, std::move(r));
     });
     return;
@@ -292,16 +284,15 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
       continue;
     }
     Reply answer;
-    RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer);
-    if (route == nullptr) {
-      // mcrouter's multi-get reply: the hits, then the first key's error in place of END.
-      if (slot(seq).local_error == kNoLocalError) slot(seq).local_error = static_cast<std::uint32_t>(i);
-      on_multi_get_part(seq, i, std::move(answer));
+    if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer)) {
+      route->route(req, [self = Ref<ClientSession>(this), seq, i](Reply&& r) {
+        self->on_multi_get_part(seq, i, std::move(r));
+      });
       continue;
     }
-    route->route(req, [self = Ref<ClientSession>(this), seq, i](Reply&& r) {
-      self->on_multi_get_part(seq, i, std::move(r));
-    });
+    // mcrouter's multi-get reply: the hits, then the first refused key's error in place of END.
+    if (slot(seq).local_error == kNoLocalError) slot(seq).local_error = static_cast<std::uint32_t>(i);
+    on_multi_get_part(seq, i, std::move(answer));
   }
 }
 
@@ -335,31 +326,9 @@ void ClientSession::dispatch_meta(const ParsedRequest& p) {
   // and the "nothing to report" replies are dropped here, in order; mn then comes after all of them.
   std::uint64_t seq = open_slot();
   bool quiet = p.quiet;
-  auto done = [self = Ref<ClientSession>(this), seq, quiet, req](Reply&& r) {
+  route_or_reply(worker_.router(), worker_.options(), req, [self = Ref<ClientSession>(this), seq, quiet, req](Reply&& r) {
     self->on_meta_reply(seq, req, quiet, std::move(r));
-  };
-  Reply answer;
-  if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer)) {
-    route->route(req, std::move(done));
-  } else {
-    done(std::move(answer));
-  }
-}
-
-void ClientSession::dispatch_shutdown(const ParsedRequest& p) {
-  worker_.stats().cmd[static_cast<int>(Op::quit)].add();
-  if (!worker_.options().enable_shutdown_cmd) {
-    worker_.stats().client_errors.add();
-    finish_local(kShutdownDisabled);
-    return;
-  }
-  if (!p.args.empty() && p.args != "graceful") {
-    worker_.stats().client_errors.add();
-    finish_local(kBadShutdownMode);
-    return;
-  }
-  // No reply (mcrouter and memcached answer nothing): the proxy drains as on SIGTERM, this client included.
-  worker_.server().request_shutdown();
+  });
 }
 
 namespace {

@@ -45,7 +45,7 @@ class ClientSession : public RefCounted {
     bool close_after = false;  // quit, or a line too long: close once this slot is written
     Op op = Op::get;
     std::uint32_t waiting = 0;          // multi-get: keys still to answer
-    std::uint32_t local_error = 0;      // multi-get: first key the proxy refused itself, or kNoLocalError
+    std::uint32_t local_error = kNoLocalError;  // multi-get: first key the proxy refused itself (or none)
     std::vector<RequestPtr> reqs;       // multi-get: one per key, in the client's order
     std::vector<Reply> replies;
     std::chrono::steady_clock::time_point start;  // for the latency histogram
@@ -61,7 +61,6 @@ class ClientSession : public RefCounted {
   void dispatch_retrieval(const ParsedRequest& p);
   void dispatch_flush_all(const ParsedRequest& p);
   void dispatch_meta(const ParsedRequest& p);
-  void dispatch_shutdown(const ParsedRequest& p);
   RequestPtr make_request(Op op, std::string_view key);
 
   std::uint64_t open_slot();

@@ -6,6 +6,12 @@
 
 namespace mcrelay {
 
+std::string_view shutdown_reply(const Options& options, std::string_view mode) noexcept {
+  if (!options.enable_shutdown_cmd) return kShutdownDisabled;  // memcached checks this first, too
+  if (!mode.empty() && mode != "graceful") return kBadShutdownMode;
+  return {};
+}
+
 bool is_get_like(Op op) noexcept {
   // mcrouter's GetLike: get, gets, gat, gats (and metaget, lease-get); mg and me only read.
   return is_retrieval(op) || op == Op::mg || op == Op::me;
@@ -31,6 +37,16 @@ RouteHandle* route_or_answer(const Router& router, const Options& options, Reque
     answer = Reply(Result::local_error);
   }
   return route;
+}
+
+bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done) {
+  Reply answer;
+  if (RouteHandle* route = route_or_answer(router, options, *req, answer)) {
+    route->route(req, std::move(done));
+    return false;
+  }
+  done(std::move(answer));
+  return true;
 }
 
 }  // namespace mcrelay

@@ -10,6 +10,7 @@
 
 #include "proxy/protocol/reply.hpp"
 #include "proxy/protocol/request.hpp"
+#include "routes/route_handle.hpp"
 
 namespace mcrelay {
 
@@ -24,6 +25,10 @@ inline constexpr std::string_view kFlushDisabled = "SERVER_ERROR Command disable
 inline constexpr std::string_view kShutdownDisabled = "ERROR: shutdown not enabled\r\n";
 inline constexpr std::string_view kBadShutdownMode = "CLIENT_ERROR invalid shutdown mode\r\n";
 
+// The reply to `shutdown [mode]`: a refusal, or "" when it is to be served (no reply; the caller starts the
+// graceful drain).
+std::string_view shutdown_reply(const Options& options, std::string_view mode) noexcept;
+
 // Whether mcrouter counts `op` as get-like (routed under --allow-only-gets).
 bool is_get_like(Op op) noexcept;
 
@@ -32,5 +37,8 @@ bool is_get_like(Op op) noexcept;
 // default reply: NOT_STORED for updates, NOT_FOUND otherwise), an unknown routing prefix ("SERVER_ERROR
 // local error", unless --send-invalid-route-to-default).
 RouteHandle* route_or_answer(const Router& router, const Options& options, Request& req, Reply& answer);
+
+// Routes `req`, or calls `done` at once with the proxy's own answer. Returns whether it was answered locally.
+bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done);
 
 }  // namespace mcrelay

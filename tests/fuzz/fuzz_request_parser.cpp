@@ -168,7 +168,7 @@ std::vector<Event> run(std::string_view stream, const mcrelay::fuzz::ChunkPlan* 
           break;
         case ParseStatus::close:
           FUZZ_CHECK(p.reply.empty() || p.reply.ends_with("\r\n"), "close reply is not a line", c_escape(p.reply));
-          e.text = "close:" + std::string(p.reply);
+          e.text = p.reply.empty() ? std::string("close") : "close:" + std::string(p.reply);
           break;
         case ParseStatus::shutdown:
           FUZZ_CHECK(p.args.empty() || view_within(p.args, in.data(), r.consumed), "shutdown args outside the input");

@@ -78,6 +78,12 @@ class TestMcrouterReplies(unittest.TestCase):
         self.assertEqual(c.request(b"get bk:a " + K251 + b" bk:none bk:b\r\n"),
                          b"VALUE bk:a 0 1\r\nA\r\nVALUE bk:b 0 1\r\nB\r\nCLIENT_ERROR bad key\r\n")
         self.assertEqual(c.request(b"get " + b"k" * 249 + b"2\r\n"), b"END\r\n", "250 bytes is fine")
+        # mcrouter's own test (test_mcrouter_errors.py, test_bad_key_*): a 10,000-byte key, sent in one write.
+        long_key = b"test.key" + b"x" * 10000
+        for data in (b"set %s 0 0 3\r\nabc\r\n" % long_key, b"get %s\r\n" % long_key, b"delete %s\r\n" % long_key,
+                     b"append %s 0 0 3\r\nabc\r\n" % long_key, b"prepend %s 0 0 3\r\nabc\r\n" % long_key):
+            with self.subTest(request=show(data, 40)):
+                self.assertEqual(c.request(data), bad)
 
     def test_get_without_a_key_is_malformed_and_closes(self):
         for data in (b"get\r\n", b"get \r\n", b"gets\r\n", b"gat 10\r\n", b"gats 10 \r\n"):

@@ -110,3 +110,13 @@ TEST_CASE("route_or_answer: --allow-only-gets answers updates NOT_STORED and the
   CHECK(f.answer(Op::set, "/zz/y/k") == result_name(Result::not_stored));
   CHECK(f.answer(Op::set, std::string(251, 'k')) == std::string(result_name(Result::client_error)) + ":bad key");
 }
+
+TEST_CASE("shutdown_reply: refused without --enable-shutdown-cmd, memcached's words", "[local_answers]") {
+  Options o;
+  CHECK(shutdown_reply(o, "") == kShutdownDisabled);
+  CHECK(shutdown_reply(o, "bogus") == kShutdownDisabled);  // memcached checks "enabled" first
+  o.enable_shutdown_cmd = true;
+  CHECK(shutdown_reply(o, "").empty());
+  CHECK(shutdown_reply(o, "graceful").empty());
+  CHECK(shutdown_reply(o, "bogus") == kBadShutdownMode);
+}
