@@ -14,7 +14,6 @@
 
 namespace mcrelay {
 
-class RouteHandle;
 class Router;
 struct Options;
 
