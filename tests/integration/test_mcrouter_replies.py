@@ -223,7 +223,8 @@ class FuzzLines:
     follows mcrouter or documents a difference are not generated: keys over 250 bytes or with a routing
     prefix, gets without a key, flush_all/shutdown/stats/version/verbosity/me, and flags whose values
     depend on each server's own clock or cas counter (t, l, h, c, C, E), short exptimes (each server
-    expires items on its own clock tick), or counters that shrink (decr, ma MD: see classic())."""
+    expires items on its own clock tick), counters that shrink (decr, ma MD: see classic()), or values that
+    start with whitespace (see value())."""
 
     KEYS = [b"fz:a", b"fz:b", b"fz:c", b"fz:n", b"fz:num", b"Zno6YQ==", b"ZnQ6Yg==", b"ZnQ6eA", b"!!", b"fz:\x01"]
     FLAGS = [b"v", b"f", b"s", b"k", b"q", b"u", b"b", b"O", b"Oab", b"O" + b"x" * 33, b"T0", b"T100", b"T-1",
@@ -254,7 +255,10 @@ class FuzzLines:
             return b""
         if not 0 <= n <= 64 or length_token != str(n).encode():
             return b""
-        return bytes(self.rnd.choice(b"abc\r\n\x00") for _ in range(n)) + self.pick([b"\r\n"] * 9 + [b"XY"])
+        # Not starting with whitespace: memcached's incr parses a value with strtoull, which skips leading
+        # whitespace past the end of an all-blank value into whatever memory follows the item.
+        body = bytes(self.rnd.choice(b"abc\x00" if i == 0 else b"abc\r\n\x00") for i in range(n))
+        return body + self.pick([b"\r\n"] * 9 + [b"XY"])
 
     def classic(self):
         key = self.pick(self.KEYS)
@@ -295,11 +299,17 @@ class FuzzLines:
             return b"ms %s %s %s\r\n" % (key, length, b" ".join(flags)) + self.value(length)
         return b"%s %s %s\r\n" % (cmd, key, b" ".join(flags))
 
-    def line(self):
+    def one(self):
         data = self.meta() if self.rnd.random() < 0.5 else self.classic()
         # A bad data chunk that memcached does not read ends the request mid-line: end that line, so that
         # the next request (the harness's sentinel get) is not glued to it.
         return data if data.endswith(b"\n") else data + b"\r\n"
+
+    def line(self):
+        """One request, or a pipeline of up to four in one write (quiet mode, noreply and mn in between)."""
+        if self.rnd.random() < 0.7:
+            return self.one()
+        return b"".join(self.one() for _ in range(self.rnd.randrange(2, 5))) + self.pick([b"", b"mn\r\n"])
 
 
 @skip_without_proxy()
