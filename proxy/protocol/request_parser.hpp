@@ -6,7 +6,9 @@
 // send itself (a malformed line: memcached's exact error string, or nothing where noreply suppresses it), or
 // "close". It never reads a socket and never allocates per request (views point into the caller's buffer and
 // stay valid until the caller drops the consumed bytes). Acceptance rules, limits and error strings follow
-// memcached 1.6's text protocol byte for byte; see docs/protocol.md for where the proxy differs on purpose.
+// memcached 1.6's text protocol byte for byte, except where mcrelay follows mcrouter (a key over 250 bytes:
+// "CLIENT_ERROR bad key"; a get without a key: "CLIENT_ERROR malformed request", then close); see
+// docs/protocol.md for those and for where the proxy differs on purpose.
 //
 // Meta commands (mg/ms/md/ma/mn/me) dispatch from the same command table (command words of two letters
 // starting with 'm'), so they slot in without changing the session's loop.
