@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/admin_keys.hpp"
+#include "proxy/local_answers.hpp"
 #include "proxy/protocol/base64.hpp"
 #include "proxy/protocol/reply_writer.hpp"
 #include "proxy/proxy_server.hpp"
@@ -155,13 +156,23 @@ std::size_t ClientSession::process(std::string_view in) {
             del->base64_key = true;
             del->args = "b";
           }
-          worker_.router().select(del->key, del->prefix_len).route(del, [](Reply&&) {});
+          route_or_reply(worker_.router(), worker_.options(), del, [](Reply&&) {});
         }
         if (!p.reply.empty()) finish_local(p.reply);
         break;
       case ParseStatus::close:
         input_closed_ = true;
-        finish_local({}, /*close_after=*/true);
+        if (!p.reply.empty()) worker_.stats().client_errors.add();
+        finish_local(p.reply, /*close_after=*/true);
+        break;
+      case ParseStatus::shutdown:
+        if (auto refusal = shutdown_reply(worker_.options(), p.args); !refusal.empty()) {
+          worker_.stats().client_errors.add();
+          finish_local(refusal);
+        } else {
+          // No reply (as mcrouter and memcached): the proxy drains as on SIGTERM, this client included.
+          worker_.server().request_shutdown();
+        }
         break;
       default:
         break;
@@ -231,15 +242,15 @@ void ClientSession::dispatch(const ParsedRequest& p) {
   req->cas_unique = p.cas_unique;
   req->delta = p.delta;
   if (is_storage(p.op) || p.op == Op::lease_set) req->value.assign(p.value);
-  RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
   Op op = p.op;
   // A noreply request takes a silent slot: it writes nothing, but holds its place in the order, so a later
   // `mn` is answered only after the server has answered it (as memcached does), and it counts against
   // --max-client-outstanding like any request waiting for a server.
   std::uint64_t seq = open_slot();
-  route.route(req, [self = Ref<ClientSession>(this), seq, op, silent = p.noreply](Reply&& r) {
-    self->on_simple_reply(seq, op, silent, std::move(r));
-  });
+  route_or_reply(worker_.router(), worker_.options(), req,
+                 [self = Ref<ClientSession>(this), seq, op, silent = p.noreply](Reply&& r) {
+                   self->on_simple_reply(seq, op, silent, std::move(r));
+                 });
 }
 
 void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
@@ -261,8 +272,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
       on_single_get(seq, req, std::move(admin));
       return;
     }
-    RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
-    route.route(req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
+    route_or_reply(worker_.router(), worker_.options(), req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
       self->on_single_get(seq, req, std::move(r));
     });
     return;
@@ -274,6 +284,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
   s.reqs.clear();
   s.replies.clear();
   s.replies.resize(p.keys.size());
+  s.local_error = kNoLocalError;
   for (auto key : p.keys) s.reqs.push_back(make(key));
   // Route after the slot is complete: a route may answer synchronously.
   for (std::size_t i = 0; i < p.keys.size(); ++i) {
@@ -282,15 +293,27 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
       on_multi_get_part(seq, i, std::move(admin));
       continue;
     }
-    RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
-    route.route(req, [self = Ref<ClientSession>(this), seq, i](Reply&& r) {
-      self->on_multi_get_part(seq, i, std::move(r));
-    });
+    Reply answer;
+    if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer)) {
+      route->route(req, [self = Ref<ClientSession>(this), seq, i](Reply&& r) {
+        self->on_multi_get_part(seq, i, std::move(r));
+      });
+      continue;
+    }
+    // mcrouter's multi-get reply: the hits, then the first refused key's error in place of END.
+    if (slot(seq).local_error == kNoLocalError) slot(seq).local_error = static_cast<std::uint32_t>(i);
+    on_multi_get_part(seq, i, std::move(answer));
   }
 }
 
 void ClientSession::dispatch_flush_all(const ParsedRequest& p) {
   worker_.stats().cmd[static_cast<int>(Op::flush_all)].add();
+  if (!worker_.options().enable_flush_cmd) {
+    // mcrouter refuses flush_all unless --enable-flush-cmd (noreply: refused silently).
+    worker_.stats().client_errors.add();
+    if (!p.noreply) finish_local(kFlushDisabled);
+    return;
+  }
   RequestPtr req = make_request(Op::flush_all, {});
   req->args.assign(p.args);
   req->noreply = p.noreply;
@@ -305,13 +328,15 @@ void ClientSession::dispatch_meta(const ParsedRequest& p) {
   RequestPtr req = make_request(p.op, p.key);  // the decoded key for flag b: that is what is routed
   req->base64_key = p.base64_key;
   req->args = p.meta_flags;
-  if (p.op == Op::ms) req->value.assign(p.value);
-  RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+  if (p.op == Op::ms) {
+    req->value.assign(p.value);
+    req->value_end.assign(p.value_end);
+  }
   // Quiet mode is the proxy's job: the server is asked without q (so replies match requests one to one)
   // and the "nothing to report" replies are dropped here, in order; mn then comes after all of them.
   std::uint64_t seq = open_slot();
   bool quiet = p.quiet;
-  route.route(req, [self = Ref<ClientSession>(this), seq, quiet, req](Reply&& r) {
+  route_or_reply(worker_.router(), worker_.options(), req, [self = Ref<ClientSession>(this), seq, quiet, req](Reply&& r) {
     self->on_meta_reply(seq, req, quiet, std::move(r));
   });
 }
@@ -390,13 +415,19 @@ void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Repl
   for (const auto& rep : s.replies) all_failed = all_failed && is_error(rep.result);
   finish_slot(seq, [&](std::string& out) {
     Slot& sl = slot(seq);
-    if (all_failed) {
+    if (all_failed && sl.local_error == kNoLocalError) {
       append_error(out, sl.replies.front());
     } else {
       for (std::size_t i = 0; i < sl.replies.size(); ++i) {
         append_item(out, sl.op, sl.reqs[i]->key, sl.replies[i]);
       }
-      out.append("END\r\n");
+      // A key the proxy refused (too long, unknown routing prefix) ends the reply with its error, as in
+      // mcrouter; a server's failure reads as a miss.
+      if (sl.local_error != kNoLocalError) {
+        append_error(out, sl.replies[sl.local_error]);
+      } else {
+        out.append("END\r\n");
+      }
     }
     sl.reqs.clear();
     sl.replies.clear();

@@ -38,12 +38,14 @@ class ClientSession : public RefCounted {
   bool idle() const noexcept { return outstanding() == 0 && out_.empty() && !writing_; }
 
  private:
+  static constexpr std::uint32_t kNoLocalError = UINT32_MAX;
   struct Slot {
     std::string out;
     bool ready = false;
     bool close_after = false;  // quit, or a line too long: close once this slot is written
     Op op = Op::get;
     std::uint32_t waiting = 0;          // multi-get: keys still to answer
+    std::uint32_t local_error = kNoLocalError;  // multi-get: first key the proxy refused itself (or none)
     std::vector<RequestPtr> reqs;       // multi-get: one per key, in the client's order
     std::vector<Reply> replies;
     std::chrono::steady_clock::time_point start;  // for the latency histogram

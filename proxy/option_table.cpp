@@ -252,8 +252,8 @@ const OptionSpec kOptions[] = {
     {"disable-miss-on-get-errors", 0, A::toggle, E::no_effect, nullptr, true},
     {"disable-miss-on-arith-errors", 0, A::toggle, E::no_effect, nullptr},
     {"group-remote-errors", 0, A::toggle, E::no_effect, nullptr},
-    {"send-invalid-route-to-default", 0, A::toggle, E::elsewhere, nullptr},
-    {"enable-flush-cmd", 0, A::toggle, E::elsewhere, nullptr},
+    {"send-invalid-route-to-default", 0, A::toggle, E::acts, set_flag<&Options::send_invalid_route_to_default>},
+    {"enable-flush-cmd", 0, A::toggle, E::acts, set_flag<&Options::enable_flush_cmd>},
     {"disable-request-deadline-check", 0, A::toggle, E::no_effect, nullptr},
     {"reconfiguration-delay-ms", 0, A::required, E::acts, set_uint<&Options::reconfiguration_delay_ms, 0, kHour>},
     {"reconfiguration-jitter-ms", 0, A::required, E::no_effect, nullptr},
@@ -269,7 +269,7 @@ const OptionSpec kOptions[] = {
     {"latency-threshold-us", 0, A::required, E::no_effect, nullptr},
     {"latency-window-size", 0, A::required, E::no_effect, nullptr},
     {"global-tko-tracking", 0, A::toggle, E::no_effect, nullptr},
-    {"allow-only-gets", 0, A::toggle, E::elsewhere, nullptr},
+    {"allow-only-gets", 0, A::toggle, E::acts, set_flag<&Options::allow_only_gets>},
     // Timeouts
     {"server-timeout", 't', A::required, E::acts, set_uint<&Options::server_timeout_ms, 0, kHour>},
     {"cluster-pools-timeout", 0, A::required, E::no_effect, nullptr},
@@ -387,6 +387,7 @@ const OptionSpec kOptions[] = {
     {"log-format", 0, A::required, E::mcrelay, set_log_format},
     {"log-level", 0, A::required, E::mcrelay, set_string<&Options::log_level>},
     {"route-key", 0, A::two, E::mcrelay, set_route_key},
+    {"enable-shutdown-cmd", 0, A::toggle, E::mcrelay, set_flag<&Options::enable_shutdown_cmd>},
 };
 
 }  // namespace

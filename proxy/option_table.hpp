@@ -24,7 +24,6 @@ enum class OptionArg {
 enum class OptionEffect {
   acts,       // mcrelay does what mcrouter does (possibly under another name: an alias)
   mcrelay,    // mcrelay's own option, not mcrouter's
-  elsewhere,  // mcrouter reply behaviour documented in docs/protocol.md; accepted without a warning
   no_effect,  // accepted, with no effect here; named in one warning line at start-up
   refused,    // accepting it would silently break clients (e.g. a TLS port): exit 2 with the reason
 };
@@ -38,7 +37,7 @@ struct OptionSpec {
   char short_name;        // '\0': none
   OptionArg arg;
   OptionEffect effect;
-  OptionSetter set;         // null for no_effect / elsewhere / refused
+  OptionSetter set;         // null for no_effect / refused
   bool toggle_default = false;  // toggles: mcrouter's default of the field ("disable-*" toggles: true)
 };
 

@@ -137,7 +137,8 @@ Servers:
 Clients:
       --max-client-outstanding-reqs N  pipelined requests per client before reading pauses (default 1024;
                               0: no limit); --max-client-outstanding is the same
-      --max-item-size SIZE    largest value accepted, e.g. 1048576, 1m, 512k (default 1m)
+      --max-item-size SIZE    largest value forwarded, e.g. 1048576, 1m, 512k (default 64m: larger values get
+                              "SERVER_ERROR object too large for cache"; smaller ones are the server's to judge)
       --big-value-split-threshold N  stored for large-value splitting (default 0: off)
       --idle-timeout-ms MS    close a client idle this long (default 0: never)
       --max-client-queued-bytes SIZE  reply bytes a client may leave unread before it is closed (default 64m)
@@ -156,11 +157,16 @@ Operations:
   -b, --background            run in the background once the config has loaded
   -h, --help                  this text
   -V, --version               print the version
-Reply behaviour (see docs/protocol.md):
+Replies the proxy makes itself (docs/protocol.md):
+      --enable-flush-cmd      serve flush_all (default: refused with "SERVER_ERROR Command disabled", as mcrouter)
+      --send-invalid-route-to-default  a key whose routing prefix no route serves goes to the default route
+                              (default: "SERVER_ERROR local error", as mcrouter)
+      --allow-only-gets       answer every operation but get-like ones with its default reply, unrouted
+                              (NOT_STORED, NOT_FOUND; mcrouter's testing option)
+      --enable-shutdown-cmd   serve the `shutdown` command: drain and stop as on SIGTERM (default: refused)
 )";
-  std::string elsewhere, ignored;
+  std::string ignored;
   for (const auto& spec : option_table()) {
-    if (spec.effect == OptionEffect::elsewhere) elsewhere += fmt::format(" --{}", spec.name);
     if (spec.effect == OptionEffect::no_effect) {
       ignored += spec.short_name ? fmt::format(" -{}/--{}", spec.short_name, spec.name) : fmt::format(" --{}", spec.name);
     }
@@ -180,7 +186,6 @@ Reply behaviour (see docs/protocol.md):
     }
     return out + "\n";
   };
-  text += wrap(elsewhere);
   text += "Accepted for mcrouter compatibility, without effect here (named in a warning at start-up):\n";
   text += wrap(ignored);
   text += "Refused (exit 2): --ssl-port (no TLS), --unix-domain-sock (TCP only).\n";
@@ -216,8 +221,6 @@ std::string unknown_option(const std::string& name) {
 ParsedOptions parse_options(const std::vector<std::string>& args) {
   ParsedOptions r;
   Options& o = r.options;
-  // `commandargs` in `stats` shows the command line, as mcrouter's does.
-  for (const auto& a : args) o.command_args += (o.command_args.empty() ? "" : " ") + a;
   std::optional<std::string> config_flag;  // mcrouter: --config wins over -f/--config-str, whatever the order
 
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -310,8 +313,6 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
         }
         break;
       }
-      case OptionEffect::elsewhere:
-        break;
       case OptionEffect::acts:
       case OptionEffect::mcrelay:
         if (auto err = spec->set(o, value); !err.empty()) {

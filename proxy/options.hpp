@@ -18,7 +18,7 @@ struct Options {
   unsigned num_proxies = 0;    // worker threads; 0: the CPUs this process may use
   std::uint32_t server_timeout_ms = 1000;
   std::uint32_t connect_timeout_ms = 1000;
-  std::size_t max_item_size = 1024 * 1024;
+  std::size_t max_item_size = 64 * 1024 * 1024;  // values are forwarded up to this (guards the proxy's memory)
   unsigned connections_per_server = 1;  // upstream connections per worker per server
   std::size_t max_client_outstanding = 1024;  // pipelined requests per client before the proxy stops reading
   std::string route_prefix = "/././";
@@ -67,6 +67,12 @@ struct Options {
   std::vector<std::string> no_effect_options;  // given, accepted without effect: one warning at start-up
   std::vector<std::string> notes;              // other start-up warnings from parsing (deprecated spellings)
   std::string command_args;  // the arguments as given, joined by spaces (mcrouter's `commandargs` stat)
+
+  // replies: what the proxy answers itself, as mcrouter does (docs/protocol.md)
+  bool enable_flush_cmd = false;               // flush_all is refused ("SERVER_ERROR Command disabled") unless set
+  bool send_invalid_route_to_default = false;  // unknown routing prefix: default route instead of an error
+  bool allow_only_gets = false;                // other operations get their default reply, unrouted
+  bool enable_shutdown_cmd = false;            // the `shutdown` command drains and stops the proxy
 };
 
 struct ParsedOptions {

@@ -174,10 +174,20 @@ void ProxyServer::replay_spooled_deletes() {
   });
 }
 
+void ProxyServer::request_shutdown() {
+  asio::post(control_, [this] {
+    if (!draining()) begin_shutdown(0);
+  });
+}
+
 void ProxyServer::begin_shutdown(int sig) {
   // Graceful: readiness fails at once, listeners close, in-flight requests finish (bounded by
   // --drain-timeout-ms), then connections close and the process exits 0.
-  log::info("received signal {}; draining (up to {} ms)", sig, options_.drain_timeout_ms);
+  if (sig == 0) {
+    log::info("shutdown command received; draining (up to {} ms)", options_.drain_timeout_ms);
+  } else {
+    log::info("received signal {}; draining (up to {} ms)", sig, options_.drain_timeout_ms);
+  }
   draining_.store(true, std::memory_order_relaxed);
   if (watcher_) watcher_->stop();
   if (spool_timer_) spool_timer_->cancel();

@@ -55,6 +55,9 @@ class ProxyServer {
   // Control thread: re-read the config file; if its content changed, validate it and install it on every
   // worker. A config that does not load is logged with its errors and the running one keeps serving.
   void reload(const char* why);
+  // The `shutdown` command (--enable-shutdown-cmd), from any worker thread: the same graceful drain as
+  // SIGTERM, started on the control thread.
+  void request_shutdown();
 
   std::uint64_t reloads_ok() const noexcept { return reloads_ok_.load(std::memory_order_relaxed); }
   std::uint64_t reloads_failed() const noexcept { return reloads_failed_.load(std::memory_order_relaxed); }

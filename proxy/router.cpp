@@ -34,4 +34,17 @@ RouteHandle& Router::select(std::string_view key, std::uint16_t& prefix_len) con
   return *default_;
 }
 
+RouteHandle* Router::find(std::string_view key, std::uint16_t& prefix_len, bool invalid_to_default) const {
+  prefix_len = 0;
+  std::size_t pl = routing_prefix_length(key);
+  if (pl == 0 || pl >= key.size()) return default_.get();
+  if (auto it = by_prefix_.find(key.substr(0, pl)); it != by_prefix_.end()) {
+    prefix_len = static_cast<std::uint16_t>(pl);
+    return it->second.get();
+  }
+  if (!invalid_to_default) return nullptr;
+  prefix_len = static_cast<std::uint16_t>(pl);
+  return default_.get();
+}
+
 }  // namespace mcrelay

@@ -20,6 +20,10 @@ class Router {
   // The tree for this key; sets prefix_len to the length of the routing prefix the tree was chosen by (the
   // prefix is stripped before hashing and before the key goes upstream), or 0.
   RouteHandle& select(std::string_view key, std::uint16_t& prefix_len) const;
+  // As select(), except for a key whose routing prefix ("/region/cluster/") names no route: nullptr (mcrouter
+  // answers such a request with an error), or with invalid_to_default the default route, the prefix still
+  // stripped (mcrouter's --send-invalid-route-to-default).
+  RouteHandle* find(std::string_view key, std::uint16_t& prefix_len, bool invalid_to_default) const;
   RouteHandle& default_route() const noexcept { return *default_; }
   // Every distinct tree (broadcasts such as flush_all go to all of them).
   const std::vector<RouteHandlePtr>& trees() const noexcept { return trees_; }

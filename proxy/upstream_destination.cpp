@@ -21,12 +21,14 @@ bool UpstreamDestination::available() const noexcept { return !health_.is_tko();
 
 void UpstreamDestination::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
   if (spool_ && req->op == Op::delete_) {
-    // Reliable deletes: a delete that cannot reach the server is kept and replayed, never dropped.
+    // Reliable deletes: a delete that cannot reach the server is kept and replayed, never dropped. As in
+    // mcrouter's asynclog, a server's own SERVER_ERROR counts too (a failover error there); a CLIENT_ERROR
+    // is the client's to see.
     DeleteSpool* spool = spool_;
     std::string server = name_;
     std::string key(req->upstream_key(opts.keep_routing_prefix));
     done = [inner = std::move(done), spool, server = std::move(server), key = std::move(key)](Reply&& r) mutable {
-      if (is_transport_error(r.result) && spool->append(server, key)) {
+      if ((is_transport_error(r.result) || r.result == Result::remote_error) && spool->append(server, key)) {
         inner(Reply(Result::not_found));
         return;
       }

@@ -5,18 +5,35 @@
 
 namespace mcrelay {
 
-void append_error(std::string& out, const Reply& reply) {
-  switch (reply.result) {
-    case Result::bad_command:
-      out.append("ERROR\r\n");
-      return;
-    case Result::client_error:
-      out.append("CLIENT_ERROR ");
-      break;
-    default:
-      out.append("SERVER_ERROR ");
-      break;
+namespace {
+
+// mcrouter's line for an error that carries no message (AsciiSerializedReply's errorResultStr): a server's
+// bare "CLIENT_ERROR" stays bare, with no space added.
+std::string_view bare_error_line(Result r) noexcept {
+  switch (r) {
+    case Result::client_error: return "CLIENT_ERROR\r\n";
+    case Result::remote_error: return "SERVER_ERROR remote error\r\n";
+    case Result::connect_error: return "SERVER_ERROR connection error\r\n";
+    case Result::connect_timeout: return "SERVER_ERROR connection timeout\r\n";
+    case Result::timeout: return "SERVER_ERROR timeout\r\n";
+    case Result::tko: return "SERVER_ERROR unavailable\r\n";
+    case Result::busy: return "SERVER_ERROR 307 busy\r\n";
+    default: return "SERVER_ERROR local error\r\n";
   }
+}
+
+}  // namespace
+
+void append_error(std::string& out, const Reply& reply) {
+  if (reply.result == Result::bad_command) {
+    out.append("ERROR\r\n");
+    return;
+  }
+  if (reply.value.empty()) {
+    out.append(bare_error_line(reply.result));
+    return;
+  }
+  out.append(reply.result == Result::client_error ? "CLIENT_ERROR " : "SERVER_ERROR ");
   out.append(reply.value);
   out.append("\r\n");
 }

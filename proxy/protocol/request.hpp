@@ -60,6 +60,7 @@ struct RequestData {
   std::uint64_t delta = 0;        // incr/decr
   std::string key;                // as the client sent it, routing prefix included
   std::string value;              // storage, lease-set: the data block without its "\r\n"
+  std::string value_end;          // ms: the 2 bytes after the block when they are not "\r\n" (sent as written)
   std::string args;               // flush_all delay, verbosity level; meta: the flags to forward (q removed)
 };
 

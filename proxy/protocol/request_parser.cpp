@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "proxy/protocol/base64.hpp"
 #include "proxy/protocol/numbers.hpp"
@@ -10,7 +12,7 @@ namespace mcrelay {
 namespace {
 
 constexpr std::size_t kMaxTokens = 24;       // memcached's MAX_TOKENS (real tokens + the terminal one)
-constexpr std::size_t kKeyMaxLength = 250;   // memcached's KEY_MAX_LENGTH
+constexpr std::size_t kKeyMaxLength = kMaxKeyLength;
 
 constexpr std::string_view kError = "ERROR\r\n";
 constexpr std::string_view kBadFormat = "CLIENT_ERROR bad command line format\r\n";
@@ -20,6 +22,9 @@ constexpr std::string_view kBadDataChunk = "CLIENT_ERROR bad data chunk\r\n";
 constexpr std::string_view kTooLarge = "SERVER_ERROR object too large for cache\r\n";
 constexpr std::string_view kDeleteUsage = "CLIENT_ERROR bad command line format.  Usage: delete <key> [noreply]\r\n";
 constexpr std::string_view kTooManyKeys = "CLIENT_ERROR too many keys in one get\r\n";
+// mcrouter's replies where it differs from memcached (docs/protocol.md, "Where mcrelay follows mcrouter").
+constexpr std::string_view kBadKey = "CLIENT_ERROR bad key\r\n";
+constexpr std::string_view kMalformed = "CLIENT_ERROR malformed request\r\n";
 
 // memcached's tokenizer: split on single spaces (runs of spaces produce no empty tokens), at most
 // kMaxTokens - 1 real tokens; `n` counts the terminal token too, as memcached's ntokens does.
@@ -55,6 +60,7 @@ ParseResult RequestParser::finish_reply(std::size_t consumed, std::string_view t
 }
 
 ParseResult RequestParser::parse(std::string_view input) {
+  parsed_.reply = {};
   if (swallow_ > 0) {
     std::size_t n = std::min(swallow_, input.size());
     swallow_ -= n;
@@ -82,6 +88,11 @@ ParseResult RequestParser::parse(std::string_view input) {
   std::size_t line_size = static_cast<std::size_t>(nl - input.data()) + 1;  // including '\n'
   std::size_t len = line_size - 1;
   if (len > 1 && input[len - 1] == '\r') --len;
+  // memcached reads the command line as a C string: whatever follows a NUL byte is not part of the command
+  // (its data block, if any, is framed by the truncated line alone).
+  if (const void* nul = std::memchr(input.data(), '\0', len); nul != nullptr) {
+    len = static_cast<std::size_t>(static_cast<const char*>(nul) - input.data());
+  }
   return parse_line(input, input.substr(0, len), line_size);
 }
 
@@ -91,6 +102,7 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
   p.key = {};
   p.keys.clear();
   p.value = {};
+  p.value_end = {};
   p.args = {};
   p.reply = {};
   p.invalidate_key = {};
@@ -111,7 +123,6 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
 
   // --- retrieval: get, gets, gat, gats -------------------------------------------------------------
   if (cmd[0] == 'g') {
-    if (t.n < 3) return finish_reply(line_size, kError);
     Op op;
     if (cmd == "get") op = Op::get;
     else if (cmd == "gets") op = Op::gets;
@@ -136,15 +147,18 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
         if (!parse_i32_like_memcached(tok, p.exptime)) return finish_reply(line_size, kBadExptime);
         continue;
       }
-      if (tok.size() > kKeyMaxLength) {
-        p.keys.clear();
-        return finish_reply(line_size, kBadFormat);
-      }
+      // A key over kMaxKeyLength stays in the list: the session answers it (mcrouter's per-key "bad key").
       if (p.keys.size() >= limits_.max_keys_per_get) {
         p.keys.clear();
         return finish_reply(line_size, kTooManyKeys);
       }
       p.keys.push_back(tok);
+    }
+    if (p.keys.empty()) {
+      // mcrouter: a retrieval without a key is a parse error, answered and then the connection is closed
+      // (memcached says ERROR, or END for "gat <exptime>", and goes on).
+      p.reply = kMalformed;
+      return {ParseStatus::close, line_size, 0};
     }
     return request(op);
   }
@@ -185,7 +199,6 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
     std::size_t want = with_cas ? 7 : 6;
     if (t.n != want && t.n != want + 1) return finish_reply(line_size, kError);
     p.noreply = is_noreply(t);
-    if (t.tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadFormat);
     std::int32_t vlen = 0;
     if (!(parse_u32_like_memcached(t.tok[2], p.flags) && parse_i32_like_memcached(t.tok[3], p.exptime) &&
           parse_i32_like_memcached(t.tok[4], vlen))) {
@@ -194,6 +207,11 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
     if (with_cas && !parse_u64_like_memcached(t.tok[5], p.cas_unique)) return finish_reply(line_size, kBadFormat);
     if (vlen < 0 || vlen > 0x7fffffff - 2) return finish_reply(line_size, kBadFormat);
     std::size_t n = static_cast<std::size_t>(vlen);
+    if (t.tok[1].size() > kKeyMaxLength) {
+      // mcrouter reads the data block of a request whose key is too long, then refuses it.
+      swallow_ = n + 2;
+      return finish_reply(line_size, kBadKey);
+    }
     if (n > limits_.max_item_size) {
       // Reply now, then discard the data block as it arrives (the connection stays in sync).
       swallow_ = n + 2;
@@ -220,23 +238,23 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
       bool valid = (t.n == 4 && (hold_is_zero || p.noreply)) || (t.n == 5 && hold_is_zero && p.noreply);
       if (!valid) return finish_reply(line_size, kDeleteUsage);
     }
-    if (t.tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadFormat);
+    if (t.tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadKey);
     p.key = t.tok[1];
     return request(Op::delete_);
   }
   if (cmd == "incr" || cmd == "decr") {
     if (t.n != 4 && t.n != 5) return finish_reply(line_size, kError);
     p.noreply = is_noreply(t);
-    if (t.tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadFormat);
     if (!parse_u64_like_memcached(t.tok[2], p.delta)) return finish_reply(line_size, kBadDelta);
+    if (t.tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadKey);
     p.key = t.tok[1];
     return request(cmd[0] == 'i' ? Op::incr : Op::decr);
   }
   if (cmd == "touch") {
     if (t.n != 4 && t.n != 5) return finish_reply(line_size, kError);
     p.noreply = is_noreply(t);
-    if (t.tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadFormat);
     if (!parse_i32_like_memcached(t.tok[2], p.exptime)) return finish_reply(line_size, kBadExptime);
+    if (t.tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadKey);
     p.key = t.tok[1];
     return request(Op::touch);
   }
@@ -260,6 +278,12 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
     if (!parse_u32_like_memcached(t.tok[1], level)) return finish_reply(line_size, kBadFormat);
     p.args = t.tok[1];
     return request(Op::verbosity);
+  }
+  if (cmd == "shutdown") {
+    // Served or refused by the session (--enable-shutdown-cmd); args: memcached's mode ("graceful"), if any.
+    if (t.n > 2) p.args = t.tok[1];
+    if (t.n > 3) p.args = line.substr(static_cast<std::size_t>(t.tok[1].data() - line.data()));
+    return {ParseStatus::shutdown, line_size, 0};
   }
   if (cmd == "stats") {
     std::size_t off = static_cast<std::size_t>(cmd.data() + cmd.size() - line.data());
@@ -285,7 +309,8 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
   if (op == Op::me) {
     // memcached's `me` (debug) has its own rules: a missing key or an undecodable one is a format error,
     // and only an exact "b" right after the key means base64; other tokens are ignored.
-    if (memcached_ntokens < 3 || tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadFormat);
+    if (memcached_ntokens < 3) return finish_reply(line_size, kBadFormat);
+    if (tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadKey);
     p.key = tok[1];
     if (memcached_ntokens >= 4 && tok[2] == "b") {
       auto decoded = base64_decode_lenient(tok[1]);
@@ -298,7 +323,7 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
     return {ParseStatus::request, line_size, 0};
   }
   if (memcached_ntokens < 3) return finish_reply(line_size, kError);
-  if (tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadFormat);
+  if (op != Op::ms && tok[1].size() > kKeyMaxLength) return finish_reply(line_size, kBadKey);
   if (op == Op::ms && memcached_ntokens == 3) return finish_reply(line_size, kBadFormat);
   if (memcached_ntokens > 20) {  // memcached's MFLAG_MAX_OPT_LENGTH
     return finish_reply(line_size, op == Op::mg ? "CLIENT_ERROR options flags are too long\r\n"
@@ -311,34 +336,41 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
       return finish_reply(line_size, kBadFormat);
     }
     first_flag = 3;
+    if (tok[1].size() > kKeyMaxLength) {
+      swallow_ = static_cast<std::size_t>(vlen) + 2;  // mcrouter reads the value, then refuses the key
+      return finish_reply(line_size, kBadKey);
+    }
   }
+  int quiet_flags = 0;
   for (std::size_t i = first_flag; i < ntok; ++i) {
     char f = tok[i][0];
     if (f == 'q') {
-      // Handled by the proxy (the server is always asked for its reply), so memcached cannot see a second
-      // q: refuse it here with memcached's words, before anything is forwarded.
-      if (p.quiet) {
-        if (op == Op::ms) swallow_ = static_cast<std::size_t>(vlen) + 2;
-        return finish_reply(line_size, op == Op::md || op == Op::ma ? "CLIENT_ERROR invalid or duplicate flag\r\n"
-                                                                    : "CLIENT_ERROR duplicate flag\r\n");
-      }
-      p.quiet = true;
+      ++quiet_flags;  // handled by the proxy: the server is always asked for its reply
       continue;
     }
     if (f == 'b') p.base64_key = true;
     if (!p.meta_flags.empty()) p.meta_flags.push_back(' ');
     p.meta_flags.append(tok[i]);
   }
+  p.quiet = quiet_flags > 0;
   p.key = tok[1];
   // Errors found from here on are always sent, quiet or not (memcached's out_errstring).
   p.noreply = false;
-  if (p.base64_key) {
-    auto decoded = base64_decode_lenient(tok[1]);
-    if (!decoded) {
-      if (op == Op::ms) swallow_ = static_cast<std::size_t>(vlen) + 2;
-      return finish_reply(line_size, op == Op::md || op == Op::ma ? "CLIENT_ERROR invalid or duplicate flag\r\n"
-                                                                  : "CLIENT_ERROR error decoding key\r\n");
+  std::optional<std::string> decoded;
+  if (p.base64_key) decoded = base64_decode_lenient(tok[1]);
+  if (quiet_flags > 1 || (p.base64_key && !decoded)) {
+    // memcached refuses this request for sure (a repeated flag, a key that does not decode), but which error
+    // it reports depends on the order of all its flag checks. So the request goes to the server exactly as
+    // the client wrote it, q flags and all: memcached answers it with its own first error (an error is sent
+    // even in quiet mode, so the reply still pairs with the request), and swallows an ms data block.
+    p.quiet = false;
+    p.base64_key = false;
+    p.meta_flags.clear();
+    for (std::size_t i = first_flag; i < ntok; ++i) {
+      if (!p.meta_flags.empty()) p.meta_flags.push_back(' ');
+      p.meta_flags.append(tok[i]);
     }
+  } else if (p.base64_key) {
     p.decoded_key = std::move(*decoded);
     p.key = p.decoded_key;
   }
@@ -357,7 +389,13 @@ ParseResult RequestParser::parse_meta(std::string_view input, std::size_t line_s
     if (input.size() < total) return {ParseStatus::need_more, 0, total};
     std::size_t n = static_cast<std::size_t>(vlen);
     std::string_view data = input.substr(line_size, n + 2);
-    if (data[n] != '\r' || data[n + 1] != '\n') return finish_reply(total, kBadDataChunk);
+    if (data[n] != '\r' || data[n + 1] != '\n') {
+      // A bad data chunk: memcached says so only when the flags pass its checks (else it reports the
+      // flag), reading <datalen> + 2 bytes either way, so the block goes upstream as written. Its reply
+      // is an error, which quiet mode never hides.
+      p.value_end = data.substr(n, 2);
+      p.quiet = false;
+    }
     p.value = data.substr(0, n);
   }
   return {ParseStatus::request, total, 0};

@@ -6,7 +6,9 @@
 // send itself (a malformed line: memcached's exact error string, or nothing where noreply suppresses it), or
 // "close". It never reads a socket and never allocates per request (views point into the caller's buffer and
 // stay valid until the caller drops the consumed bytes). Acceptance rules, limits and error strings follow
-// memcached 1.6's text protocol byte for byte; see docs/protocol.md for where the proxy differs on purpose.
+// memcached 1.6's text protocol byte for byte, except where mcrelay follows mcrouter (a key over 250 bytes:
+// "CLIENT_ERROR bad key"; a get without a key: "CLIENT_ERROR malformed request", then close); see
+// docs/protocol.md for those and for where the proxy differs on purpose.
 //
 // Meta commands (mg/ms/md/ma/mn/me) dispatch from the same command table (command words of two letters
 // starting with 'm'), so they slot in without changing the session's loop; so do mcrouter's lease-get,
@@ -20,6 +22,9 @@
 
 namespace mcrelay {
 
+// memcached's KEY_MAX_LENGTH; a longer key gets mcrouter's "CLIENT_ERROR bad key" (its data block is read).
+inline constexpr std::size_t kMaxKeyLength = 250;
+
 struct ParserLimits {
   std::size_t max_item_size = 1024 * 1024;  // value bytes; larger: "SERVER_ERROR object too large for cache"
   std::size_t max_line = 2048;              // a line with no newline past this closes the connection...
@@ -32,7 +37,8 @@ enum class ParseStatus : std::uint8_t {
   request,    // a request; see parsed()
   reply,      // send parsed().reply (may be empty: suppressed by noreply); no request to route
   skip,       // bytes consumed (discarded data of a rejected value); nothing to send
-  close,      // close the connection after flushing earlier replies (line too long, quit)
+  close,      // close the connection after flushing earlier replies and parsed().reply (may be empty)
+  shutdown,   // the `shutdown` command (parsed().args: its mode); the session serves or refuses it
 };
 
 struct ParseResult {
@@ -51,6 +57,9 @@ struct ParsedRequest {
   std::string_view key;               // single-key commands
   std::vector<std::string_view> keys; // get/gets/gat/gats/lease-get/metaget: every key in order (duplicates kept)
   std::string_view value;             // storage commands, lease-set: the data block, without its "\r\n"
+  // ms only: the two bytes after the data block when they are not "\r\n". memcached reports an error in
+  // the flags before a bad data chunk and reads the same bytes either way, so the server judges it.
+  std::string_view value_end;
   std::string_view args;              // flush_all delay, verbosity level, stats arguments
   std::string_view reply;             // status == reply: the bytes to send ("" when suppressed)
   // status == reply for a set whose value was too large: memcached also drops the stale item so a later

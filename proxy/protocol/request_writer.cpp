@@ -103,7 +103,7 @@ void append_upstream_command(std::string& out, const Request& req, bool keep_rou
       out.append("\r\n");
       if (req.op == Op::ms) {
         out.append(req.value);
-        out.append("\r\n");
+        out.append(req.value_end.empty() ? std::string_view("\r\n") : std::string_view(req.value_end));
       }
       return;
     case Op::lease_get: case Op::lease_set: case Op::metaget:

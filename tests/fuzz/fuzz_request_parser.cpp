@@ -7,7 +7,8 @@
 //   - consumed > the bytes given, or need_more consumes something, or need_more asks for no more than it had;
 //   - request/reply/skip/close consumes nothing (the session would spin);
 //   - a view of the parsed request (key, keys, value, args, invalidate_key) is outside the consumed bytes;
-//   - the parsed request breaks a limit (key > 250 bytes, value > max_item_size, too many keys);
+//   - the parsed request breaks a limit (key > 250 bytes, value > max_item_size, too many keys; a get's keys
+//     may be longer: the session answers each with "CLIENT_ERROR bad key"), or a get has no key;
 //   - a reply to send is not a "\r\n"-terminated line;
 //   - the whole and the chunked runs give different events. One difference is by design (memcached does the
 //     same): a line longer than max_line may be closed when a chunk leaves it without its newline, while the
@@ -54,6 +55,10 @@ std::string describe(const ParsedRequest& p) {
     s += p.key;
     s += " [" + p.meta_flags + "] v=";
     s += p.value;
+    if (!p.value_end.empty()) {
+      s += " end=";
+      s += p.value_end;
+    }
     if (p.quiet) s += " quiet";
     if (p.base64_key) s += " b64";
     return s;
@@ -90,17 +95,22 @@ void check_request(const ParsedRequest& p, const char* base, std::size_t consume
   FUZZ_CHECK(p.value.size() <= limits.max_item_size, "value over max_item_size");
   FUZZ_CHECK(p.keys.size() <= limits.max_keys_per_get, "more keys than max_keys_per_get");
   if (is_retrieval(p.op)) {
+    FUZZ_CHECK(!p.keys.empty(), "a get without a key is a request (mcrouter: malformed request, then close)");
     for (auto k : p.keys) {
       FUZZ_CHECK(view_within(k, base, consumed), "get key outside the consumed bytes");
-      FUZZ_CHECK(!k.empty() && k.size() <= 250, "get key empty or longer than 250", c_escape(k));
-      FUZZ_CHECK(k.find(' ') == std::string_view::npos && k.find('\n') == std::string_view::npos,
-                 "get key with a space or newline", c_escape(k));
+      FUZZ_CHECK(!k.empty(), "get key empty", c_escape(k));
+      FUZZ_CHECK(k.find(' ') == std::string_view::npos && k.find('\n') == std::string_view::npos &&
+                     k.find('\0') == std::string_view::npos,
+                 "get key with a space, newline or NUL (memcached ends the line at a NUL)", c_escape(k));
     }
   } else {
     FUZZ_CHECK(p.keys.empty(), "keys set for a command that is not a get");
   }
+  FUZZ_CHECK(p.value_end.empty() || (p.op == Op::ms && p.value_end.size() == 2 && p.value_end != "\r\n" &&
+                                      p.value_end.data() + 2 == base + consumed),
+             "value_end is not the 2 bytes (other than CRLF) that end an ms request");
   if (is_storage(p.op) || p.op == Op::ms) {
-    // The data block is followed by its "\r\n" and is the end of what this request consumed.
+    // The data block is followed by its "\r\n" (or an ms's value_end) and is the end of what was consumed.
     FUZZ_CHECK(p.value.data() == nullptr || p.value.empty() ||
                    p.value.data() + p.value.size() + 2 == base + consumed,
                "storage value is not the last bytes consumed");
@@ -157,7 +167,12 @@ std::vector<Event> run(std::string_view stream, const mcrelay::fuzz::ChunkPlan* 
           }
           break;
         case ParseStatus::close:
-          e.text = "close";
+          FUZZ_CHECK(p.reply.empty() || p.reply.ends_with("\r\n"), "close reply is not a line", c_escape(p.reply));
+          e.text = p.reply.empty() ? std::string("close") : "close:" + std::string(p.reply);
+          break;
+        case ParseStatus::shutdown:
+          FUZZ_CHECK(p.args.empty() || view_within(p.args, in.data(), r.consumed), "shutdown args outside the input");
+          e.text = "shutdown " + std::string(p.args);
           break;
         default:
           mcrelay::fuzz::fail("unknown ParseStatus");

@@ -294,7 +294,6 @@ class TestMetaNoopAndDebug(MetaDiffTestCase):
         self.diff_shape("me with a TTL", ms("me:t", b"x", b"T1000") + b"me me:t\r\n", norm)
         self.diff_shape("me with an extra token", b"me me:a x\r\n", norm)
         self.diff_shape("me with a base64 key", b"me %s b\r\n" % b64("me:a"), norm)
-        self.diff_shape("me with a 251-byte key", b"me " + b"k" * 251 + b"\r\n", norm)
         with self.subTest(case="me hit looks like ME <key> k=v..."):
             reply = self.px.request(b"me me:a\r\n", timeout=td.PROXY_REPLY_TIMEOUT)
             self.assertRegex(reply, rb"\AME me:a( [a-z]+=\S+)+\r\n\Z", show(reply))
@@ -325,7 +324,7 @@ class TestMetaKeys(MetaDiffTestCase):
                   b"mg Zm9vYg= b k\r\n")
         self.diff("bad base64 for ms, md, ma", ms("!!!", b"hi", b"b") + b"md !!! b\r\nma !!! b\r\nmg b64:x v\r\n")
         self.diff("248-char base64 key", b"mg " + b"QUFB" * 61 + b"QUE= b v\r\n")
-        self.diff("252-char base64 key", b"mg " + b"QUFB" * 63 + b" b v\r\n")
+        # A 252-char key (base64 or not) gets mcrouter's "CLIENT_ERROR bad key": test_mcrouter_replies.py.
 
     def test_lenient_base64_decoding(self):
         # memcached's decoder skips characters outside the base64 alphabet ("b64:plain" decodes as "b64plain").
@@ -341,16 +340,14 @@ class TestMetaKeys(MetaDiffTestCase):
         k251 = b"k" * 250 + b"m"
         self.diff("ms/mg 250-byte key", ms(k250, b"long") + b"mg " + k250 + b" v k\r\n")
         self.diff("md 250-byte key", b"md " + k250 + b"\r\n")
-        self.diff("mg 251-byte key", b"mg " + k251 + b" v\r\n")
-        self.diff("ms 251-byte key (data read as a command)", ms(k251, b"hi") + b"mg mk:x v\r\n")
-        self.diff("ms 251-byte key q", ms(k251, b"hi", b"q") + b"mn\r\n")
-        self.diff("md/ma 251-byte key", b"md " + k251 + b"\r\nma " + k251 + b"\r\n")
+        # 251-byte keys get mcrouter's "CLIENT_ERROR bad key" (an ms data block is read): test_mcrouter_replies.py.
+        del k251
         self.diff("key with a control character", ms(b"mk:\x01ctl", b"x") + b"mg mk:\x01ctl v k\r\n")
         self.diff("key with UTF-8 bytes",
                   ms("mk:\u00e9t\u00e9".encode(), b"x") + "mg mk:\u00e9t\u00e9 v k\r\n".encode())
         self.diff("hash stop in a key", ms("mk:foo|#|bar", b"x") + b"mg mk:foo|#|bar v k\r\n")
-        self.diff("key that looks like a routing prefix (no aliases configured)",
-                  ms("/mk/b/foo", b"x") + b"mg /mk/b/foo v k\r\n")
+        # A key whose routing prefix no route serves gets mcrouter's "SERVER_ERROR local error":
+        # test_mcrouter_replies.py.
 
 
 class TestMetaOpaque(MetaDiffTestCase):
@@ -388,13 +385,9 @@ class TestMetaSizes(MetaDiffTestCase):
                   + b"mg mbig:old2 v\r\n")
         self.diff("base64 key", ms(b64("mbig:old3"), b"hi", b"b") + ms(b64("mbig:old3"), pattern(3_000_000, 7), b"b")
                   + b"mg mbig:old3 v\r\n")
-        # A documented difference (docs/protocol.md): the proxy checks the size before memcached would check
-        # the flags, so an oversized ms with an invalid flag is refused as too large (and, as memcached does
-        # for a too-large value, the stale item is dropped) instead of with memcached's flag error.
-        with self.subTest(case="invalid flag and too large"):
-            data = ms("mbig:old4", b"hi") + ms("mbig:old4", pattern(3_000_000, 8), b"zz") + b"mg mbig:old4 v\r\n"
-            reply = self.px.request(data, timeout=td.PROXY_REPLY_TIMEOUT)
-            self.assertEqual(reply, b"HD\r\nSERVER_ERROR object too large for cache\r\nEN\r\n", show(reply))
+        # The value is forwarded (under the proxy's 64m bound), so memcached checks the flags first, as alone.
+        self.diff("invalid flag and too large",
+                  ms("mbig:old4", b"hi") + ms("mbig:old4", pattern(3_000_000, 8), b"zz") + b"mg mbig:old4 v\r\n")
 
 
 class TestMetaMalformed(MetaDiffTestCase):
@@ -424,6 +417,15 @@ class TestMetaMalformed(MetaDiffTestCase):
         self.diff("data longer than datalen", b"ms mal:d 2\r\nhiX\r\nmg mal:d v\r\n")
         self.diff("data ended by bare \\n", b"ms mal:d 2\r\nhi\nmn\r\n")
         self.diff("bad data chunk q", b"ms mal:d 2 q\r\nhiX\r\nmn\r\n")
+        # memcached reports a bad flag before a bad data chunk (the block goes upstream as written).
+        self.diff("bad data chunk and a duplicate flag", b"ms mal:d 3 MR MP L MA\r\n\raaXY\r\nmn\r\n")
+        self.diff("bad data chunk and an invalid flag", b"ms mal:d 2 zz q\r\nhiXY\r\nmn\r\n")
+        # Errors in memcached's order when the proxy could frame the request: a second q, a bad base64 key.
+        self.diff("duplicate flag before a bad base64 key", b"mg abc c k k b c\r\n")
+        self.diff("invalid flag before a duplicate q", b"ms mal:q 3 F4294967296 E100 q q\r\nabc\r\nmn\r\n")
+        self.diff("invalid ms mode with a base64 key", b"ms %s 3 b MX c\r\nabc\r\nmn\r\n" % b64("mal:m"))
+        self.diff("duplicate q in md, ma, mg", b"md mal:q q q\r\nma mal:q q v q\r\nmg mal:q q q v\r\nmn\r\n")
+        self.diff("bad base64 then an invalid flag", b"mg !!! b zz\r\nmd !!! b\r\nmn\r\n")
         self.diff("state after bad chunks", b"mg mal:d v\r\n")
 
     def test_bad_lines(self):
@@ -467,7 +469,8 @@ class TestMetaPipelines(MetaDiffTestCase):
                   b"mg mix:b v f s\r\ntouch mix:b 100\r\nmg mix:b t\r\nset mix:b 9 0 3\r\nset\r\nmg mix:b v f k\r\n")
         self.diff("noreply and quiet mixed", b"set mix:c 0 0 1 noreply\r\nx\r\nmg mix:c v q\r\nms mix:c 1 q\r\ny\r\n"
                   b"get mix:c\r\ndelete mix:c noreply\r\nmd mix:c q\r\nmn\r\n")
-        self.diff("errors in the middle", b"bogus\r\nmg mix:b v\r\nmg mix:b zz\r\nget\r\nmn\r\nms mix:d abc\r\nmn\r\n")
+        # (A get without a key would close the connection, as in mcrouter: test_mcrouter_replies.py.)
+        self.diff("errors in the middle", b"bogus\r\nmg mix:b v\r\nmg mix:b zz\r\nmn\r\nms mix:d abc\r\nmn\r\n")
         cmds = []
         for i in range(60):
             k = b"mixp:%d" % (i % 13)

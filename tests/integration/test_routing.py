@@ -129,8 +129,9 @@ class RoutingTest(unittest.TestCase):
                 mc.start()
             self.assertEqual(direct(i, b"flush_all\r\n", b"\r\n"), b"OK\r\n")
 
-    def relay(self, config, args=()):
-        relay = Mcrelay(config, args=list(args)).start()
+    def relay(self, config, args=(), flush=True):
+        # flush_all is refused unless --enable-flush-cmd (as mcrouter); these tests use it.
+        relay = Mcrelay(config, args=list(args) + (["--enable-flush-cmd"] if flush else [])).start()
         self.addCleanup(relay.stop)
         client = RelayClient(relay)
         self.addCleanup(client.close)
@@ -198,17 +199,28 @@ class TestRoutingPrefixes(RoutingTest):
         wrong = [(k, holders(k), ch3(k, 3)) for k in keys if holders(k) != [ch3(k, 3)]]
         self.assertEqual(wrong, [], "(key, found on, Ch3 of the stripped key)")
 
-    def test_unknown_prefix_goes_to_the_default_route_with_the_whole_key(self):
-        # mcrelay's documented choice (mcrouter answers an error): the first route when none has the default
-        # prefix "/././"; the key is not stripped.
+    def test_unknown_prefix_is_refused_as_in_mcrouter(self):
+        # mcrouter's RootRoute has no target for it: "SERVER_ERROR local error", and nothing is stored or read.
         _, c = self.relay(self.two_routes())
-        self.assertEqual(c.set(b"/c/x/foo", b"c"), b"STORED\r\n")
+        self.assertEqual(c.set(b"/c/x/foo", b"c"), b"SERVER_ERROR local error\r\n")
+        self.assertEqual(c.cmd(b"set /c/x/foo 0 0 1 noreply\r\nc\r\nmn\r\n", b"MN\r\n"), b"MN\r\n")
+        self.assertEqual(holders(b"/c/x/foo") + holders(b"foo"), [])
+        self.assertEqual(c.cmd(b"get /c/x/foo\r\n"), b"SERVER_ERROR local error\r\n")
+        self.assertEqual(c.cmd(b"delete /c/x/foo\r\n"), b"SERVER_ERROR local error\r\n")
         self.assertEqual(c.set(b"plain", b"p"), b"STORED\r\n")
-        self.assertEqual(direct_get(0, b"/c/x/foo"), b"c")
-        self.assertEqual(direct_get(0, b"plain"), b"p")
-        self.assertIsNone(direct_get(0, b"foo"))
-        self.assertEqual(holders(b"/c/x/foo"), [0])
+        # A multi-get answers the other keys, then the error in place of END.
+        self.assertEqual(c.cmd(b"get plain /c/x/foo\r\n", b"error\r\n"),
+                         value_reply((b"plain", b"p"))[:-len(b"END\r\n")] + b"SERVER_ERROR local error\r\n")
+
+    def test_send_invalid_route_to_default_strips_the_prefix(self):
+        # mcrouter's --send-invalid-route-to-default: the default route (the first one when none has the
+        # default prefix "/././"), with the routing prefix removed as for any routed key.
+        _, c = self.relay(self.two_routes(), args=["--send-invalid-route-to-default"])
+        self.assertEqual(c.set(b"/c/x/foo", b"c"), b"STORED\r\n")
+        self.assertEqual(direct_get(0, b"foo"), b"c")
+        self.assertEqual(holders(b"/c/x/foo"), [])
         self.assertEqual(c.get(b"/c/x/foo"), value_reply((b"/c/x/foo", b"c")))
+        self.assertEqual(c.get(b"/d/y/foo"), value_reply((b"/d/y/foo", b"c")))
 
     def test_route_prefix_flag_picks_the_default_route(self):
         _, c = self.relay(self.two_routes(), args=["-R", "/b/x/"])
@@ -674,6 +686,16 @@ class TestFlushAll(RoutingTest):
         for i in range(3):
             self.assertEqual([k for k in (b"fl:%d" % i, b"fl:common") if direct_get(i, k) is not None], [],
                              f"memcached[{i}] was not flushed")
+
+    def test_flush_all_is_refused_without_enable_flush_cmd(self):
+        # mcrouter's precheck: flush_all is answered "SERVER_ERROR Command disabled" and reaches no server.
+        _, c = self.relay({"pools": {"A": {"servers": [addr(i) for i in range(3)]}}, "route": "PoolRoute|A"},
+                          flush=False)
+        self.fill()
+        self.assertEqual(c.cmd(b"flush_all\r\n"), b"SERVER_ERROR Command disabled\r\n")
+        self.assertEqual(c.cmd(b"flush_all noreply\r\nmn\r\n", b"MN\r\n"), b"MN\r\n")
+        for i in range(3):
+            self.assertEqual(direct_get(i, b"fl:common"), b"x", f"memcached[{i}] was flushed")
 
     def test_flush_all_reaches_every_server_of_a_pool(self):
         _, c = self.relay({"pools": {"A": {"servers": [addr(i) for i in range(3)]}}, "route": "PoolRoute|A"})

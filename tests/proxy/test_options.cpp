@@ -232,4 +232,22 @@ TEST_CASE("options: keepalive, TKO tracking and reconfiguration delay", "[option
   CHECK(parse({"-i", "0"}).error.starts_with("invalid --keepalive-interval"));
   CHECK(parse({"--reset-inactive-connection-interval", "0"}).options.reset_inactive_connection_interval_ms == 0);
   CHECK(parse({}).options.reset_inactive_connection_interval_ms == 60000);
+
+TEST_CASE("options: mcrouter's reply toggles, and the value bound", "[options]") {
+  auto none = parse_options({});
+  REQUIRE(none.error.empty());
+  CHECK_FALSE(none.options.enable_flush_cmd);
+  CHECK_FALSE(none.options.send_invalid_route_to_default);
+  CHECK_FALSE(none.options.allow_only_gets);
+  CHECK_FALSE(none.options.enable_shutdown_cmd);
+  CHECK(none.options.max_item_size == 64u * 1024 * 1024);
+  auto all = parse_options({"--enable-flush-cmd", "--send-invalid-route-to-default", "--allow-only-gets",
+                            "--enable-shutdown-cmd", "--max-item-size", "2m"});
+  REQUIRE(all.error.empty());
+  CHECK(all.options.enable_flush_cmd);
+  CHECK(all.options.send_invalid_route_to_default);
+  CHECK(all.options.allow_only_gets);
+  CHECK(all.options.enable_shutdown_cmd);
+  CHECK(all.options.max_item_size == 2u * 1024 * 1024);
+  CHECK(parse_options({"--enable-flush-cmd=1"}).options.enable_flush_cmd);  // mcrouter toggles take =1
 }

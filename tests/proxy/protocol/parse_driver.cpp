@@ -10,6 +10,7 @@ std::string describe(const ParsedRequest& p) {
     s += " " + std::string(p.key);
     if (!p.meta_flags.empty()) s += " [" + p.meta_flags + "]";
     if (p.op == Op::ms) s += " v=" + std::string(p.value);
+    if (!p.value_end.empty()) s += " end=" + std::string(p.value_end);
     if (p.quiet) s += " quiet";
     if (p.base64_key) s += " b64";
     return s;
@@ -61,8 +62,11 @@ std::vector<std::string> parse_chunks(const std::vector<std::string>& chunks, Pa
           events.push_back("reply:" + std::string(p.reply) +
                            (p.invalidate_key.empty() ? "" : " invalidate=" + std::string(p.invalidate_key)));
           break;
+        case ParseStatus::shutdown:
+          events.push_back("shutdown" + (p.args.empty() ? std::string() : " " + std::string(p.args)));
+          break;
         case ParseStatus::close:
-          events.push_back("close");
+          events.push_back(p.reply.empty() ? std::string("close") : "close:" + std::string(p.reply));
           closed = true;
           break;
         default:
