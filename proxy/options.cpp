@@ -221,6 +221,8 @@ std::string unknown_option(const std::string& name) {
 ParsedOptions parse_options(const std::vector<std::string>& args) {
   ParsedOptions r;
   Options& o = r.options;
+  // `commandargs` in `stats` shows the command line, as mcrouter's does.
+  for (const auto& a : args) o.command_args += (o.command_args.empty() ? "" : " ") + a;
   std::optional<std::string> config_flag;  // mcrouter: --config wins over -f/--config-str, whatever the order
 
   for (std::size_t i = 0; i < args.size(); ++i) {

@@ -232,6 +232,7 @@ TEST_CASE("options: keepalive, TKO tracking and reconfiguration delay", "[option
   CHECK(parse({"-i", "0"}).error.starts_with("invalid --keepalive-interval"));
   CHECK(parse({"--reset-inactive-connection-interval", "0"}).options.reset_inactive_connection_interval_ms == 0);
   CHECK(parse({}).options.reset_inactive_connection_interval_ms == 60000);
+}
 
 TEST_CASE("options: mcrouter's reply toggles, and the value bound", "[options]") {
   auto none = parse_options({});
