@@ -25,6 +25,31 @@ namespace jsonm {
 
 void fail(const std::string& path, std::string reason) { throw Failure(path, std::move(reason)); }
 
+std::string Failure::message() const {
+  // Outermost first, runs of the same call collapsed: a macro that recursed 100 times is one entry.
+  std::vector<std::string> chain;
+  std::vector<std::size_t> repeats;
+  for (auto it = calls.rbegin(); it != calls.rend(); ++it) {
+    if (!chain.empty() && chain.back() == *it) {
+      ++repeats.back();
+    } else {
+      chain.push_back(*it);
+      repeats.push_back(1);
+    }
+  }
+  constexpr std::size_t kShown = 6;  // at each end of a long chain
+  std::string out;
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    if (chain.size() > 2 * kShown && i == kShown) {
+      out += fmt::format("... ({} more calls): ", chain.size() - 2 * kShown);
+      i = chain.size() - kShown - 1;
+      continue;
+    }
+    out += repeats[i] > 1 ? fmt::format("{} (x{}): ", chain[i], repeats[i]) : chain[i] + ": ";
+  }
+  return out + reason;
+}
+
 std::string kind(const json& value) {
   switch (value.type()) {
     case json::value_t::null: return "null";
@@ -175,7 +200,7 @@ json Engine::expand(json value, const Scope& scope, const std::string& path) {
         try {
           return ob->second(*this, value, scope, path);
         } catch (Failure& f) {
-          f.reason = fmt::format("@{}: {}", name, f.reason);
+          f.calls.push_back("@" + name);
           throw;
         }
       }
@@ -267,7 +292,7 @@ const json& Engine::lookup(const std::string& name, const Scope& scope, const st
       c.value = expand(std::move(c.value), Scope{}, path);
     } catch (Failure& f) {
       c.expanding = false;
-      f.reason = fmt::format("%{}%: {}", name, f.reason);
+      f.calls.push_back("%" + name + "%");
       throw;
     }
     c.expanding = false;
@@ -310,7 +335,7 @@ json Engine::call_with_strings(const std::string& name, const std::vector<std::s
     }
     return call(macro, c);
   } catch (Failure& f) {
-    f.reason = fmt::format("@{}: {}", name, f.reason);
+    f.calls.push_back("@" + name);
     throw;
   }
 }
@@ -334,7 +359,7 @@ json Engine::call_with_object(const std::string& name, json& object, const Scope
     }
     return call(macro, c);
   } catch (Failure& f) {
-    f.reason = fmt::format("@{}: {}", name, f.reason);
+    f.calls.push_back("@" + name);
     throw;
   }
 }
@@ -460,7 +485,7 @@ json Engine::import(const std::string& file, const std::string& path) {
     result = expand(std::move(parsed), Scope{}, path);
   } catch (Failure& f) {
     importing_.erase(resolved);
-    f.reason = fmt::format("{}: {}", resolved, f.reason);
+    f.calls.push_back(resolved);
     throw;
   }
   importing_.erase(resolved);
@@ -512,7 +537,7 @@ nlohmann::json preprocess_jsonm(nlohmann::json root, const std::string& source, 
     }
     return engine.expand(std::move(root), jsonm::Scope{}, "");
   } catch (const jsonm::Failure& f) {
-    throw ConfigError::at_path(source, f.path, f.reason);
+    throw ConfigError::at_path(source, f.path, f.message());
   }
 }
 

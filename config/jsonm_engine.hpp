@@ -4,7 +4,7 @@
 //
 // Contract: one Engine expands one config load on the main/control thread and is then discarded. Failures
 // throw jsonm::Failure (path in the expanded document + reason); preprocess_jsonm turns it into ConfigError.
-// Each macro or built-in call prefixes the reason of a failure inside it with "@name: ".
+// Each macro or built-in call adds itself to Failure::calls of a failure inside it.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -28,8 +28,12 @@ class Failure : public std::exception {
  public:
   Failure(std::string where, std::string why) : path(std::move(where)), reason(std::move(why)) {}
   const char* what() const noexcept override { return reason.c_str(); }
-  std::string path;    // JSON path in the expanded document ("" for the top level)
-  std::string reason;  // "@outer: @inner: what went wrong"
+  // "@outer: @inner: reason", repeated calls collapsed ("@a (x124): ...") and long chains shortened.
+  std::string message() const;
+
+  std::string path;                // JSON path in the expanded document ("" for the top level)
+  std::string reason;              // what went wrong, innermost
+  std::vector<std::string> calls;  // the calls it happened in ("@merge", "%const%", "file.json"), innermost first
 };
 
 [[noreturn]] void fail(const std::string& path, std::string reason);
