@@ -2,6 +2,9 @@
 // The JSONM expansion engine, shared by the expander (config/jsonm.cpp), the function-style built-ins
 // (config/jsonm_builtins.cpp) and the object-only built-ins (config/jsonm_loops.cpp). Internal to config/.
 //
+// Files: config/jsonm.cpp (expansion, calls, variables), config/jsonm_definitions.cpp (macros, imports),
+// config/jsonm_builtins.cpp and config/jsonm_loops.cpp (the built-ins), config/jsonm_text.cpp (string syntax).
+//
 // Contract: one Engine expands one config load on the main/control thread and is then discarded. Failures
 // throw jsonm::Failure (path in the expanded document + reason); preprocess_jsonm turns it into ConfigError.
 // Each macro or built-in call adds itself to Failure::calls of a failure inside it.
@@ -108,7 +111,7 @@ struct Macro {
 
 class Engine {
  public:
-  Engine(const JsonmOptions& options, std::string source);
+  explicit Engine(const JsonmOptions& options);
 
   json expand(json value, const Scope& scope, const std::string& path);
   json expand_string(std::string_view text, const Scope& scope, const std::string& path);
@@ -147,7 +150,6 @@ class Engine {
   };
 
   const JsonmOptions& options_;
-  std::string source_;
   std::map<std::string, Macro, std::less<>> macros_;
   std::map<std::string, ObjectBuiltinFn, std::less<>> object_builtins_;
   std::map<std::string, Const, std::less<>> consts_;
