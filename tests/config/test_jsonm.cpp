@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "config/jsonm.hpp"
+#include "config/jsonm_hash.hpp"
 #include "config/jsonm_text.hpp"
 #include "config/relaxed_json.hpp"
 
@@ -319,4 +320,28 @@ TEST_CASE("JSONM text: call arguments, escapes and trimming", "[config][jsonm]")
   CHECK(out == "a%b");
   CHECK(find_unescaped("\\(x(", '(') == 3);
   CHECK(matching_paren("(a(\\)b))", 0) == 7);
+}
+
+TEST_CASE("JSONM: @hash bounds, and each import is read once per load", "[config][jsonm]") {
+  CHECK(expand(R"j({"a": "@hash(@int(0))", "b": "@isInt(@hash(@str(x)))"})j") ==
+        json{{"a", static_cast<std::int64_t>(mcrelay::config::jsonm::twang_mix64(0))}, {"b", true}});
+  const std::string long_ok(191, 'x');
+  const std::string too_long(192, 'x');
+  CHECK(expand("{\"a\": \"@isInt(@hash(" + long_ok + "))\"}") == json{{"a", true}});
+  CHECK(error_for("{\"a\": \"@hash(" + too_long + ")\"}") ==
+        "config.json: a: @hash: strings of 192 bytes or more are not supported (got 192 bytes)");
+  CHECK(error_for(R"j({"a": "@hash(%l%)", "macros": {"l": {"type": "constDef", "result": []}}})j") ==
+        "config.json: a: @hash: value must be an integer or a string, got a list");
+
+  int reads = 0;
+  JsonmOptions o;
+  o.import_dir = "/etc/mcrelay";
+  o.read_import = [&reads](const std::string& path) -> std::string {
+    ++reads;
+    CHECK(path == "/etc/mcrelay/list.json");
+    return R"j(["a", "@str(@int(1))"])j";
+  };
+  CHECK(preprocess_jsonm(json{{"x", "@import(list.json)"}, {"y", {{"type", "import"}, {"path", "list.json"}}}}, "c", o) ==
+        json{{"x", {"a", "1"}}, {"y", {"a", "1"}}});
+  CHECK(reads == 1);
 }
