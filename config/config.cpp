@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -203,16 +204,21 @@ class Loader {
 
 }  // namespace
 
-Config parse_config(std::string_view text, std::string source, std::string_view default_route_prefix) {
+Config parse_config(std::string_view text, std::string source, std::string_view default_route_prefix,
+                    const JsonmOptions& jsonm) {
   Config config;
   config.source = std::move(source);
   config.text = std::string(text);
-  config.root = parse_relaxed_json(text, config.source);
+  JsonmOptions options = jsonm;
+  if (options.import_dir.empty() && !config.source.starts_with('<')) {
+    options.import_dir = std::filesystem::path(config.source).parent_path().string();
+  }
+  config.root = preprocess_jsonm(parse_relaxed_json(text, config.source), config.source, options);
   Loader(config, default_route_prefix).load();
   return config;
 }
 
-Config load_config_file(const std::string& path, std::string_view default_route_prefix) {
+Config load_config_file(const std::string& path, std::string_view default_route_prefix, const JsonmOptions& jsonm) {
   const auto cannot_read = [&path](int err) {
     return ConfigError(fmt::format("cannot read {}: {}", path, std::strerror(err)));
   };
@@ -228,7 +234,7 @@ Config load_config_file(const std::string& path, std::string_view default_route_
       break;
     }
   }
-  return parse_config(text, path, default_route_prefix);
+  return parse_config(text, path, default_route_prefix, jsonm);
 }
 
 }  // namespace mcrelay::config

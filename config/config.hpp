@@ -8,7 +8,8 @@
 // `named_handles` and reports its own errors under `routes[i].json_path`. Once returned, a Config is
 // immutable and may be shared read-only with any thread.
 //
-// Accepted input: mcrouter's JSON with comments and trailing commas (config/relaxed_json.hpp); top level
+// Accepted input: mcrouter's JSON with comments and trailing commas (config/relaxed_json.hpp) and JSONM macros
+// (config/jsonm.hpp), expanded before anything else looks at the document; after expansion the top level is
 // {"pools": {...}, "route": ... | "routes": ..., "named_handles": ...} with exactly one of route/routes.
 #include <functional>
 #include <map>
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/config_error.hpp"
+#include "config/jsonm.hpp"
 #include "config/pool_config.hpp"
 #include "config/server_address.hpp"
 
@@ -42,14 +44,20 @@ struct Config {
   // From top-level "named_handles": a list of handle objects with "name", or an object name -> handle.
   std::map<std::string, nlohmann::json, std::less<>> named_handles;
   std::map<std::string, std::string, std::less<>> named_handle_paths;  // name -> its JSON path, for errors
-  nlohmann::json root;  // the whole parsed document
+  nlohmann::json root;  // the whole document after JSONM expansion (what was validated and built)
+
+  // The expanded config, as mcrouter's __mcrouter__.preprocessed_config shows it.
+  const nlohmann::json& preprocessed() const noexcept { return root; }
 };
 
-// Parses and validates `text`; `source` names it in error messages.
+// Parses, expands (JSONM) and validates `text`; `source` names it in error messages. `jsonm` carries the
+// --config-params values; when its import_dir is empty, relative @import paths resolve against the directory
+// of `source` if it names a file (a source starting with '<', like "<command line>", means the current one).
 Config parse_config(std::string_view text, std::string source,
-                    std::string_view default_route_prefix = kDefaultRoutePrefix);
+                    std::string_view default_route_prefix = kDefaultRoutePrefix, const JsonmOptions& jsonm = {});
 
 // Reads `path` (errors: "cannot read <path>: <strerror>") and parses it with source = path.
-Config load_config_file(const std::string& path, std::string_view default_route_prefix = kDefaultRoutePrefix);
+Config load_config_file(const std::string& path, std::string_view default_route_prefix = kDefaultRoutePrefix,
+                        const JsonmOptions& jsonm = {});
 
 }  // namespace mcrelay::config

@@ -1,56 +1,17 @@
 #include "config/relaxed_json.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
-#include "config/json_path.hpp"
 
 namespace mcrelay::config {
 
 namespace {
 
-constexpr std::string_view kMacroReason = "JSONM macros (@name(...), macros, import) are not supported yet";
-
-// Top-level keys that only mean something to mcrouter's JSONM preprocessor.
-constexpr std::array<std::string_view, 5> kJsonmTopLevelKeys = {"macros", "consts", "macroDef", "constDef",
-                                                                "import"};
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-// "@name(" at the start of s: a JSONM macro or built-in call.
-bool looks_like_macro_call(std::string_view s) {
-  if (s.size() < 3 || s[0] != '@') return false;
-  std::size_t i = 1;
-  auto ident_start = [](char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; };
-  auto ident_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
-  if (!ident_start(s[i])) return false;
-  while (i < s.size() && ident_char(s[i])) ++i;
-  return i < s.size() && s[i] == '(';
-}
-
-void reject_macros(const nlohmann::json& value, const std::string& path, const std::string& source) {
-  if (value.is_string()) {
-    if (looks_like_macro_call(value.get_ref<const std::string&>())) {
-      throw ConfigError::at_path(source, path, kMacroReason);
-    }
-  } else if (value.is_object()) {
-    for (const auto& [key, child] : value.items()) {
-      const std::string child_path = json_path_key(path, key);
-      if (looks_like_macro_call(key)) throw ConfigError::at_path(source, child_path, kMacroReason);
-      if (path.empty() && std::find(kJsonmTopLevelKeys.begin(), kJsonmTopLevelKeys.end(), key) !=
-                              kJsonmTopLevelKeys.end()) {
-        throw ConfigError::at_path(source, child_path, kMacroReason);
-      }
-      reject_macros(child, child_path, source);
-    }
-  } else if (value.is_array()) {
-    for (std::size_t i = 0; i < value.size(); ++i) reject_macros(value[i], json_path_index(path, i), source);
-  }
-}
 
 // nlohmann reports the last byte it read, which for a string or number token is its last byte; point at
 // the token's first byte instead, where an operator looks for it.
@@ -240,7 +201,6 @@ nlohmann::json parse_relaxed_json(std::string_view text, const std::string& sour
     const auto bracket = what.find("] ");
     throw ConfigError::at_path(source, "", bracket == std::string_view::npos ? what : what.substr(bracket + 2));
   }
-  reject_macros(root, "", source);
   return root;
 }
 

@@ -6,10 +6,8 @@
 // `]` / `}` (mcrouter's own examples and the Helm chart's generated configs have them); those characters
 // inside strings (escapes included) are left alone. Throws ConfigError:
 //   - "<source>:<line>:<col>: <reason>" for syntax errors (line and column, 1-based, of the offending token;
-//     columns count UTF-8 characters), including an unterminated /* comment (at its opening);
-//   - "<source>: <json.path>: JSONM macros (@name(...), macros, import) are not supported yet" for a JSONM
-//     macro call (a string value or object key of the form "@name(...") anywhere, or a top-level JSONM key
-//     (macros, consts, macroDef, constDef, import). Other strings containing '@' are accepted.
+//     columns count UTF-8 characters), including an unterminated /* comment (at its opening).
+// JSONM (macros, "@name(...)" calls, "%var%") is not interpreted here: config/jsonm.hpp expands it afterwards.
 #include <cstddef>
 #include <string>
 #include <string_view>

@@ -1,7 +1,6 @@
 #include "routes/route_factory.hpp"
 
 #include <algorithm>
-#include <array>
 
 #include <fmt/format.h>
 
@@ -45,30 +44,6 @@ std::vector<std::string_view> split_bar(std::string_view s) {
     start = bar + 1;
   }
   return parts;
-}
-
-// The names mcrouter's JSONM preprocessor expands when they appear as an object's "type" (its built-in
-// macros and calls, old and new spellings). Sorted, for binary search.
-constexpr std::array<std::string_view, 44> kJsonmBuiltins = {
-    "add", "and", "bool", "constDef", "contains", "define", "defined", "div", "empty", "equals", "fail",
-    "foreach", "hash", "if", "import", "int", "isArr", "isArray", "isBool", "isInt", "isObj", "isObject",
-    "isString", "keys", "less", "macroDef", "merge", "mod", "mul", "not", "or", "process", "range", "select",
-    "set", "shuffle", "size", "slice", "sort", "split", "str", "sub", "transform", "values",
-};
-
-// Same wording as the loader's refusal of "@name(...)" strings (config/relaxed_json.cpp), plus what was seen.
-constexpr std::string_view kJsonmReason = "JSONM macros (@name(...), macros, import) are not supported yet";
-
-// A route object whose "type" mcrouter's preprocessor would have expanded before building routes: a JSONM
-// built-in ("if", "merge", ...) or a macro ("@name"). Empty when it is not one.
-std::string jsonm_type_reason(std::string_view type) {
-  if (type.starts_with('@')) {
-    return fmt::format("{}: \"type\": \"{}\" is a JSONM macro call, not a route handle type", kJsonmReason, type);
-  }
-  if (std::binary_search(kJsonmBuiltins.begin(), kJsonmBuiltins.end(), type)) {
-    return fmt::format("{}: \"type\": \"{}\" is a JSONM built-in, not a route handle type", kJsonmReason, type);
-  }
-  return {};
 }
 
 }  // namespace
@@ -172,9 +147,6 @@ RouteHandlePtr RouteFactory::build_from_string(std::string_view s, const std::st
       return handle;
     }
     if (registry_.find(s) != nullptr) return build(nlohmann::json{{"type", s}}, path);
-    if (s.starts_with('@')) {  // "@name": a JSONM macro call without arguments
-      fail(path, fmt::format("{}: \"{}\" is a JSONM macro call, not a route", kJsonmReason, s));
-    }
     std::vector<std::string> candidates = registry_.names();
     for (const auto& [n, _] : config_.named_handles) candidates.push_back(n);
     for (const auto& [n, _] : named_) candidates.push_back(n);
@@ -212,7 +184,6 @@ RouteHandlePtr RouteFactory::build(const nlohmann::json& j, const std::string& p
   const auto& type = type_it->get_ref<const std::string&>();
   const RouteBuilder* builder = registry_.find(type);
   if (builder == nullptr) {
-    if (auto jsonm = jsonm_type_reason(type); !jsonm.empty()) fail(path, jsonm);
     std::string hint = closest_name(type, registry_.names());
     fail(path, hint.empty() ? fmt::format("unknown route handle type \"{}\"", type)
                             : fmt::format("unknown route handle type \"{}\"; did you mean \"{}\"?", type, hint));

@@ -472,7 +472,7 @@ TEST_CASE("config: syntax errors and macros surface through parse_config", "[con
   CHECK(error_for("{\"pools\": {\n  \"A\": {\"servers\": [\"h:1\"]}\n  \"route\": \"PoolRoute|A\"\n}") ==
         "config.json:3:3: expected ',' or '}'");
   CHECK(error_for(R"j({"pools": {"A": {"servers": ["h:1"]}}, "route": "@route(A)"})j") ==
-        "config.json: route: JSONM macros (@name(...), macros, import) are not supported yet");
+        "config.json: route: unknown macro @route");
 }
 
 TEST_CASE("config: load_config_file errors", "[config]") {

@@ -3,6 +3,8 @@
 // destinations as proxy/loaded_config.cpp's validation does.
 //
 // Input: the config text. Contract under test: a bad config throws config::ConfigError and nothing else.
+// JSONM @import reads from a fixed in-memory set of files ("lib.json", "servers.json"), never from disk, so
+// runs are hermetic.
 // Traps (libFuzzer reports a crash) on any other exception (nlohmann::json type_error, std::out_of_range,
 // std::bad_alloc, ...) and, through the sanitizers, on memory errors and undefined behaviour.
 // A config that loads is then used lightly: every tree routes a few requests to the inert destinations
@@ -132,7 +134,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static const bool verbose = std::getenv("FUZZ_CONFIG_VERBOSE") != nullptr;
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   try {
-    const config::Config cfg = config::parse_config(text, "fuzz.json");
+    static const config::JsonmOptions jsonm = [] {
+      config::JsonmOptions o;
+      o.read_import = [](const std::string& path) -> std::string {
+        if (path == "lib.json") {
+          return R"j({"lib_route": {"type": "macroDef", "params": ["p"], "result": "PoolRoute|%p%"}})j";
+        }
+        if (path == "servers.json") return R"j(["a:3", "b:2", // comment
+                                                "c:1",])j";
+        throw config::ConfigError("cannot read " + path + ": not in the fuzz harness's import set");
+      };
+      return o;
+    }();
+    const config::Config cfg =
+        config::parse_config(text, "fuzz.json", config::kDefaultRoutePrefix, jsonm);
     InertProvider inert;
     const Router router(cfg, inert, std::string(config::kDefaultRoutePrefix));
     exercise(router);

@@ -252,6 +252,30 @@ CONFIGS = [
     '{"rotue": "NullRoute"}',
     '[1e400]',
     '{"route": "NullRoute" /* unterminated',
+    # JSONM (config/jsonm.hpp): macros, constDefs, built-ins, loops, imports (fuzz_config serves "lib.json"
+    # and "servers.json" from memory), escapes, and runaway expansions the bounds must stop.
+    '{"macros": {"pool": {"type": "macroDef", "params": ["name", {"name": "tag", "default": "x"}], '
+    '"result": "PoolRoute|%name%"}, "hosts": {"type": "constDef", "result": ["a:3", "b:2"]}}, '
+    '"pools": {"A": {"servers": "%hosts%"}, "B": {"servers": {"type": "merge", "params": ["%hosts%", ["c:1"]]}}}, '
+    '"route": {"type": "FailoverRoute", "children": ["@pool(A)", {"type": "pool", "name": "B"}]}}',
+    '{"macros": ["@import(lib.json)", {"n": {"type": "constDef", "result": "@int(3)"}}], '
+    '"pools": {"A": {"servers": "@import(servers.json)"}}, '
+    '"route": {"type": "if", "condition": "@less(@int(1), %n%)", "is_true": "@lib_route(A)", '
+    '"is_false": "NullRoute"}}',
+    with_route('{"type": "AllSyncRoute", "children": {"type": "transform", "dictionary": ["A", "B", "C"], '
+               '"itemTransform": "PoolRoute|%item%"}}'),
+    with_route('{"type": "OperationSelectorRoute", "operation_policies": {"type": "foreach", '
+               '"from": {"get": "A", "set": "B", "delete": "C"}, "where": "@not(@equals(%key%, delete))", '
+               '"use": {"%key%": "PoolRoute|%item%"}}, "default_policy": "@select(@split(PoolRoute|C\\\\,x, \\\\,), @int(0))"}'),
+    with_route('{"type": "define", "vars": {"p": "@keys(%o%)"}, "result": "PoolRoute|@select(%p%, @int(0))"}'),
+    with_route('"@str(@add(@int(9223372036854775807), @int(1)))"'),
+    with_route('{"type": "process", "initialValue": "PoolRoute|", "dictionary": ["A"], '
+               '"transform": {"type": "merge", "params": ["%value%", "%item%"]}}'),
+    '{"macros": {"a": {"type": "macroDef", "result": "@a"}}, "route": "@a"}',
+    '{"macros": {"c0": {"type": "constDef", "result": ["x", "x"]}, '
+    '"c1": {"type": "constDef", "result": ["%c0%", "%c0%"]}, "c2": {"type": "constDef", "result": ["%c1%", "%c1%"]}}, '
+    '"route": {"type": "AllSyncRoute", "children": "%c2%"}}',
+    '{"pools": {"A": {"servers": ["\\\\@h:1", "%x"]}}, "route": "@hash(@sort(@values(%nope%)))"}',
 ]
 
 

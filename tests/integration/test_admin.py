@@ -427,12 +427,15 @@ class TestValidateConfig(unittest.TestCase):
         out = self.assert_invalid(json.dumps(cfg), "{file}: route")
         self.assertIn("hsah", out)
 
-    def test_jsonm_macros_refused(self):
+    def test_jsonm_macros_are_expanded(self):
+        # An unknown macro is an error at its path; defined macros expand, and the macros are not a top-level key.
         self.assert_invalid(json.dumps({"pools": {"A": {"servers": ["127.0.0.1:1"]}}, "route": "@route(A)"}),
-                            "{file}: route: JSONM macros (@name(...), macros, import) are not supported yet")
-        self.assert_invalid(json.dumps({"macros": {}, "pools": {"A": {"servers": ["127.0.0.1:1"]}},
-                                        "route": "PoolRoute|A"}),
-                            "{file}: macros: JSONM macros")
+                            "{file}: route: unknown macro @route")
+        path, code, out = self.validate_file(json.dumps({
+            "macros": {"route": {"type": "macroDef", "params": ["p"], "result": "PoolRoute|%p%"}},
+            "pools": {"A": {"servers": ["127.0.0.1:1"]}}, "route": "@route(A)"}))
+        self.assertEqual(code, 0, out)
+        self.assertIn(f"config OK: {path} (1 pools, 1 routes", out)
 
     def test_unreadable_file(self):
         code, out, err = run("--validate-config", "--config", "file:/nonexistent/mcrelay.json")

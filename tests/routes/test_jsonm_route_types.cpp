@@ -1,4 +1,5 @@
-// JSONM object-form built-ins and macro types in route objects are refused as JSONM, not as unknown types.
+// JSONM in route trees: the route factory sees the expanded config, so built-ins and macros in route
+// positions become the routes they expand to, and failures inside them point at the route they were in.
 #include <catch2/catch.hpp>
 
 #include "route_test_util.hpp"
@@ -6,81 +7,47 @@
 using namespace mcrelay;
 using namespace mcrelay::test;
 
-namespace {
+TEST_CASE("JSONM: built-ins in route positions become routes", "[routes][factory][jsonm]") {
+  Harness h(R"j({"type": "if", "condition": "@equals(@int(1), @int(1))", "is_true": "PoolRoute|A",
+                "is_false": "PoolRoute|B"})j");
+  CHECK(h.root->type() == "PoolRoute");
+  CHECK(h.where(Op::get, "k") == std::vector<std::string>{"a:1"});
 
-constexpr const char* kJsonm = "JSONM macros (@name(...), macros, import) are not supported yet";
+  Harness merged(R"j({"type": "FailoverRoute",
+                     "children": {"type": "merge", "params": [["PoolRoute|B"], ["PoolRoute|C", "PoolRoute|D"]]}})j");
+  CHECK(merged.root->type() == "FailoverRoute");
+  merged.d("b:1").reply = Reply(Result::connect_error);
+  merged.d("c:1").reply = Reply(Result::found, "v");
+  CHECK(merged.route(Op::get, "k").result == Result::found);
+  CHECK(merged.sent_to("b:1") == 1);
+  CHECK(merged.sent_to("c:1") == 1);
+  CHECK(merged.sent_to("d:1") == 0);
 
-std::string builtin_error(const std::string& path, const std::string& type) {
-  return "test.json: " + path + ": " + kJsonm + ": \"type\": \"" + type + "\" is a JSONM built-in, not a route handle type";
+  Harness selected(R"j({"type": "OperationSelectorRoute",
+                       "operation_policies": {"get": {"type": "select", "dictionary": {"x": "PoolRoute|C"}, "key": "x"}},
+                       "default_policy": "@select(@split(PoolRoute|D PoolRoute|E,\\ ), @int(-1))"})j");
+  CHECK(selected.where(Op::get, "k") == std::vector<std::string>{"c:1"});
+  CHECK(selected.where(Op::set, "k") == std::vector<std::string>{"e:1"});
 }
 
-}  // namespace
-
-TEST_CASE("JSONM built-ins as a route's type are refused as JSONM", "[routes][factory][jsonm]") {
-  CHECK(build_error(R"({"type": "if", "condition": true, "is_true": "PoolRoute|A", "is_false": "PoolRoute|B"})") ==
-        builtin_error("route", "if"));
-  for (const char* type : {"int", "str", "keys", "values", "merge", "select", "range", "split", "contains", "empty",
-                           "equals", "less", "and", "or", "not", "size", "transform", "process", "slice", "sort",
-                           "add", "sub", "mul", "div", "mod", "isArr", "isBool", "isInt", "isObj", "isString",
-                           "defined", "fail", "import", "foreach", "define", "macroDef", "constDef", "bool",
-                           "shuffle", "set", "hash", "isArray", "isObject"}) {
-    CAPTURE(type);
-    CHECK(build_error(std::string(R"({"type": ")") + type + R"("})") == builtin_error("route", type));
-  }
-}
-
-TEST_CASE("JSONM: the path points at the built-in, wherever it is", "[routes][factory][jsonm]") {
-  CHECK(build_error(R"({"type": "FailoverRoute",
-                        "children": ["PoolRoute|A", {"type": "merge", "params": [["PoolRoute|B"], ["PoolRoute|C"]]}]})") ==
-        builtin_error("route.children[1]", "merge"));
-  CHECK(build_error(R"({"type": "OperationSelectorRoute",
-                        "operation_policies": {"get": {"type": "select", "dictionary": {}, "key": "x"}}})") ==
-        builtin_error("route.operation_policies.get", "select"));
-  auto cfg_error = [](const std::string& text) {
-    try {
-      auto cfg = config::parse_config(text, "test.json");
-      ScriptedProvider dests;
-      RouteFactory f(cfg, dests);
-      for (const auto& r : cfg.routes) f.build(r.route, r.json_path);
-      f.build_unreferenced_named_handles();
-    } catch (const std::exception& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
-  CHECK(cfg_error(R"({"pools": {"A": {"servers": ["a:1"]}},
-                      "named_handles": [{"name": "h", "type": "if", "condition": true}],
-                      "route": "PoolRoute|A"})") == builtin_error("named_handles[0]", "if"));
-}
-
-TEST_CASE("JSONM: macro types starting with @ are refused as JSONM", "[routes][factory][jsonm]") {
-  CHECK(build_error(R"({"type": "@pool_route", "pool": "A"})") ==
-        std::string("test.json: route: ") + kJsonm + ": \"type\": \"@pool_route\" is a JSONM macro call, not a route handle type");
-  CHECK(build_error(R"("@failover_pair")") ==
-        std::string("test.json: route: ") + kJsonm + ": \"@failover_pair\" is a JSONM macro call, not a route");
-  CHECK(build_error(R"({"type": "AllSyncRoute", "children": ["PoolRoute|A", "@replica"]})") ==
-        std::string("test.json: route.children[1]: ") + kJsonm + ": \"@replica\" is a JSONM macro call, not a route");
+TEST_CASE("JSONM: a failing built-in names the route position and the call", "[routes][factory][jsonm]") {
+  CHECK(build_error(R"j({"type": "FailoverRoute",
+                        "children": ["PoolRoute|A", {"type": "merge", "params": [["PoolRoute|B"], "PoolRoute|C"]}]})j") ==
+        "test.json: route.children[1]: @merge: params[1] is a string, expected a list as params[0]");
+  CHECK(build_error(R"j({"type": "if", "condition": true})j") == "test.json: route: @if: missing \"is_true\"");
+  CHECK(build_error(R"j({"type": "@pool_route", "pool": "A"})j") == "test.json: route.type: unknown macro @pool_route");
+  CHECK(build_error(R"j("@failover_pair")j") == "test.json: route: unknown macro @failover_pair");
+  CHECK(build_error(R"j({"type": "AllSyncRoute", "children": ["PoolRoute|A", "@replica"]})j") ==
+        "test.json: route.children[1]: unknown macro @replica");
+  // An escaped '@' is a literal: no macro, and no such route either.
+  CHECK(build_error(R"j("\\@replica")j") == "test.json: route: unknown route handle or name \"@replica\"");
 }
 
 TEST_CASE("JSONM: other unknown types keep the unknown-type error", "[routes][factory][jsonm]") {
-  CHECK(build_error(R"({"type": "PolRoute", "pool": "A"})") ==
+  CHECK(build_error(R"j({"type": "PolRoute", "pool": "A"})j") ==
         "test.json: route: unknown route handle type \"PolRoute\"; did you mean \"PoolRoute\"?");
-  CHECK(build_error(R"({"type": "If"})") == "test.json: route: unknown route handle type \"If\"");
-  CHECK(build_error(R"({"type": "DevNullRoute"})").find("test.json: route: unknown route handle type \"DevNullRoute\"") ==
+  CHECK(build_error(R"j({"type": "If"})j") == "test.json: route: unknown route handle type \"If\"");
+  CHECK(build_error(R"j({"type": "DevNullRoute"})j").find("test.json: route: unknown route handle type \"DevNullRoute\"") ==
         0);
-  CHECK(build_error(R"("unknown_name")") == "test.json: route: unknown route handle or name \"unknown_name\"");
-}
-
-TEST_CASE("JSONM: a registered handle type is never taken for a built-in", "[routes][factory][jsonm]") {
-  // A registry that (hypothetically) registers "if" builds it; the JSONM check only applies to unknown types.
-  RouteRegistry registry;
-  register_builtin_routes(registry);
-  registry.add("if", [](RouteFactory& f, const nlohmann::json& j, const std::string& path) {
-    return f.build(f.require(j, "is_true", path), path + ".is_true");
-  });
-  auto cfg = config::parse_config(test_config_text(R"({"type": "if", "is_true": "PoolRoute|A"})"), "test.json");
-  ScriptedProvider dests;
-  RouteFactory f(cfg, dests, registry);
-  auto root = f.build(cfg.routes.at(0).route, "route");
-  CHECK(root->type() == "PoolRoute");
+  CHECK(build_error(R"j("unknown_name")j") == "test.json: route: unknown route handle or name \"unknown_name\"");
 }
