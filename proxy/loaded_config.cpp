@@ -83,9 +83,13 @@ void expand_and_check(LoadedConfig& loaded, const PoolMembers& members) {
 }  // namespace
 
 std::shared_ptr<LoadedConfig> load_config_text(const std::string& text, const std::string& source,
-                                                     const std::string& route_prefix, const PoolMembers& members) {
+                                                     const std::string& route_prefix, const PoolMembers& members,
+                                                     const std::map<std::string, std::string>& config_params) {
   auto loaded = std::make_shared<LoadedConfig>();
-  loaded->source_config = config::parse_config(text, source, route_prefix);
+  config::JsonmOptions jsonm;
+  jsonm.params = config_params;
+  loaded->source_config = config::parse_config(text, source, route_prefix, jsonm);
+  loaded->config_params = config_params;
   loaded->md5 = md5_hex(loaded->source_config.text);
   loaded->loaded_at = std::chrono::system_clock::now();
   loaded->route_prefix = route_prefix;
@@ -99,21 +103,23 @@ std::shared_ptr<LoadedConfig> with_members(const LoadedConfig& base, const PoolM
   next->md5 = base.md5;
   next->loaded_at = base.loaded_at;
   next->route_prefix = base.route_prefix;
+  next->config_params = base.config_params;
   next->file = base.file;
   next->generation = base.generation + 1;
   expand_and_check(*next, members);
   return next;
 }
 
-std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix) {
+std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix,
+                                                const std::map<std::string, std::string>& config_params) {
   if (spec.starts_with("file:")) {
     std::string path = spec.substr(5);
-    auto loaded = load_config_text(read_config_file(path), path, route_prefix);
+    auto loaded = load_config_text(read_config_file(path), path, route_prefix, {}, config_params);
     loaded->file = path;
     return loaded;
   }
-  if (spec.empty()) return load_config_text(default_config_json(), "<default>", route_prefix);
-  return load_config_text(spec, "<command line>", route_prefix);
+  if (spec.empty()) return load_config_text(default_config_json(), "<default>", route_prefix, {}, config_params);
+  return load_config_text(spec, "<command line>", route_prefix, {}, config_params);
 }
 
 }  // namespace mcrelay

@@ -27,6 +27,7 @@ struct LoadedConfig {
   std::string md5;
   std::chrono::system_clock::time_point loaded_at;
   std::string route_prefix;
+  std::map<std::string, std::string> config_params;  // --config-params: JSONM variables, kept for reloads
   std::string file;           // the watched file, for "file:" specs
   std::uint64_t generation = 1;  // 1 for the config loaded at start, +1 for every successful reload
 };
@@ -35,13 +36,15 @@ struct LoadedConfig {
 std::string default_config_json();
 
 // Parses `spec` ("file:PATH" or inline JSON; empty: the default config) and validates every route tree.
-std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix);
+std::shared_ptr<const LoadedConfig> load_config(const std::string& spec, const std::string& route_prefix,
+                                                const std::map<std::string, std::string>& config_params = {});
 
 // The same for config text already read (reloads read the file first to compare digests).
 using PoolMembers = std::map<std::string, std::vector<config::ServerAddress>>;
 
 std::shared_ptr<LoadedConfig> load_config_text(const std::string& text, const std::string& source,
-                                                     const std::string& route_prefix, const PoolMembers& members = {});
+                                                     const std::string& route_prefix, const PoolMembers& members = {},
+                                               const std::map<std::string, std::string>& config_params = {});
 
 // The same config with new members for its discovered pools (text, md5 and source unchanged).
 std::shared_ptr<LoadedConfig> with_members(const LoadedConfig& base, const PoolMembers& members);

@@ -62,7 +62,7 @@ void log_start_up_notes(const Options& o) {
   if (!o.config_params.empty()) {
     std::string names;
     for (const auto& [k, v] : o.config_params) names += (names.empty() ? "" : ", ") + k;
-    log::notice("--config-params: {} parameter{} stored ({}); mcrelay has no JSONM preprocessor yet to use them",
+    log::notice("--config-params: {} parameter{} for the config's macros ({})",
                 o.config_params.size(), o.config_params.size() == 1 ? "" : "s", names);
   }
 }
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
 
   std::shared_ptr<const LoadedConfig> cfg;
   try {
-    cfg = load_config(o.config, o.route_prefix);
+    cfg = load_config(o.config, o.route_prefix, o.config_params);
   } catch (const config::ConfigError& e) {
     log::error("{}: {}", mcrouter_words(e, o.config), e.what());
     if (o.validate_config) {

@@ -105,7 +105,7 @@ Config:
       --config '<json>'       use this JSON as the route config (wins over -f and --config-str)
   -f, --config-file PATH      same as --config file:PATH
       --config-str '<json>'   same as --config '<json>'
-      --config-params A:1,B:2 parameters for the JSONM preprocessor (stored; logged at start-up)
+      --config-params A:1,B:2 variables (%A%, %B%) for the config's JSONM macros
       --disable-reload-configs  do not watch the config file (SIGHUP still reloads it)
       --reconfiguration-delay-ms MS  wait after a config file change before reading it (default 100)
   -R, --route-prefix PREFIX   default routing prefix (default /././)

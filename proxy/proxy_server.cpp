@@ -227,7 +227,7 @@ void ProxyServer::reload(const char* why) {
   }
   if (md5 == last_failed_md5_) return;  // already reported
   try {
-    auto next = load_config_text(text, current->file, current->route_prefix);
+    auto next = load_config_text(text, current->file, current->route_prefix, {}, current->config_params);
     next->file = current->file;
     next->generation = current->generation + 1;
     next = resolve_members(next);

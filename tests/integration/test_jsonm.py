@@ -127,7 +127,7 @@ class TestJsonmErrors(unittest.TestCase):
         proc = subprocess.run([MCRELAY_BIN, "--validate-config", "--config", json.dumps(cfg)],
                               capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
         out = proc.stdout + proc.stderr
-        self.assertEqual(proc.returncode, 1, out)
+        self.assertEqual(proc.returncode, 3, out)  # mcrouter's exit code for an invalid config under --validate-config
         self.assertIn("<command line>: route.children: @pair: @merge: params[1] is a list, "
                       "expected a string as params[0]", out)
 
@@ -139,8 +139,28 @@ class TestJsonmErrors(unittest.TestCase):
         proc = subprocess.run([MCRELAY_BIN, "--validate-config", "--config", json.dumps(cfg)],
                               capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
         out = proc.stdout + proc.stderr
-        self.assertEqual(proc.returncode, 1, out)
+        self.assertEqual(proc.returncode, 3, out)  # mcrouter's exit code for an invalid config under --validate-config
         self.assertIn("the expansion is too large", out)
+
+
+@skip_without_proxy()
+class TestConfigParams(unittest.TestCase):
+    def test_config_params_fill_the_config(self):
+        # mcrouter/test/test_config_params.py's pattern: the config names its server through %PORT%.
+        cfg = {"pools": {"A": {"servers": ["127.0.0.1:%PORT%"]}}, "route": "PoolRoute|%POOL%"}
+        with Mcrelay(cfg, args=["--config-params", f"PORT:{_servers[0].port},POOL:A"]) as relay:
+            c = Conn(relay.port)
+            key = b"params:%s" % uuid.uuid4().hex.encode()
+            self.assertEqual(c.exchange(b"set %s 0 0 2\r\nok\r\n" % key, b"\r\n"), b"STORED\r\n")
+            direct = Conn(_servers[0].port)
+            self.assertEqual(parse_value_reply(direct.exchange(b"get %s\r\n" % key, b"END\r\n"))[0][2], b"ok")
+            c.close()
+            direct.close()
+        # Without the params the same config does not load: %PORT% is not defined.
+        proc = subprocess.run([MCRELAY_BIN, "--validate-config", "--config", json.dumps(cfg)],
+                              capture_output=True, text=True, timeout=10, stdin=subprocess.DEVNULL)
+        self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
+        self.assertIn("PORT", proc.stdout + proc.stderr)
 
 
 if __name__ == "__main__":
