@@ -269,12 +269,17 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
   if (p.keys.size() == 1) {
     RequestPtr req = make(p.keys[0]);
     if (Reply admin; is_retrieval(p.op) && answer_admin_key(req->key, worker_, admin)) {
-      on_single_get(seq, req, std::move(admin));
+      on_single_get(seq, req, std::move(admin), /*routed=*/false);
       return;
     }
-    route_or_reply(worker_.router(), worker_.options(), req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
-      self->on_single_get(seq, req, std::move(r));
-    });
+    Reply answer;
+    if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer)) {
+      route->route(req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
+        self->on_single_get(seq, req, std::move(r), /*routed=*/true);
+      });
+      return;
+    }
+    on_single_get(seq, req, std::move(answer), /*routed=*/false);
     return;
   }
   Slot& s = slot(seq);
@@ -290,19 +295,19 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
   for (std::size_t i = 0; i < p.keys.size(); ++i) {
     RequestPtr req = slot(seq).reqs[i];
     if (Reply admin; is_retrieval(p.op) && answer_admin_key(req->key, worker_, admin)) {
-      on_multi_get_part(seq, i, std::move(admin));
+      on_multi_get_part(seq, i, std::move(admin), /*routed=*/false);
       continue;
     }
     Reply answer;
     if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer)) {
       route->route(req, [self = Ref<ClientSession>(this), seq, i](Reply&& r) {
-        self->on_multi_get_part(seq, i, std::move(r));
+        self->on_multi_get_part(seq, i, std::move(r), /*routed=*/true);
       });
       continue;
     }
     // mcrouter's multi-get reply: the hits, then the first refused key's error in place of END.
     if (slot(seq).local_error == kNoLocalError) slot(seq).local_error = static_cast<std::uint32_t>(i);
-    on_multi_get_part(seq, i, std::move(answer));
+    on_multi_get_part(seq, i, std::move(answer), /*routed=*/false);
   }
 }
 
@@ -381,13 +386,14 @@ void ClientSession::on_meta_reply(std::uint64_t seq, const RequestPtr& req, bool
   });
 }
 
-void ClientSession::on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& r) {
+void ClientSession::on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& r, bool routed) {
   WorkerStats& st = worker_.stats();
   st.count_reply(req->op, r.result);
   if (closed_) return;
   if (is_hit(r.result)) st.get_hits.add();
   else if (is_miss(r.result)) st.get_misses.add();
   else st.get_errors.add();
+  if (routed) apply_miss_on_get_errors(worker_.options(), r);
   finish_slot(seq, [&](std::string& out) {
     if (is_error(r.result)) {
       append_error(out, r);
@@ -398,7 +404,7 @@ void ClientSession::on_single_get(std::uint64_t seq, const RequestPtr& req, Repl
   });
 }
 
-void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& r) {
+void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& r, bool routed) {
   WorkerStats& st = worker_.stats();
   --multiget_keys_inflight_;
   if (closed_) return;
@@ -406,6 +412,7 @@ void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Repl
   if (is_hit(r.result)) st.get_hits.add();
   else if (is_miss(r.result)) st.get_misses.add();
   else st.get_errors.add();
+  if (routed) apply_miss_on_get_errors(worker_.options(), r);
   Slot& s = slot(seq);
   s.replies[index] = std::move(r);
   if (--s.waiting > 0) return;
@@ -437,6 +444,7 @@ void ClientSession::on_multi_get_part(std::uint64_t seq, std::size_t index, Repl
 void ClientSession::on_simple_reply(std::uint64_t seq, Op op, bool silent, Reply&& r) {
   worker_.stats().count_reply(op, r.result);
   if (closed_) return;
+  apply_miss_on_arith_errors(worker_.options(), op, r);
   finish_slot(seq, [&](std::string& out) {
     if (!silent) append_reply(out, op, r);
   });

@@ -78,8 +78,9 @@ class ClientSession : public RefCounted {
   bool must_pause() const noexcept;
   bool may_resume() const noexcept;
 
-  void on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& reply);
-  void on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& reply);
+  // routed: the reply comes from a route (not from the proxy itself), so mcrouter's miss_on_get_errors applies.
+  void on_single_get(std::uint64_t seq, const RequestPtr& req, Reply&& reply, bool routed);
+  void on_multi_get_part(std::uint64_t seq, std::size_t index, Reply&& reply, bool routed);
   void on_simple_reply(std::uint64_t seq, Op op, bool silent, Reply&& reply);  // silent: noreply
   void on_meta_reply(std::uint64_t seq, const RequestPtr& req, bool quiet, Reply&& reply);
 

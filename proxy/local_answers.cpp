@@ -50,4 +50,14 @@ bool route_or_reply(const Router& router, const Options& options, const RequestP
   return true;
 }
 
+void apply_miss_on_get_errors(const Options& options, Reply& reply) noexcept {
+  if (options.miss_on_get_errors && is_error(reply.result)) reply = Reply(Result::not_found);
+}
+
+void apply_miss_on_arith_errors(const Options& options, Op op, Reply& reply) noexcept {
+  if ((op == Op::incr || op == Op::decr) && !options.disable_miss_on_arith_errors && is_error(reply.result)) {
+    reply = Reply(Result::not_found);
+  }
+}
+
 }  // namespace mcrelay

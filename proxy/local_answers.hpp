@@ -40,4 +40,13 @@ RouteHandle* route_or_answer(const Router& router, const Options& options, Reque
 // Routes `req`, or calls `done` at once with the proxy's own answer. Returns whether it was answered locally.
 bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done);
 
+// mcrouter's ProxyRoute: a get-like request (get, gets, gat, gats, lease-get, metaget) whose route answered
+// an error is answered as a miss unless --disable-miss-on-get-errors. Only for routed replies: the proxy's
+// own refusals (unknown routing prefix, bad key) always reach the client, as in mcrouter.
+void apply_miss_on_get_errors(const Options& options, Reply& reply) noexcept;
+
+// mcrouter's ProxyRoute: incr/decr that fail (a server error, or no route for the key's prefix) answer
+// NOT_FOUND unless --disable-miss-on-arith-errors.
+void apply_miss_on_arith_errors(const Options& options, Op op, Reply& reply) noexcept;
+
 }  // namespace mcrelay

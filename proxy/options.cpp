@@ -164,6 +164,8 @@ Replies the proxy makes itself (docs/protocol.md):
       --allow-only-gets       answer every operation but get-like ones with its default reply, unrouted
                               (NOT_STORED, NOT_FOUND; mcrouter's testing option)
       --enable-shutdown-cmd   serve the `shutdown` command: drain and stop as on SIGTERM (default: refused)
+      --disable-miss-on-get-errors  a get whose server failed gets the error (default: a miss, as mcrouter)
+      --disable-miss-on-arith-errors  a failed incr/decr gets the error (default: NOT_FOUND, as mcrouter)
 )";
   std::string ignored;
   for (const auto& spec : option_table()) {

@@ -73,6 +73,9 @@ struct Options {
   bool send_invalid_route_to_default = false;  // unknown routing prefix: default route instead of an error
   bool allow_only_gets = false;                // other operations get their default reply, unrouted
   bool enable_shutdown_cmd = false;            // the `shutdown` command drains and stops the proxy
+  bool miss_on_get_errors = true;              // a routed get-like request that fails answers a miss, as mcrouter
+                                               // (--disable-miss-on-get-errors: the error goes to the client)
+  bool disable_miss_on_arith_errors = false;   // incr/decr that fail answer NOT_FOUND unless this is set
 };
 
 struct ParsedOptions {

@@ -259,6 +259,13 @@ def pool_config(servers, pool="A"):
             "route": f"PoolRoute|{pool}"}
 
 
+# mcrouter (and so mcrelay) answers a get-like request whose server failed as a miss, and a failed incr/decr
+# as NOT_FOUND. Tests about the failures themselves (timeouts, TKO, refused connections) and the differential
+# tests against memcached start the proxy with these flags so the errors reach them; test_mcrouter_replies
+# checks the default.
+SHOW_ERRORS = ["--disable-miss-on-get-errors", "--disable-miss-on-arith-errors"]
+
+
 class Mcrelay:
     """The real mcrelay binary: `with Mcrelay(pool_config([mc]), args=["--num-proxies", "2"]) as relay:`.
 

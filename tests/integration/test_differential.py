@@ -13,7 +13,7 @@ import re
 import time
 import unittest
 
-from mcrelay_testlib import (STANDIN, Conn, ConnectionClosed, Mcrelay, Memcached, describe_difference,
+from mcrelay_testlib import (SHOW_ERRORS, STANDIN, Conn, ConnectionClosed, Mcrelay, Memcached, describe_difference,
                              parse_value_reply, pool_config, show, skip_without_proxy, wait_for)
 
 MAX_ITEM_SIZE = "2m"      # memcached -I on both sides: values up to 1,000,000 bytes fit with room to spare
@@ -38,7 +38,7 @@ def setUpModule():
         _proxy_port = _behind.port
     else:
         # flush_all is compared too: mcrouter (and mcrelay) refuse it unless --enable-flush-cmd.
-        _relay = Mcrelay(pool_config([_behind]), args=["--enable-flush-cmd"]).start()
+        _relay = Mcrelay(pool_config([_behind]), args=["--enable-flush-cmd", *SHOW_ERRORS]).start()
         _proxy_port = _relay.port
 
 
@@ -527,7 +527,7 @@ class TestProxyOwnBehaviour(unittest.TestCase):
     def setUpClass(cls):
         cls.mc = Memcached(max_item_size=MAX_ITEM_SIZE).start()
         try:
-            cls.relay = Mcrelay(pool_config([cls.mc]), args=["--max-item-size", str(cls.PROXY_MAX_ITEM)]).start()
+            cls.relay = Mcrelay(pool_config([cls.mc]), args=["--max-item-size", str(cls.PROXY_MAX_ITEM), *SHOW_ERRORS]).start()
         except BaseException:
             cls.mc.stop()
             raise

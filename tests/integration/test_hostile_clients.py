@@ -15,7 +15,7 @@ import time
 import unittest
 
 from fault_servers import SILENT, FaultServer, RssSampler, TimedClient, rss_kb
-from mcrelay_testlib import Conn, Mcrelay, Memcached, parse_stats, pool_config, skip_without_proxy, wait_for
+from mcrelay_testlib import SHOW_ERRORS, Conn, Mcrelay, Memcached, parse_stats, pool_config, skip_without_proxy, wait_for
 
 try:
     from pymemcache.client.base import Client
@@ -269,7 +269,7 @@ class TestConnectionLimits(unittest.TestCase):
         self.addCleanup(stack.close)
         silent = stack.enter_context(FaultServer(lambda req: SILENT))
         relay = stack.enter_context(Mcrelay(pool_config([silent.address]),
-                                            args=["--num-proxies", "1", "--max-client-outstanding", "16", "-t", "600",
+                                            args=[*SHOW_ERRORS, "--num-proxies", "1", "--max-client-outstanding", "16", "-t", "600",
                                                   "--timeouts-until-tko", "1000"]))
         return silent, relay
 

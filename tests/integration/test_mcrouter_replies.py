@@ -10,7 +10,8 @@ import tempfile
 import unittest
 
 from fault_servers import FaultServer
-from mcrelay_testlib import (Conn, Mcrelay, Memcached, pool_config, show, skip_without_proxy, wait_for)
+from mcrelay_testlib import (SHOW_ERRORS, Conn, Mcrelay, Memcached, free_port, pool_config, show, skip_without_proxy,
+                             wait_for)
 
 K251 = b"k" * 250 + b"1"
 
@@ -313,6 +314,53 @@ class FuzzLines:
 
 
 @skip_without_proxy()
+class TestMissOnErrors(unittest.TestCase):
+    """mcrouter's ProxyRoute: a get-like request whose server failed is answered as a miss, and a failed
+    incr/decr as NOT_FOUND, unless --disable-miss-on-get-errors / --disable-miss-on-arith-errors; the proxy's
+    own refusal of an unknown routing prefix still reaches a get (mcrouter: "always surface invalid routing
+    errors"), while incr/decr turn it into NOT_FOUND too."""
+
+    def config(self, mc, dead):
+        return {"pools": {"A": {"servers": [mc.address]}, "D": {"servers": [dead]}},
+                "routes": [{"aliases": ["/a/a/"], "route": "PoolRoute|A"},
+                           {"aliases": ["/d/d/"], "route": "PoolRoute|D"}]}
+
+    def test_defaults_and_flags(self):
+        dead = f"127.0.0.1:{free_port()}"  # nothing listens there: every request is a connect error
+        with Memcached() as mc, \
+                Mcrelay(self.config(mc, dead), args=["-R", "/a/a/"]) as relay, \
+                Mcrelay(self.config(mc, dead), args=["-R", "/a/a/", *SHOW_ERRORS]) as shown:
+            c = Conn(relay.port, name="default", diag=relay.diag)
+            e = Conn(shown.port, name="errors shown", diag=shown.diag)
+            self.addCleanup(c.close)
+            self.addCleanup(e.close)
+            for cmd in (b"get /d/d/k", b"gets /d/d/k", b"gat 10 /d/d/k", b"metaget /d/d/k"):
+                self.assertEqual(c.exchange(cmd + b"\r\n", b"END\r\n"), b"END\r\n", cmd)
+                self.assertRegex(e.exchange(cmd + b"\r\n", b"\r\n"), rb"^SERVER_ERROR ", cmd)
+            # lease-get: mcrouter's default reply, a miss with token 0.
+            self.assertEqual(c.exchange(b"lease-get /d/d/k\r\n", b"END\r\n"), b"LVALUE /d/d/k 0 0 0\r\n\r\nEND\r\n")
+            # A multi-get across a live and a dead server: the hit, and a miss for the dead one.
+            self.assertEqual(c.exchange(b"set /a/a/live 0 0 1\r\nv\r\n", b"\r\n"), b"STORED\r\n")
+            self.assertEqual(c.exchange(b"get /a/a/live /d/d/k\r\n", b"END\r\n"),
+                             b"VALUE /a/a/live 0 1\r\nv\r\nEND\r\n")
+            # Updates are not get-like: their errors reach the client either way.
+            self.assertRegex(c.exchange(b"set /d/d/k 0 0 1\r\nv\r\n", b"\r\n"), rb"^SERVER_ERROR ")
+            # incr/decr: a server error, a dead server and an unknown prefix all answer NOT_FOUND.
+            self.assertEqual(c.exchange(b"set /a/a/n 0 0 3\r\nabc\r\n", b"\r\n"), b"STORED\r\n")
+            self.assertEqual(c.exchange(b"incr /a/a/n 1\r\n", b"\r\n"), b"NOT_FOUND\r\n")
+            self.assertEqual(e.exchange(b"incr /a/a/n 1\r\n", b"\r\n"),
+                             b"CLIENT_ERROR cannot increment or decrement non-numeric value\r\n")
+            self.assertEqual(c.exchange(b"decr /d/d/n 1\r\n", b"\r\n"), b"NOT_FOUND\r\n")
+            self.assertRegex(e.exchange(b"decr /d/d/n 1\r\n", b"\r\n"), rb"^SERVER_ERROR ")
+            self.assertEqual(c.exchange(b"incr /zz/z/n 1\r\n", b"\r\n"), b"NOT_FOUND\r\n")
+            # An unknown routing prefix on a get is the proxy's own refusal: it is never a miss.
+            self.assertEqual(c.exchange(b"get /zz/z/k\r\n", b"\r\n"), b"SERVER_ERROR local error\r\n")
+            # The errors are still counted where the operator looks for them.
+            stats = c.exchange(b"stats\r\n", b"END\r\n").decode()
+            self.assertRegex(stats, r"STAT get_errors [1-9]")
+
+
+@skip_without_proxy()
 class TestDifferentialFuzz(unittest.TestCase):
     """Random lines to memcached directly and through mcrelay: the replies must be identical. Seeded and
     bounded (a few seconds); a failure prints the seed, the line and both replies."""
@@ -322,7 +370,7 @@ class TestDifferentialFuzz(unittest.TestCase):
 
     def test_random_lines(self):
         with Memcached() as direct, Memcached() as behind, \
-                Mcrelay(pool_config([behind]), args=["--enable-flush-cmd"]) as relay, \
+                Mcrelay(pool_config([behind]), args=["--enable-flush-cmd", *SHOW_ERRORS]) as relay, \
                 Conn(direct.port, name="memcached", sentinel_key="__fz_sentinel__") as mc, \
                 Conn(relay.port, name="mcrelay", diag=relay.diag, sentinel_key="__fz_sentinel__") as px:
             gen = FuzzLines(self.SEED)

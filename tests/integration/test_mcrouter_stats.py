@@ -15,7 +15,7 @@ import time
 import unittest
 
 from fault_servers import SILENT, FaultServer
-from mcrelay_testlib import Conn, Mcrelay, Memcached, parse_stats, skip_without_proxy, wait_for
+from mcrelay_testlib import SHOW_ERRORS, Conn, Mcrelay, Memcached, parse_stats, skip_without_proxy, wait_for
 
 _servers = []
 
@@ -131,7 +131,7 @@ def key_of(mc, timeout=1000):
 @skip_without_proxy()
 class StatsTest(unittest.TestCase):
     def relay(self, config, args=()):
-        relay = Mcrelay(config, args=["--num-proxies", "2", *args]).start()
+        relay = Mcrelay(config, args=[*SHOW_ERRORS, "--num-proxies", "2", *args]).start()
         self.addCleanup(relay.stop)
         self.relay_port = relay.port
         conn = Conn(relay.port, name="mcrelay", diag=relay.diag)

@@ -28,7 +28,7 @@ import uuid
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from mcrelay_testlib import (SOURCE_DIR, STANDIN, Conn, Mcrelay, Memcached, parse_stats, parse_value_reply, show,
+from mcrelay_testlib import (SHOW_ERRORS, SOURCE_DIR, STANDIN, Conn, Mcrelay, Memcached, parse_stats, parse_value_reply, show,
                              skip_without_proxy, wait_for)
 
 ADMIN_RE = re.compile(r"admin listener on (\S+):(\d+)")
@@ -246,7 +246,7 @@ class Tally:
 @skip_without_proxy()
 class ObservabilityTest(unittest.TestCase):
     def start(self, config, args=(), relay_class=Relay, cleanup=True):
-        relay = relay_class(config, args=["--admin-port", "0", "--admin-address", "127.0.0.1", *args]).start()
+        relay = relay_class(config, args=["--admin-port", "0", "--admin-address", "127.0.0.1", *SHOW_ERRORS, *args]).start()
         if cleanup:
             self.addCleanup(relay.stop)
         return relay, admin_port_of(relay)

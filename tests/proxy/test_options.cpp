@@ -130,8 +130,13 @@ TEST_CASE("options: accepted without effect, listed once for the warning", "[opt
                   "--disable-miss-on-get-errors=0", "-d", "--carbon-router-name", "Memcache"});
   REQUIRE(r.error.empty());
   CHECK(r.options.no_effect_options == std::vector<std::string>{"--fibers-stack-size", "--enable-axonlog",
-                                                                "--debug-level", "--disable-miss-on-get-errors",
-                                                                "--debug", "--carbon-router-name"});
+                                                                "--debug-level", "--debug", "--carbon-router-name"});
+  // mcrouter's quirk, kept: "=0" sets the field miss_on_get_errors to false, as the bare flag does.
+  CHECK_FALSE(r.options.miss_on_get_errors);
+  CHECK(parse({}).options.miss_on_get_errors);
+  CHECK_FALSE(parse({"--disable-miss-on-get-errors"}).options.miss_on_get_errors);
+  CHECK(parse({"--disable-miss-on-get-errors=1"}).options.miss_on_get_errors);
+  CHECK(parse({"--disable-miss-on-arith-errors"}).options.disable_miss_on_arith_errors);
   CHECK(r.options.keepalive_count == 3);  // -K acts
   // mcrouter reply behaviour another part of mcrelay handles: accepted, not warned about.
   auto e = parse({"--enable-flush-cmd", "--send-invalid-route-to-default", "--allow-only-gets"});
