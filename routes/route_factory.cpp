@@ -133,6 +133,23 @@ const config::PoolConfig& RouteFactory::pool(std::string_view name, const std::s
   return it->second;
 }
 
+const config::PoolConfig& RouteFactory::pool_spec(const nlohmann::json& spec, const std::string& path) const {
+  if (spec.is_string()) return pool(spec.get_ref<const std::string&>(), path);
+  if (spec.is_object()) {
+    auto name = spec.find("name");
+    if (name == spec.end() || !name->is_string()) fail(path, "an inline pool needs a string \"name\"");
+    return pool(name->get_ref<const std::string&>(), path);
+  }
+  fail(path, fmt::format("expected the name of a pool or a pool object, got {}", spec.type_name()));
+}
+
+bool RouteFactory::is_pool_list(const nlohmann::json& j) {
+  if (j.is_string()) return j.get_ref<const std::string&>().starts_with("Pool|");
+  if (!j.is_object()) return false;
+  auto type = j.find("type");
+  return type != j.end() && type->is_string() && type->get_ref<const std::string&>() == "Pool";
+}
+
 std::vector<RouteHandlePtr> RouteFactory::pool_destinations(const config::PoolConfig& pool) {
   std::vector<RouteHandlePtr> out;
   SendOptions opts;
@@ -150,9 +167,17 @@ std::vector<RouteHandlePtr> RouteFactory::build_children(const nlohmann::json& j
     if (s.starts_with("Pool|")) return pool_destinations(pool(std::string_view(s).substr(5), path));
     return {build(j, path)};
   }
+  if (is_pool_list(j)) return pool_destinations(pool_spec(j, path));
   if (!j.is_array()) fail(path, fmt::format("expected a list of routes or \"Pool|NAME\", got {}", j.type_name()));
   std::vector<RouteHandlePtr> out;
-  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(build(j[i], fmt::format("{}[{}]", path, i)));
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::string at = fmt::format("{}[{}]", path, i);
+    if (is_pool_list(j[i])) {  // mcrouter merges a pool's destinations into the list
+      for (auto& d : build_children(j[i], at)) out.push_back(std::move(d));
+    } else {
+      out.push_back(build(j[i], at));
+    }
+  }
   return out;
 }
 
@@ -188,6 +213,8 @@ RouteHandlePtr RouteFactory::build_from_string(std::string_view s, const std::st
   nlohmann::json obj = {{"type", type}};
   if (type == "PoolRoute") {
     obj["pool"] = std::string(rest);
+  } else if (type == "Pool") {  // "Pool|A" where one route is expected
+    obj["name"] = std::string(rest);
   } else if (type == "ErrorRoute") {
     obj["response"] = std::string(rest);
   } else {
@@ -210,6 +237,15 @@ RouteHandlePtr RouteFactory::build(const nlohmann::json& j, const std::string& p
   auto type_it = j.find("type");
   if (type_it == j.end() || !type_it->is_string()) fail(path, "a route object needs a string \"type\"");
   const auto& type = type_it->get_ref<const std::string&>();
+  if (type == "Pool") {  // a pool where one route is expected: fine if it has one server (mcrouter's create())
+    auto list = pool_destinations(pool_spec(j, path));
+    if (list.size() != 1) {
+      fail(path, fmt::format("a Pool is a list of {} routes here, where one route is expected (use it as "
+                             "\"children\" or as a PoolRoute's \"pool\")",
+                             list.size()));
+    }
+    return list.front();
+  }
   const RouteBuilder* builder = registry_.find(type);
   if (builder == nullptr) {
     if (auto jsonm = jsonm_type_reason(type); !jsonm.empty()) fail(path, jsonm);

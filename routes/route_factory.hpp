@@ -65,6 +65,12 @@ class RouteFactory {
   std::vector<RouteHandlePtr> pool_destinations(const config::PoolConfig& pool);
 
   const config::PoolConfig& pool(std::string_view name, const std::string& path) const;
+  // A pool as a route option gives it: a pool name, or an inline pool object {"name": ..., "servers": ...}
+  // (collected into config().pools by the loader, config/pool_config.hpp).
+  const config::PoolConfig& pool_spec(const nlohmann::json& spec, const std::string& path) const;
+  // True for the JSON forms that stand for a pool's list of destinations: "Pool|NAME" and
+  // {"type": "Pool", ...} (mcrouter's RouteHandleFactory::createList).
+  static bool is_pool_list(const nlohmann::json& j);
   const config::Config& config() const noexcept { return config_; }
 
   // Throws ConfigError("<source>: <path>: <reason>").

@@ -66,7 +66,7 @@ TEST_CASE("JSONM: other unknown types keep the unknown-type error", "[routes][fa
   CHECK(build_error(R"({"type": "PolRoute", "pool": "A"})") ==
         "test.json: route: unknown route handle type \"PolRoute\"; did you mean \"PoolRoute\"?");
   CHECK(build_error(R"({"type": "If"})") == "test.json: route: unknown route handle type \"If\"");
-  CHECK(build_error(R"({"type": "DevNullRoute"})").find("test.json: route: unknown route handle type \"DevNullRoute\"") ==
+  CHECK(build_error(R"({"type": "FrobnicateRoute"})").find("test.json: route: unknown route handle type \"FrobnicateRoute\"") ==
         0);
   CHECK(build_error(R"("unknown_name")") == "test.json: route: unknown route handle or name \"unknown_name\"");
 }

@@ -1,0 +1,155 @@
+"""Route handles and inline pools from mcrouter's config language, on real memcached servers: each test
+starts mcrelay with a config using the handle, sends real requests and asks every memcached directly what
+it holds (unit tests over recording fakes are in tests/routes/test_<handle>.cpp).
+"""
+
+import unittest
+
+from mcrelay_testlib import Conn, Mcrelay, Memcached, free_port, parse_value_reply, skip_without_proxy
+from test_placement import ch3
+
+NUM_SERVERS = 3
+_servers = []
+
+
+def setUpModule():
+    for _ in range(NUM_SERVERS):
+        # Also on ::1, so that a pool can name a server by its bracketed IPv6 literal.
+        _servers.append(Memcached(extra_args=["-l", "[::1]"]).start())
+
+
+def tearDownModule():
+    for mc in _servers:
+        mc.__exit__(None, None, None)
+
+
+def direct(i, data, terminator):
+    with Conn(_servers[i].port, name=f"memcached[{i}]") as c:
+        return c.exchange(data, terminator=terminator)
+
+
+def direct_get(i, key):
+    items = parse_value_reply(direct(i, b"get %s\r\n" % key, b"END\r\n"))
+    return items[0][2] if items else None
+
+
+def holders(key):
+    """Indexes of the servers that hold `key`."""
+    return [i for i in range(NUM_SERVERS) if direct_get(i, key) is not None]
+
+
+@skip_without_proxy()
+class RouteHandleTest(unittest.TestCase):
+    def setUp(self):
+        for i in range(NUM_SERVERS):
+            self.assertEqual(direct(i, b"flush_all\r\n", b"\r\n"), b"OK\r\n")
+
+    def relay(self, config):
+        relay = Mcrelay(config).start()
+        self.addCleanup(relay.stop)
+        conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
+        self.addCleanup(conn.close)
+        return conn
+
+    @staticmethod
+    def set_cmd(key, value):
+        return b"set %s 0 0 %d\r\n%s\r\n" % (key, len(value), value)
+
+    # --- inline pools -------------------------------------------------------------------------------
+
+    def test_inline_pool_places_keys_with_ch3(self):
+        servers = [f"[::1]:{_servers[0].port}", _servers[1].address, _servers[2].address]
+        conn = self.relay({"route": {"type": "PoolRoute",
+                                     "pool": {"type": "Pool", "name": "inline", "servers": servers,
+                                              "weights": [1, 1, 1, 0.5]}}})
+        keys = [b"inline%d" % i for i in range(30)]
+        for key in keys:
+            self.assertEqual(conn.exchange(self.set_cmd(key, b"v"), b"\r\n"), b"STORED\r\n")
+        # Each key on exactly one server, the one named by its IPv6 literal included (the 4th weight, for
+        # no server, is ignored as mcrouter ignores it).
+        placed = [holders(k) for k in keys]
+        self.assertTrue(all(len(p) == 1 for p in placed), placed)
+        self.assertIn(0, {p[0] for p in placed}, "no key reached the server named [::1]:port")
+        self.assertGreater(len({p[0] for p in placed}), 1, "all keys on one server")
+
+    def test_inline_pool_without_weights_is_ch3(self):
+        servers = [mc.address for mc in _servers]
+        conn = self.relay({"route": {"type": "PoolRoute", "pool": {"name": "P", "servers": servers}}})
+        for i in range(30):
+            key = b"ch3key%d" % i
+            self.assertEqual(conn.exchange(self.set_cmd(key, b"v"), b"\r\n"), b"STORED\r\n")
+            self.assertEqual(holders(key), [ch3(key, NUM_SERVERS)], key)
+
+    def test_pool_object_as_children_fails_over(self):
+        dead = f"127.0.0.1:{free_port()}"
+        conn = self.relay({"route": {"type": "FailoverRoute",
+                                     "children": [{"type": "Pool", "name": "dead", "servers": [dead]},
+                                                  "Pool|live"]},
+                           "pools": {"live": {"servers": [_servers[2].address]}}})
+        self.assertEqual(conn.exchange(self.set_cmd(b"fk", b"v"), b"\r\n"), b"STORED\r\n")
+        self.assertEqual(holders(b"fk"), [2])
+
+    def test_port_zero_loads_and_fails_over(self):
+        conn = self.relay({"route": {"type": "FailoverRoute",
+                                     "children": [{"type": "PoolRoute",
+                                                   "pool": {"name": "zero", "servers": ["localhost:0"]}},
+                                                  {"type": "PoolRoute",
+                                                   "pool": {"name": "live", "servers": [_servers[0].address]}}]}})
+        self.assertEqual(conn.exchange(self.set_cmd(b"zk", b"v"), b"\r\n"), b"STORED\r\n")
+        self.assertEqual(holders(b"zk"), [0])
+
+    def test_caret_and_facebook_only_handles_are_refused_with_a_reason(self):
+        import json
+        import subprocess
+        from mcrelay_testlib import MCRELAY_BIN
+        for cfg, said in (
+                ({"pools": {"A": {"servers": ["h:1"], "protocol": "caret"}}, "route": "PoolRoute|A"},
+                 "the caret protocol"),
+                ({"route": {"type": "CarbonLookasideRoute", "child": "NullRoute"}},
+                 "CarbonLookasideRoute is not supported"),
+                ({"route": {"type": "AxonLogRoute"}}, "AxonLogRoute is not supported")):
+            proc = subprocess.run([MCRELAY_BIN, "--validate-config", "--config", json.dumps(cfg)],
+                                  capture_output=True, text=True, timeout=10)
+            self.assertNotEqual(proc.returncode, 0, proc)
+            self.assertIn(said, proc.stdout + proc.stderr)
+
+    # --- DevNullRoute, BlackholeRoute ------------------------------------------------------------------
+
+    def test_dev_null_route(self):
+        conn = self.relay({"route": "DevNullRoute"})
+        self.assertEqual(conn.exchange(self.set_cmd(b"dn", b"v"), b"\r\n"), b"NOT_STORED\r\n")
+        self.assertEqual(conn.exchange(b"get dn\r\n", b"END\r\n"), b"END\r\n")
+        self.assertEqual(conn.exchange(b"delete dn\r\n", b"\r\n"), b"NOT_FOUND\r\n")
+
+    def test_blackhole_route(self):
+        conn = self.relay({"pools": {"A": {"servers": [_servers[0].address]}},
+                           "route": {"type": "BlackholeRoute", "default": "PoolRoute|A",
+                                     "policies": {"key": [{"op": "equals", "value": "spam"}],
+                                                  "exptime": [{"op": "equals", "value": 0}]}}})
+        self.assertEqual(conn.exchange(self.set_cmd(b"spam", b"v"), b"\r\n"), b"NOT_STORED\r\n")
+        self.assertEqual(conn.exchange(self.set_cmd(b"ham", b"v"), b"\r\n"), b"STORED\r\n")
+        self.assertEqual(conn.exchange(b"set spam 0 60 1\r\nv\r\n", b"\r\n"), b"STORED\r\n")  # exptime 60
+        self.assertEqual(direct_get(0, b"ham"), b"v")
+        self.assertEqual(direct_get(0, b"spam"), b"v")
+        self.assertEqual(conn.exchange(b"get spam\r\n", b"END\r\n"), b"END\r\n")  # a get has no exptime
+
+    # --- ModifyKeyRoute ------------------------------------------------------------------------------
+
+    def test_modify_key_route(self):
+        conn = self.relay({"pools": {"A": {"servers": [_servers[1].address]}},
+                           "route": {"type": "ModifyKeyRoute", "ensure_key_prefix": "new:",
+                                     "replace_key_prefix": "old:", "target": "PoolRoute|A"}})
+        self.assertEqual(conn.exchange(self.set_cmd(b"old:k1", b"a"), b"\r\n"), b"STORED\r\n")
+        self.assertEqual(conn.exchange(self.set_cmd(b"k2", b"b"), b"\r\n"), b"STORED\r\n")
+        self.assertEqual(direct_get(1, b"new:k1"), b"a")
+        self.assertEqual(direct_get(1, b"new:k2"), b"b")
+        self.assertIsNone(direct_get(1, b"old:k1"))
+        # The reply carries the key the client asked for.
+        self.assertEqual(conn.exchange(b"get old:k1\r\n", b"END\r\n"), b"VALUE old:k1 0 1\r\na\r\nEND\r\n")
+        too_long = b"k" * 248
+        reply = conn.exchange(b"get %s\r\n" % too_long, b"\r\n")
+        self.assertTrue(reply.startswith(b"SERVER_ERROR") and b"key too long" in reply, reply)
+
+
+if __name__ == "__main__":
+    unittest.main()
