@@ -10,7 +10,9 @@
 #include "routes/failover_route.hpp"
 #include "routes/failover_with_exptime_route.hpp"
 #include "routes/hash_route.hpp"
+#include "routes/key_split_route.hpp"
 #include "routes/latest_route.hpp"
+#include "routes/load_balancer_route.hpp"
 #include "routes/miss_failover_route.hpp"
 #include "routes/modify_exptime_route.hpp"
 #include "routes/modify_key_route.hpp"
@@ -47,6 +49,8 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("DevNullRoute", &DevNullRoute::build);
   r.add("BlackholeRoute", &BlackholeRoute::build);
   r.add("ModifyKeyRoute", &ModifyKeyRoute::build);
+  r.add("KeySplitRoute", &KeySplitRoute::build);
+  r.add("LoadBalancerRoute", &LoadBalancerRoute::build);
   r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
   r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
 }

@@ -151,5 +151,42 @@ class RouteHandleTest(unittest.TestCase):
         self.assertTrue(reply.startswith(b"SERVER_ERROR") and b"key too long" in reply, reply)
 
 
+    # --- KeySplitRoute, LoadBalancerRoute ------------------------------------------------------------
+
+    def test_key_split_route_all_sync(self):
+        conn = self.relay({"pools": {"A": {"servers": [_servers[0].address]}},
+                           "route": {"type": "KeySplitRoute", "destination": "PoolRoute|A", "replicas": 3,
+                                     "all_sync": True}})
+        self.assertEqual(conn.exchange(self.set_cmd(b"hot", b"v"), b"\r\n"), b"STORED\r\n")
+        # The other replicas are written in the background: wait for them.
+        from mcrelay_testlib import wait_for
+        wait_for(lambda: all(direct_get(0, k) == b"v" for k in (b"hot", b"hot::1", b"hot::2")), 5,
+                 "every replica of hot written")
+        self.assertEqual(conn.exchange(b"get hot\r\n", b"END\r\n"), b"VALUE hot 0 1\r\nv\r\nEND\r\n")
+        self.assertEqual(conn.exchange(b"delete hot\r\n", b"\r\n"), b"DELETED\r\n")
+        wait_for(lambda: all(direct_get(0, k) is None for k in (b"hot", b"hot::1", b"hot::2")), 5,
+                 "every replica of hot deleted")
+
+    def test_load_balancer_route_hashes_and_fails_over(self):
+        dead = f"127.0.0.1:{free_port()}"
+        children = [{"type": "PoolRoute", "pool": {"name": f"lb{i}", "servers": [mc.address]}}
+                    for i, mc in enumerate(_servers)]
+        conn = self.relay({"route": {"type": "LoadBalancerRoute", "children": children}})
+        keys = [b"lb%d" % i for i in range(30)]
+        for key in keys:
+            self.assertEqual(conn.exchange(self.set_cmd(key, b"v"), b"\r\n"), b"STORED\r\n")
+        placed = [holders(k) for k in keys]
+        self.assertTrue(all(len(p) == 1 for p in placed), placed)
+        self.assertEqual({p[0] for p in placed}, {0, 1, 2})
+        for key, p in zip(keys, placed):  # the same key, the same child, every time
+            self.assertEqual(conn.exchange(b"get %s\r\n" % key, b"END\r\n"),
+                             b"VALUE %s 0 1\r\nv\r\nEND\r\n" % key)
+        # With a dead child and failover_count, nothing is lost.
+        children[0] = {"type": "PoolRoute", "pool": {"name": "dead", "servers": [dead]}}
+        conn = self.relay({"route": {"type": "LoadBalancerRoute", "failover_count": 2, "children": children}})
+        for key in keys:
+            self.assertEqual(conn.exchange(self.set_cmd(key + b"x", b"w"), b"\r\n"), b"STORED\r\n")
+
+
 if __name__ == "__main__":
     unittest.main()
