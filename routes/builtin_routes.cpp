@@ -22,6 +22,7 @@
 #include "routes/prefix_selector_route.hpp"
 #include "routes/random_route.hpp"
 #include "routes/route_factory.hpp"
+#include "routes/routing_group_route.hpp"
 #include "routes/unsupported_routes.hpp"
 #include "routes/warm_up_route.hpp"
 
@@ -51,6 +52,7 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("ModifyKeyRoute", &ModifyKeyRoute::build);
   r.add("KeySplitRoute", &KeySplitRoute::build);
   r.add("LoadBalancerRoute", &LoadBalancerRoute::build);
+  r.add("RoutingGroupRoute", &RoutingGroupRoute::build);
   r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
   r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
 }

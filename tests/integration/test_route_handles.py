@@ -188,5 +188,19 @@ class RouteHandleTest(unittest.TestCase):
             self.assertEqual(conn.exchange(self.set_cmd(key + b"x", b"w"), b"\r\n"), b"STORED\r\n")
 
 
+    def test_routing_group_route(self):
+        conn = self.relay({"pools": {f"P{i}": {"servers": [mc.address]} for i, mc in enumerate(_servers)},
+                           "route": {"type": "RoutingGroupRoute", "default_policy": "PoolRoute|P2",
+                                     "routing_group_policies": {"update_like": "PoolRoute|P0",
+                                                                "get_like": "PoolRoute|P1"}}})
+        self.assertEqual(conn.exchange(self.set_cmd(b"rg", b"v"), b"\r\n"), b"STORED\r\n")
+        self.assertEqual(holders(b"rg"), [0])
+        self.assertEqual(conn.exchange(b"get rg\r\n", b"END\r\n"), b"END\r\n")  # reads go to P1
+        direct(1, self.set_cmd(b"rg", b"from1"), b"\r\n")
+        self.assertEqual(conn.exchange(b"get rg\r\n", b"END\r\n"), b"VALUE rg 0 5\r\nfrom1\r\nEND\r\n")
+        self.assertEqual(conn.exchange(b"delete rg\r\n", b"\r\n"), b"NOT_FOUND\r\n")  # default: P2
+        self.assertEqual(holders(b"rg"), [0, 1])
+
+
 if __name__ == "__main__":
     unittest.main()
