@@ -18,6 +18,7 @@
 #include "routes/modify_key_route.hpp"
 #include "routes/null_route.hpp"
 #include "routes/operation_selector_route.hpp"
+#include "routes/original_client_hash_route.hpp"
 #include "routes/pool_route.hpp"
 #include "routes/prefix_selector_route.hpp"
 #include "routes/random_route.hpp"
@@ -53,6 +54,7 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("KeySplitRoute", &KeySplitRoute::build);
   r.add("LoadBalancerRoute", &LoadBalancerRoute::build);
   r.add("RoutingGroupRoute", &RoutingGroupRoute::build);
+  r.add("OriginalClientHashRoute", &OriginalClientHashRoute::build);
   r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
   r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
 }

@@ -202,5 +202,21 @@ class RouteHandleTest(unittest.TestCase):
         self.assertEqual(holders(b"rg"), [0, 1])
 
 
+    def test_original_client_hash_route(self):
+        def fnv1a64(text):
+            h = 14695981039346656037
+            for c in text.encode():
+                h = ((h ^ c) * 1099511628211) & 0xFFFFFFFFFFFFFFFF
+            return h
+        conn = self.relay({"pools": {f"P{i}": {"servers": [mc.address]} for i, mc in enumerate(_servers)},
+                           "route": {"type": "OriginalClientHashRoute", "offset": 1,
+                                     "children": ["PoolRoute|P0", "PoolRoute|P1", "PoolRoute|P2"]}})
+        want = (fnv1a64("127.0.0.1") + 1) % NUM_SERVERS  # the test connects from 127.0.0.1
+        for i in range(10):
+            key = b"och%d" % i
+            self.assertEqual(conn.exchange(self.set_cmd(key, b"v"), b"\r\n"), b"STORED\r\n")
+            self.assertEqual(holders(key), [want], key)
+
+
 if __name__ == "__main__":
     unittest.main()
