@@ -22,6 +22,7 @@
 #include "routes/pool_route.hpp"
 #include "routes/prefix_selector_route.hpp"
 #include "routes/random_route.hpp"
+#include "routes/rate_limit_route.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/routing_group_route.hpp"
 #include "routes/unsupported_routes.hpp"
@@ -55,6 +56,7 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("LoadBalancerRoute", &LoadBalancerRoute::build);
   r.add("RoutingGroupRoute", &RoutingGroupRoute::build);
   r.add("OriginalClientHashRoute", &OriginalClientHashRoute::build);
+  r.add("RateLimitRoute", &RateLimitRoute::build);
   r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
   r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
 }

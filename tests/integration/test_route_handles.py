@@ -218,5 +218,21 @@ class RouteHandleTest(unittest.TestCase):
             self.assertEqual(holders(key), [want], key)
 
 
+    def test_rate_limit_route(self):
+        import time
+        conn = self.relay({"pools": {"A": {"servers": [_servers[0].address]}},
+                           "route": {"type": "RateLimitRoute", "target": "PoolRoute|A",
+                                     "rates": {"sets_rate": 2, "sets_burst": 2}}})
+        replies = [conn.exchange(self.set_cmd(b"rl%d" % i, b"v"), b"\r\n") for i in range(20)]
+        stored = replies.count(b"STORED\r\n")
+        self.assertEqual(stored + replies.count(b"NOT_STORED\r\n"), 20, replies)
+        self.assertLessEqual(stored, 4, replies)  # 2/s, starting empty: only a few pass in a burst
+        self.assertEqual(sum(direct_get(0, b"rl%d" % i) is not None for i in range(20)), stored)
+        for _ in range(20):  # gets are not limited
+            self.assertEqual(conn.exchange(b"get rl0\r\n", b"END\r\n").endswith(b"END\r\n"), True)
+        time.sleep(1.1)  # two tokens back
+        self.assertEqual(conn.exchange(self.set_cmd(b"later", b"v"), b"\r\n"), b"STORED\r\n")
+
+
 if __name__ == "__main__":
     unittest.main()
