@@ -24,6 +24,7 @@
 #include "routes/random_route.hpp"
 #include "routes/rate_limit_route.hpp"
 #include "routes/route_factory.hpp"
+#include "routes/salted_failover_route.hpp"
 #include "routes/routing_group_route.hpp"
 #include "routes/unsupported_routes.hpp"
 #include "routes/warm_up_route.hpp"
@@ -57,6 +58,7 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("RoutingGroupRoute", &RoutingGroupRoute::build);
   r.add("OriginalClientHashRoute", &OriginalClientHashRoute::build);
   r.add("RateLimitRoute", &RateLimitRoute::build);
+  r.add("SaltedFailoverRoute", &SaltedFailoverRoute::build);
   r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
   r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
 }

@@ -234,5 +234,18 @@ class RouteHandleTest(unittest.TestCase):
         self.assertEqual(conn.exchange(self.set_cmd(b"later", b"v"), b"\r\n"), b"STORED\r\n")
 
 
+    def test_salted_failover_route(self):
+        dead = f"127.0.0.1:{free_port()}"
+        conn = self.relay({"pools": {"S": {"servers": [dead, _servers[0].address, _servers[1].address]}},
+                           "route": {"type": "SaltedFailoverRoute", "pool": "S"}})
+        for i in range(20):
+            key = b"sf%d" % i
+            self.assertEqual(conn.exchange(self.set_cmd(key, b"v"), b"\r\n"), b"STORED\r\n")
+            # Ch3 picks the server; the dead one (index 0) fails over to the pool's servers in order: the
+            # dead one again, then memcached[0].
+            want = {0: 0, 1: 0, 2: 1}[ch3(key, 3)]
+            self.assertEqual(holders(key), [want], key)
+
+
 if __name__ == "__main__":
     unittest.main()
