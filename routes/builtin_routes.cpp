@@ -25,6 +25,7 @@
 #include "routes/rate_limit_route.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/salted_failover_route.hpp"
+#include "routes/shadow_route.hpp"
 #include "routes/routing_group_route.hpp"
 #include "routes/unsupported_routes.hpp"
 #include "routes/warm_up_route.hpp"
@@ -59,6 +60,7 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("OriginalClientHashRoute", &OriginalClientHashRoute::build);
   r.add("RateLimitRoute", &RateLimitRoute::build);
   r.add("SaltedFailoverRoute", &SaltedFailoverRoute::build);
+  r.add_list("ShadowRoute", &ShadowedRoute::build_list);
   r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
   r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
 }

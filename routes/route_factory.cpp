@@ -13,6 +13,15 @@ namespace mcrelay {
 
 void RouteRegistry::add(std::string type, RouteBuilder builder) { builders_[std::move(type)] = std::move(builder); }
 
+void RouteRegistry::add_list(std::string type, ListBuilder builder) {
+  list_builders_[std::move(type)] = std::move(builder);
+}
+
+const ListBuilder* RouteRegistry::find_list(std::string_view type) const {
+  auto it = list_builders_.find(type);
+  return it == list_builders_.end() ? nullptr : &it->second;
+}
+
 const RouteBuilder* RouteRegistry::find(std::string_view type) const {
   auto it = builders_.find(type);
   return it == builders_.end() ? nullptr : &it->second;
@@ -21,6 +30,7 @@ const RouteBuilder* RouteRegistry::find(std::string_view type) const {
 std::vector<std::string> RouteRegistry::names() const {
   std::vector<std::string> out;
   for (const auto& [name, _] : builders_) out.push_back(name);
+  for (const auto& [name, _] : list_builders_) out.push_back(name);
   return out;
 }
 
@@ -150,6 +160,13 @@ bool RouteFactory::is_pool_list(const nlohmann::json& j) {
   return type != j.end() && type->is_string() && type->get_ref<const std::string&>() == "Pool";
 }
 
+bool RouteFactory::is_list_form(const nlohmann::json& j) const {
+  if (is_pool_list(j)) return true;
+  if (!j.is_object()) return false;
+  auto type = j.find("type");
+  return type != j.end() && type->is_string() && registry_.find_list(type->get_ref<const std::string&>()) != nullptr;
+}
+
 std::vector<RouteHandlePtr> RouteFactory::pool_destinations(const config::PoolConfig& pool) {
   std::vector<RouteHandlePtr> out;
   SendOptions opts;
@@ -168,11 +185,12 @@ std::vector<RouteHandlePtr> RouteFactory::build_children(const nlohmann::json& j
     return {build(j, path)};
   }
   if (is_pool_list(j)) return pool_destinations(pool_spec(j, path));
+  if (is_list_form(j)) return (*registry_.find_list(j.at("type").get_ref<const std::string&>()))(*this, j, path);
   if (!j.is_array()) fail(path, fmt::format("expected a list of routes or \"Pool|NAME\", got {}", j.type_name()));
   std::vector<RouteHandlePtr> out;
   for (std::size_t i = 0; i < j.size(); ++i) {
     const std::string at = fmt::format("{}[{}]", path, i);
-    if (is_pool_list(j[i])) {  // mcrouter merges a pool's destinations into the list
+    if (is_list_form(j[i])) {  // mcrouter merges a pool's destinations (or a ShadowRoute's list) into the list
       for (auto& d : build_children(j[i], at)) out.push_back(std::move(d));
     } else {
       out.push_back(build(j[i], at));
@@ -243,6 +261,16 @@ RouteHandlePtr RouteFactory::build(const nlohmann::json& j, const std::string& p
       fail(path, fmt::format("a Pool is a list of {} routes here, where one route is expected (use it as "
                              "\"children\" or as a PoolRoute's \"pool\")",
                              list.size()));
+    }
+    return list.front();
+  }
+  if (const ListBuilder* list_builder = registry_.find_list(type)) {
+    auto list = (*list_builder)(*this, j, path);
+    if (list.size() != 1) {
+      fail(path, fmt::format("a {} is a list of {} routes here, where one route is expected", type, list.size()));
+    }
+    if (auto name = j.find("name"); name != j.end() && name->is_string()) {
+      named_.emplace(name->get<std::string>(), list.front());
     }
     return list.front();
   }

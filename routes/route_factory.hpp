@@ -32,17 +32,24 @@ class DestinationProvider {
 
 class RouteFactory;
 using RouteBuilder = std::function<RouteHandlePtr(RouteFactory&, const nlohmann::json&, const std::string& path)>;
+// A handle type that stands for a LIST of routes (mcrouter's ShadowRoute): merged into children lists, and
+// accepted where one route is expected only when the list has exactly one.
+using ListBuilder =
+    std::function<std::vector<RouteHandlePtr>(RouteFactory&, const nlohmann::json&, const std::string& path)>;
 
 // The set of known route-handle types. register_builtin_routes() fills it with every handle mcrelay has.
 class RouteRegistry {
  public:
   void add(std::string type, RouteBuilder builder);
+  void add_list(std::string type, ListBuilder builder);
   const RouteBuilder* find(std::string_view type) const;
+  const ListBuilder* find_list(std::string_view type) const;
   std::vector<std::string> names() const;
   static const RouteRegistry& builtin();
 
  private:
   std::map<std::string, RouteBuilder, std::less<>> builders_;
+  std::map<std::string, ListBuilder, std::less<>> list_builders_;
 };
 
 void register_builtin_routes(RouteRegistry& registry);
@@ -71,6 +78,8 @@ class RouteFactory {
   // True for the JSON forms that stand for a pool's list of destinations: "Pool|NAME" and
   // {"type": "Pool", ...} (mcrouter's RouteHandleFactory::createList).
   static bool is_pool_list(const nlohmann::json& j);
+  // is_pool_list, or an object whose type has a ListBuilder (ShadowRoute).
+  bool is_list_form(const nlohmann::json& j) const;
   const config::Config& config() const noexcept { return config_; }
 
   // Throws ConfigError("<source>: <path>: <reason>").

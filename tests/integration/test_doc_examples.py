@@ -57,7 +57,7 @@ def registered_in_source():
     path = os.path.join(SOURCE_DIR, "routes", "builtin_routes.cpp")
     try:
         with open(path, encoding="utf-8") as f:
-            return set(re.findall(r'\.add\("([A-Za-z0-9_]+)"', f.read()))
+            return set(re.findall(r'\.add(?:_list)?\("([A-Za-z0-9_]+)"', f.read()))
     except OSError:
         return set()
 

@@ -247,5 +247,16 @@ class RouteHandleTest(unittest.TestCase):
             self.assertEqual(holders(key), [want], key)
 
 
+    def test_shadow_route(self):
+        conn = self.relay({"pools": {f"P{i}": {"servers": [mc.address]} for i, mc in enumerate(_servers)},
+                           "route": {"type": "ShadowRoute", "children": "PoolRoute|P0",
+                                     "shadows": [{"target": "PoolRoute|P2"}]}})
+        self.assertEqual(conn.exchange(self.set_cmd(b"sh", b"v"), b"\r\n"), b"STORED\r\n")
+        from mcrelay_testlib import wait_for
+        wait_for(lambda: holders(b"sh") == [0, 2], 5, "sh on the child and on the shadow")
+        direct(2, self.set_cmd(b"sh", b"shadow"), b"\r\n")  # the shadow's reply never reaches the client
+        self.assertEqual(conn.exchange(b"get sh\r\n", b"END\r\n"), b"VALUE sh 0 1\r\nv\r\nEND\r\n")
+
+
 if __name__ == "__main__":
     unittest.main()
