@@ -11,6 +11,7 @@
 #include "routes/failover_with_exptime_route.hpp"
 #include "routes/hash_route.hpp"
 #include "routes/key_split_route.hpp"
+#include "routes/latency_injection_route.hpp"
 #include "routes/latest_route.hpp"
 #include "routes/load_balancer_route.hpp"
 #include "routes/miss_failover_route.hpp"
@@ -61,6 +62,7 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("RateLimitRoute", &RateLimitRoute::build);
   r.add("SaltedFailoverRoute", &SaltedFailoverRoute::build);
   r.add_list("ShadowRoute", &ShadowedRoute::build_list);
+  r.add("LatencyInjectionRoute", &LatencyInjectionRoute::build);
   r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
   r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
 }

@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "routes/destination.hpp"
 #include "routes/route_handle.hpp"
+#include "routes/route_timer.hpp"
 
 namespace mcrelay {
 
@@ -28,6 +29,9 @@ class DestinationProvider {
   virtual ~DestinationProvider() = default;
   virtual std::shared_ptr<Destination> destination(const config::ServerAddress& server,
                                                    const config::PoolConfig& pool) = 0;
+  // The timer of the thread that will run the tree (routes/route_timer.hpp), or null where nothing is
+  // routed (the validator). The worker implements it.
+  virtual RouteTimer* timer() noexcept { return nullptr; }
 };
 
 class RouteFactory;
@@ -81,6 +85,7 @@ class RouteFactory {
   // is_pool_list, or an object whose type has a ListBuilder (ShadowRoute).
   bool is_list_form(const nlohmann::json& j) const;
   const config::Config& config() const noexcept { return config_; }
+  RouteTimer* timer() const noexcept { return destinations_.timer(); }
 
   // Throws ConfigError("<source>: <path>: <reason>").
   [[noreturn]] void fail(const std::string& path, std::string_view reason) const;

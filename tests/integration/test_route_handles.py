@@ -44,8 +44,8 @@ class RouteHandleTest(unittest.TestCase):
         for i in range(NUM_SERVERS):
             self.assertEqual(direct(i, b"flush_all\r\n", b"\r\n"), b"OK\r\n")
 
-    def relay(self, config):
-        relay = Mcrelay(config).start()
+    def relay(self, config, args=()):
+        relay = Mcrelay(config, args=list(args)).start()
         self.addCleanup(relay.stop)
         conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
         self.addCleanup(conn.close)
@@ -256,6 +256,29 @@ class RouteHandleTest(unittest.TestCase):
         wait_for(lambda: holders(b"sh") == [0, 2], 5, "sh on the child and on the shadow")
         direct(2, self.set_cmd(b"sh", b"shadow"), b"\r\n")  # the shadow's reply never reaches the client
         self.assertEqual(conn.exchange(b"get sh\r\n", b"END\r\n"), b"VALUE sh 0 1\r\nv\r\nEND\r\n")
+
+
+    def test_latency_injection_route_delays_without_blocking_the_worker(self):
+        import time
+        relay = Mcrelay({"pools": {"A": {"servers": [_servers[0].address]}},
+                         "routes": [{"aliases": ["/slow/x/"],
+                                     "route": {"type": "LatencyInjectionRoute", "child": "PoolRoute|A",
+                                               "before_latency_ms": 300, "total_latency_ms": 500}},
+                                    {"aliases": ["/fast/x/"], "route": "PoolRoute|A"}]},
+                        args=["--num-proxies", "1"]).start()
+        self.addCleanup(relay.stop)
+        slow = Conn(relay.port, name="slow", diag=relay.diag)
+        fast = Conn(relay.port, name="fast", diag=relay.diag)
+        self.addCleanup(slow.close)
+        self.addCleanup(fast.close)
+        start = time.monotonic()
+        slow.send(b"get /slow/x/k\r\n")
+        self.assertEqual(fast.exchange(b"get /fast/x/k\r\n", b"END\r\n"), b"END\r\n")
+        self.assertLess(time.monotonic() - start, 0.25, "the worker was blocked by the injected latency")
+        self.assertEqual(slow.read_until(b"END\r\n"), b"END\r\n")
+        elapsed = time.monotonic() - start
+        self.assertGreaterEqual(elapsed, 0.5)  # total_latency_ms pads the 300 ms before-latency to 500
+        self.assertLess(elapsed, 3.0)
 
 
 if __name__ == "__main__":
