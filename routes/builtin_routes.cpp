@@ -14,6 +14,7 @@
 #include "routes/latency_injection_route.hpp"
 #include "routes/latest_route.hpp"
 #include "routes/load_balancer_route.hpp"
+#include "routes/logging_route.hpp"
 #include "routes/miss_failover_route.hpp"
 #include "routes/modify_exptime_route.hpp"
 #include "routes/modify_key_route.hpp"
@@ -63,6 +64,7 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("SaltedFailoverRoute", &SaltedFailoverRoute::build);
   r.add_list("ShadowRoute", &ShadowedRoute::build_list);
   r.add("LatencyInjectionRoute", &LatencyInjectionRoute::build);
+  r.add("LoggingRoute", &LoggingRoute::build);
   r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
   r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
 }

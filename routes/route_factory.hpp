@@ -16,6 +16,7 @@
 #include "config/config.hpp"
 #include "routes/destination.hpp"
 #include "routes/route_handle.hpp"
+#include "routes/route_log.hpp"
 #include "routes/route_timer.hpp"
 
 namespace mcrelay {
@@ -32,6 +33,8 @@ class DestinationProvider {
   // The timer of the thread that will run the tree (routes/route_timer.hpp), or null where nothing is
   // routed (the validator). The worker implements it.
   virtual RouteTimer* timer() noexcept { return nullptr; }
+  // Where LoggingRoute writes (routes/route_log.hpp), or null (the validator, tests: nothing is logged).
+  virtual RouteLog* route_log() noexcept { return nullptr; }
 };
 
 class RouteFactory;
@@ -86,6 +89,7 @@ class RouteFactory {
   bool is_list_form(const nlohmann::json& j) const;
   const config::Config& config() const noexcept { return config_; }
   RouteTimer* timer() const noexcept { return destinations_.timer(); }
+  RouteLog* route_log() const noexcept { return destinations_.route_log(); }
 
   // Throws ConfigError("<source>: <path>: <reason>").
   [[noreturn]] void fail(const std::string& path, std::string_view reason) const;

@@ -281,5 +281,20 @@ class RouteHandleTest(unittest.TestCase):
         self.assertLess(elapsed, 3.0)
 
 
+    def test_logging_route(self):
+        relay = Mcrelay({"pools": {"A": {"servers": [_servers[0].address]}},
+                         "route": {"type": "LoggingRoute", "target": "PoolRoute|A"}}).start()
+        self.addCleanup(relay.stop)
+        conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
+        self.addCleanup(conn.close)
+        self.assertEqual(conn.exchange(self.set_cmd(b"logged", b"hello"), b"\r\n"), b"STORED\r\n")
+        self.assertEqual(conn.exchange(b"get logged\r\n", b"END\r\n"), b"VALUE logged 0 5\r\nhello\r\nEND\r\n")
+        self.assertEqual(direct_get(0, b"logged"), b"hello")
+        from mcrelay_testlib import wait_for
+        wait_for(lambda: "request key: logged response: mc_res_found responseLength: 5 ip: N/A"
+                 in relay.stderr_text(), 5, "the get logged")
+        self.assertIn("request key: logged response: mc_res_stored responseLength: 0 ip: N/A", relay.stderr_text())
+
+
 if __name__ == "__main__":
     unittest.main()
