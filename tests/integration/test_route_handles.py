@@ -296,5 +296,19 @@ class RouteHandleTest(unittest.TestCase):
         self.assertIn("request key: logged response: mc_res_stored responseLength: 0 ip: N/A", relay.stderr_text())
 
 
+    def test_error_route_result_and_enable_logging(self):
+        conn = self.relay({"pools": {"A": {"servers": [_servers[1].address]}},
+                           "routes": [{"aliases": ["/err/x/"],
+                                       "route": {"type": "ErrorRoute", "response": "nope", "result": "mc_res_busy",
+                                                 "enable_logging": False}},
+                                      {"aliases": ["/fo/x/"],
+                                       "route": {"type": "FailoverRoute", "failover_errors": ["timeout"],
+                                                 "children": [{"type": "ErrorRoute", "result": "mc_res_timeout"},
+                                                              "PoolRoute|A"]}}]})
+        self.assertEqual(conn.exchange(b"get /err/x/k\r\n", b"\r\n"), b"SERVER_ERROR nope\r\n")
+        self.assertEqual(conn.exchange(self.set_cmd(b"/fo/x/ek", b"v"), b"\r\n"), b"STORED\r\n")
+        self.assertEqual(direct_get(1, b"ek"), b"v")
+
+
 if __name__ == "__main__":
     unittest.main()
