@@ -54,11 +54,22 @@ class Loader {
     load_pools();
     load_routes();
     load_named_handles();
+    collect_all_inline_pools();
   }
 
  private:
   ConfigError error(const std::string& path, const std::string& reason) const {
     return ConfigError::at_path(config_.source, path, reason);
+  }
+
+  // Pools given inline in routes (config/pool_config.hpp) join "pools", so that routes find them by name.
+  void collect_all_inline_pools() {
+    for (const auto& entry : config_.routes) {
+      collect_inline_pools(entry.route, entry.json_path, config_.source, config_.pools);
+    }
+    for (const auto& [name, handle] : config_.named_handles) {
+      collect_inline_pools(handle, config_.named_handle_paths.at(name), config_.source, config_.pools);
+    }
   }
 
   void load_pools() {

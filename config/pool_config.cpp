@@ -220,6 +220,20 @@ PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool
     parse_servers(config, *servers, json_path, source);
   }
 
+  // port_override (mcrouter): every server of the pool on this port, whatever its address says.
+  if (const auto it = pool.find("port_override"); it != pool.end()) {
+    const auto port = integer_in(*it, 1, 65535);
+    if (!port) {
+      throw error(json_path_key(json_path, "port_override"),
+                  fmt::format("must be a port number between 1 and 65535, got {}", describe_json(*it)));
+    }
+    for (auto& server : config.servers) {
+      server.port = static_cast<std::uint16_t>(*port);
+      server.text = server.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", server.host, server.port)
+                                                               : fmt::format("{}:{}", server.host, server.port);
+    }
+  }
+
   // weights
   if (const auto weights = pool.find("weights"); weights != pool.end()) {
     const std::string weights_path = json_path_key(json_path, "weights");
@@ -253,6 +267,11 @@ PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool
   }
 
   if (const auto it = pool.find("protocol"); it != pool.end()) {
+    if (it->is_string() && lower(it->get<std::string>()) == "caret") {
+      throw error(json_path_key(json_path, "protocol"),
+                  "the caret protocol (Facebook's Carbon binary protocol for Thrift-based services) is not "
+                  "supported: mcrelay talks to memcached servers in the ascii protocol");
+    }
     if (!it->is_string() || lower(it->get<std::string>()) != "ascii") {
       throw error(json_path_key(json_path, "protocol"),
                   fmt::format("only the ascii protocol is supported, got {}", describe_json(*it)));
@@ -270,6 +289,58 @@ PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool
                 fmt::format("only plain (unencrypted) connections are supported, got {}", describe_json(*it)));
   }
   return config;
+}
+
+namespace {
+
+// A pool object's fields without the ones that only say what it is ("type": "Pool", "name").
+nlohmann::json pool_fields(const nlohmann::json& pool) {
+  nlohmann::json out = pool;
+  out.erase("type");
+  out.erase("name");
+  return out;
+}
+
+void add_inline_pool(const nlohmann::json& pool, const std::string& json_path, const std::string& source,
+                     PoolMap& pools) {
+  const auto name = pool.find("name");
+  if (name == pool.end() || !name->is_string()) {
+    throw ConfigError::at_path(source, json_path,
+                               "an inline pool needs a string \"name\" (mcrouter: \"Pool should have string "
+                               "'name'\")");
+  }
+  const std::string& pool_name = name->get_ref<const std::string&>();
+  if (const auto it = pools.find(pool_name); it != pools.end()) {
+    if (pool_fields(it->second.raw) == pool_fields(pool)) return;  // the same pool written twice
+    throw ConfigError::at_path(source, json_path,
+                               fmt::format("pool \"{}\" is already defined differently at {} (give this one "
+                                           "another name)",
+                                           pool_name, it->second.json_path));
+  }
+  pools.emplace(pool_name, parse_pool_config(pool_name, pool, json_path, source));
+}
+
+}  // namespace
+
+void collect_inline_pools(const nlohmann::json& j, const std::string& json_path, const std::string& source,
+                          PoolMap& pools) {
+  if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i) collect_inline_pools(j[i], json_path_index(json_path, i), source, pools);
+    return;
+  }
+  if (!j.is_object()) return;
+  if (const auto type = j.find("type"); type != j.end() && type->is_string() && type->get<std::string>() == "Pool") {
+    add_inline_pool(j, json_path, source, pools);
+    return;
+  }
+  for (const auto& [key, value] : j.items()) {
+    const std::string path = json_path_key(json_path, key);
+    if (key == "pool" && value.is_object()) {
+      add_inline_pool(value, path, source, pools);
+    } else {
+      collect_inline_pools(value, path, source, pools);
+    }
+  }
 }
 
 }  // namespace mcrelay::config

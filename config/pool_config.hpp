@@ -6,7 +6,8 @@
 // the options mcrelay itself interprets: servers (a non-empty list of addresses, see
 // config/server_address.hpp) or discover (below; exactly one of the two), weights (numbers in [0,1]),
 // server_timeout / connect_timeout (positive integers, ms), keep_routing_prefix (boolean), protocol
-// ("ascii", case-insensitive). Other keys stay in `raw` for whoever reads them (e.g. the route factory).
+// ("ascii", case-insensitive), port_override (mcrouter's: 1..65535, replaces every server's port; servers'
+// `text` shows the port used). Other keys stay in `raw` for whoever reads them (e.g. the route factory).
 //
 // Discovered pools: instead of "servers", a pool may name a Kubernetes headless Service (e.g. the one in
 // front of a memcached StatefulSet) whose members are looked up in DNS:
@@ -22,6 +23,8 @@
 // from an unexpanded discovered pool (the route factory rejects pools without servers). The member list
 // itself (ordering by StatefulSet ordinal, gaps, scale-down hysteresis) is described in proxy/discovery.hpp.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,5 +66,21 @@ struct PoolConfig {
 // `pool` is the value of pools[name]; `json_path` is where it is ("pools.A").
 PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool, const std::string& json_path,
                              const std::string& source);
+
+// Inline pools (mcrouter's PoolFactory::parsePool): wherever a route names a pool it may give the pool
+// itself, an object with a string "name" and the same fields as an entry of "pools":
+//   {"type": "PoolRoute", "pool": {"name": "A", "servers": ["h1:11211", "h2:11211"]}}
+//   {"type": "FailoverRoute", "children": {"type": "Pool", "name": "B", "servers": [...]}}
+// collect_inline_pools walks a route (or named handle) JSON `j` at `json_path` and adds to `pools` every
+// object that is such a pool: any object with "type": "Pool", and any object given as the value of a
+// "pool" key. They get the name they declare, so that the route factory finds them as it finds the pools
+// of "pools" (and stats, `__mcrouter__.route` and the validator see them too). The same name given twice
+// with the same fields (a "pools" entry, or another inline copy) is one pool; with different fields it is
+// an error naming both places (mcrouter would use each copy for the route it appears in; mcrelay pools
+// are identified by name). Throws ConfigError like parse_pool_config. Called by the config loader after
+// "pools" is loaded.
+using PoolMap = std::map<std::string, PoolConfig, std::less<>>;
+void collect_inline_pools(const nlohmann::json& j, const std::string& json_path, const std::string& source,
+                          PoolMap& pools);
 
 }  // namespace mcrelay::config

@@ -72,7 +72,8 @@ std::uint16_t parse_port(std::string_view port) {
     value = value * 10 + static_cast<unsigned>(c - '0');
     if (value > 65535) break;
   }
-  if (value < 1 || value > 65535) fail(fmt::format("port must be between 1 and 65535, got {}", port));
+  // 0 is accepted, as mcrouter's AccessPoint accepts it ("localhost:0" in a pool loads; connecting fails).
+  if (value > 65535) fail(fmt::format("port must be between 0 and 65535, got {}", port));
   return static_cast<std::uint16_t>(value);
 }
 

@@ -8,7 +8,8 @@
 // where the string came from (and the string as written).
 //
 // Accepted: host[:port[:protocol[:security[:compression]]]] where host is a hostname, an IPv4 address or a
-// bracketed IPv6 address ("[::1]"); port 1..65535, default 11211 when omitted. The optional mcrouter
+// bracketed IPv6 address ("[::1]"); port 0..65535, default 11211 when omitted (0 as mcrouter accepts it:
+// the config loads and connecting fails). The optional mcrouter
 // suffixes are checked and then ignored: protocol "ascii" (caret/umbrella/thrift: "only the ASCII protocol
 // is supported"), security "plain", compression "notcompressed" (all case-insensitive, empty = default).
 #include <cstdint>

@@ -39,6 +39,7 @@ void ClientSession::start() {
   worker_.stats().total_connections.add();
   rbuf_ = std::make_unique<char[]>(kReadBuffer);
   last_active_tick_ = worker_.tick();  // a client that has not sent anything yet is idle from now, not from 0
+  if (auto peer = socket_.remote_endpoint(ec); !ec) client_ip_hash_ = client_ip_hash(peer.address().to_string());
   start_read();
 }
 
@@ -185,6 +186,10 @@ RequestPtr ClientSession::make_request(Op op, std::string_view key) {
   auto req = make_ref<Request>();
   req->op = op;
   req->key.assign(key);
+  if (client_ip_hash_) {
+    req->has_client_ip = true;
+    req->client_ip_hash = *client_ip_hash_;
+  }
   return req;
 }
 

@@ -11,6 +11,7 @@
 // pauses while too many requests are outstanding or too many reply bytes wait for a slow reader.
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -107,6 +108,7 @@ class ClientSession : public RefCounted {
   bool input_closed_ = false;  // EOF, quit or a fatal parse error: read nothing more
   bool closed_ = false;
   std::uint64_t last_active_tick_ = 0;
+  std::optional<std::uint64_t> client_ip_hash_;  // of the peer's address, for OriginalClientHashRoute
 };
 
 }  // namespace mcrelay

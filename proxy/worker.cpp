@@ -13,6 +13,15 @@
 namespace mcrelay {
 
 namespace asio = boost::asio;
+
+void Worker::write(std::string_view line) noexcept { log::notice("{}", line); }
+
+void Worker::run_after(std::chrono::milliseconds delay, UniqueFunction<void()> fn) {
+  auto timer = std::make_shared<asio::steady_timer>(io_, delay);
+  timer->async_wait([timer, fn = std::move(fn)](const boost::system::error_code& ec) mutable {
+    if (!ec) fn();
+  });
+}
 using boost::system::error_code;
 
 Worker::Worker(unsigned id, ProxyServer& server, const Options& options)

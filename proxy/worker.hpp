@@ -31,7 +31,7 @@ namespace mcrelay {
 class ClientSession;
 class ProxyServer;
 
-class Worker final : public DestinationProvider {
+class Worker final : public DestinationProvider, public RouteTimer, public RouteLog {
  public:
   Worker(unsigned id, ProxyServer& server, const Options& options);
   ~Worker() override;
@@ -84,6 +84,12 @@ class Worker final : public DestinationProvider {
   // DestinationProvider: the worker's destination for a server, created on first use.
   std::shared_ptr<Destination> destination(const config::ServerAddress& server,
                                            const config::PoolConfig& pool) override;
+  // DestinationProvider/RouteTimer: route handles' delays (LatencyInjectionRoute) run on this io_context.
+  RouteTimer* timer() noexcept override { return this; }
+  void run_after(std::chrono::milliseconds delay, UniqueFunction<void()> fn) override;
+  // DestinationProvider/RouteLog: LoggingRoute's lines, through mcrelay's logger (always written, as info).
+  RouteLog* route_log() noexcept override { return this; }
+  void write(std::string_view line) noexcept override;
 
  private:
   void accept_next(std::size_t index);

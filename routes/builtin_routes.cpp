@@ -5,18 +5,31 @@
 #include "routes/all_initial_route.hpp"
 #include "routes/all_majority_route.hpp"
 #include "routes/all_sync_route.hpp"
+#include "routes/blackhole_route.hpp"
+#include "routes/dev_null_route.hpp"
 #include "routes/failover_route.hpp"
 #include "routes/failover_with_exptime_route.hpp"
 #include "routes/hash_route.hpp"
+#include "routes/key_split_route.hpp"
+#include "routes/latency_injection_route.hpp"
 #include "routes/latest_route.hpp"
+#include "routes/load_balancer_route.hpp"
+#include "routes/logging_route.hpp"
 #include "routes/miss_failover_route.hpp"
 #include "routes/modify_exptime_route.hpp"
+#include "routes/modify_key_route.hpp"
 #include "routes/null_route.hpp"
 #include "routes/operation_selector_route.hpp"
+#include "routes/original_client_hash_route.hpp"
 #include "routes/pool_route.hpp"
 #include "routes/prefix_selector_route.hpp"
 #include "routes/random_route.hpp"
+#include "routes/rate_limit_route.hpp"
 #include "routes/route_factory.hpp"
+#include "routes/salted_failover_route.hpp"
+#include "routes/shadow_route.hpp"
+#include "routes/routing_group_route.hpp"
+#include "routes/unsupported_routes.hpp"
 #include "routes/warm_up_route.hpp"
 
 namespace mcrelay {
@@ -40,6 +53,20 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("RandomRoute", &RandomRoute::build);
   r.add("WarmUpRoute", &WarmUpRoute::build);
   r.add("ModifyExptimeRoute", &ModifyExptimeRoute::build);
+  r.add("DevNullRoute", &DevNullRoute::build);
+  r.add("BlackholeRoute", &BlackholeRoute::build);
+  r.add("ModifyKeyRoute", &ModifyKeyRoute::build);
+  r.add("KeySplitRoute", &KeySplitRoute::build);
+  r.add("LoadBalancerRoute", &LoadBalancerRoute::build);
+  r.add("RoutingGroupRoute", &RoutingGroupRoute::build);
+  r.add("OriginalClientHashRoute", &OriginalClientHashRoute::build);
+  r.add("RateLimitRoute", &RateLimitRoute::build);
+  r.add("SaltedFailoverRoute", &SaltedFailoverRoute::build);
+  r.add_list("ShadowRoute", &ShadowedRoute::build_list);
+  r.add("LatencyInjectionRoute", &LatencyInjectionRoute::build);
+  r.add("LoggingRoute", &LoggingRoute::build);
+  r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
+  r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
 }
 
 }  // namespace mcrelay

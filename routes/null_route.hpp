@@ -17,10 +17,15 @@ class NullRoute final : public RouteHandle {
   void collect_destinations(const Request&, std::vector<std::string>&) const override {}
 };
 
-// ErrorRoute {response}: answers every request with "SERVER_ERROR <response>".
+// ErrorRoute {response, result, enable_logging}: answers every request with "SERVER_ERROR <response>".
+// `result` (mcrouter's: an error result name, "mc_res_timeout" or "timeout", ...) is the reply's result as
+// failover and the other routes above see it (default remote_error; on the wire every one but
+// client_error/bad_command is SERVER_ERROR). `enable_logging` (bool, default true) is type-checked: mcrouter
+// feeds these replies to its per-request stats logger, which mcrelay does not have per route.
 class ErrorRoute final : public RouteHandle {
  public:
-  explicit ErrorRoute(std::string response) : response_(std::move(response)) {}
+  explicit ErrorRoute(std::string response, Result result = Result::remote_error)
+      : response_(std::move(response)), result_(result) {}
   static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
   std::string_view type() const noexcept override { return "ErrorRoute"; }
   void route(const RequestPtr& req, ReplyFn done) override;
@@ -28,6 +33,7 @@ class ErrorRoute final : public RouteHandle {
 
  private:
   std::string response_;
+  Result result_;
 };
 
 }  // namespace mcrelay

@@ -36,8 +36,7 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
   check_keys(f, j, path, "PoolRoute", {"pool", "hash", "asynclog", "rates", "shadows"});
   check_ignored_keys(f, j, path);
   const auto& pool_spec = f.require(j, "pool", path);
-  if (!pool_spec.is_string()) f.fail(path + ".pool", "expected the name of a pool");
-  const auto& pool = f.pool(pool_spec.get_ref<const std::string&>(), path + ".pool");
+  const auto& pool = f.pool_spec(pool_spec, path + ".pool");  // a name or an inline pool
   auto destinations = f.pool_destinations(pool);
   // Ketama (twemproxy migrations) names servers the way twemproxy does: "host" alone on port 11211.
   std::vector<std::string> ids;

@@ -39,11 +39,12 @@ class PoolRoute final : public HashRoute {
   void route(const RequestPtr& req, ReplyFn done) override;
   void collect_destinations(const Request& req, std::vector<std::string>& out) const override;
   const std::string& pool_name() const noexcept { return pool_name_; }
+  // Parses j["shadows"] (absent: none) for `pool_size` children; also used by the standalone ShadowRoute.
+  static std::vector<Shadow> build_shadows(RouteFactory& f, const nlohmann::json& j, const std::string& path,
+                                           std::uint32_t pool_size);
 
  private:
   std::uint32_t pick(const Request& req) const;
-  static std::vector<Shadow> build_shadows(RouteFactory& f, const nlohmann::json& j, const std::string& path,
-                                           std::uint32_t pool_size);
   template <typename Fn>
   void for_each_shadow(const Request& req, std::uint32_t index, Fn&& fn) const;  // the shadows that take it
 

@@ -12,6 +12,15 @@ namespace mcrelay {
 
 void RouteRegistry::add(std::string type, RouteBuilder builder) { builders_[std::move(type)] = std::move(builder); }
 
+void RouteRegistry::add_list(std::string type, ListBuilder builder) {
+  list_builders_[std::move(type)] = std::move(builder);
+}
+
+const ListBuilder* RouteRegistry::find_list(std::string_view type) const {
+  auto it = list_builders_.find(type);
+  return it == list_builders_.end() ? nullptr : &it->second;
+}
+
 const RouteBuilder* RouteRegistry::find(std::string_view type) const {
   auto it = builders_.find(type);
   return it == builders_.end() ? nullptr : &it->second;
@@ -20,6 +29,7 @@ const RouteBuilder* RouteRegistry::find(std::string_view type) const {
 std::vector<std::string> RouteRegistry::names() const {
   std::vector<std::string> out;
   for (const auto& [name, _] : builders_) out.push_back(name);
+  for (const auto& [name, _] : list_builders_) out.push_back(name);
   return out;
 }
 
@@ -108,6 +118,30 @@ const config::PoolConfig& RouteFactory::pool(std::string_view name, const std::s
   return it->second;
 }
 
+const config::PoolConfig& RouteFactory::pool_spec(const nlohmann::json& spec, const std::string& path) const {
+  if (spec.is_string()) return pool(spec.get_ref<const std::string&>(), path);
+  if (spec.is_object()) {
+    auto name = spec.find("name");
+    if (name == spec.end() || !name->is_string()) fail(path, "an inline pool needs a string \"name\"");
+    return pool(name->get_ref<const std::string&>(), path);
+  }
+  fail(path, fmt::format("expected the name of a pool or a pool object, got {}", spec.type_name()));
+}
+
+bool RouteFactory::is_pool_list(const nlohmann::json& j) {
+  if (j.is_string()) return j.get_ref<const std::string&>().starts_with("Pool|");
+  if (!j.is_object()) return false;
+  auto type = j.find("type");
+  return type != j.end() && type->is_string() && type->get_ref<const std::string&>() == "Pool";
+}
+
+bool RouteFactory::is_list_form(const nlohmann::json& j) const {
+  if (is_pool_list(j)) return true;
+  if (!j.is_object()) return false;
+  auto type = j.find("type");
+  return type != j.end() && type->is_string() && registry_.find_list(type->get_ref<const std::string&>()) != nullptr;
+}
+
 std::vector<RouteHandlePtr> RouteFactory::pool_destinations(const config::PoolConfig& pool) {
   std::vector<RouteHandlePtr> out;
   SendOptions opts;
@@ -125,9 +159,18 @@ std::vector<RouteHandlePtr> RouteFactory::build_children(const nlohmann::json& j
     if (s.starts_with("Pool|")) return pool_destinations(pool(std::string_view(s).substr(5), path));
     return {build(j, path)};
   }
+  if (is_pool_list(j)) return pool_destinations(pool_spec(j, path));
+  if (is_list_form(j)) return (*registry_.find_list(j.at("type").get_ref<const std::string&>()))(*this, j, path);
   if (!j.is_array()) fail(path, fmt::format("expected a list of routes or \"Pool|NAME\", got {}", j.type_name()));
   std::vector<RouteHandlePtr> out;
-  for (std::size_t i = 0; i < j.size(); ++i) out.push_back(build(j[i], fmt::format("{}[{}]", path, i)));
+  for (std::size_t i = 0; i < j.size(); ++i) {
+    const std::string at = fmt::format("{}[{}]", path, i);
+    if (is_list_form(j[i])) {  // mcrouter merges a pool's destinations (or a ShadowRoute's list) into the list
+      for (auto& d : build_children(j[i], at)) out.push_back(std::move(d));
+    } else {
+      out.push_back(build(j[i], at));
+    }
+  }
   return out;
 }
 
@@ -160,6 +203,8 @@ RouteHandlePtr RouteFactory::build_from_string(std::string_view s, const std::st
   nlohmann::json obj = {{"type", type}};
   if (type == "PoolRoute") {
     obj["pool"] = std::string(rest);
+  } else if (type == "Pool") {  // "Pool|A" where one route is expected
+    obj["name"] = std::string(rest);
   } else if (type == "ErrorRoute") {
     obj["response"] = std::string(rest);
   } else {
@@ -182,6 +227,25 @@ RouteHandlePtr RouteFactory::build(const nlohmann::json& j, const std::string& p
   auto type_it = j.find("type");
   if (type_it == j.end() || !type_it->is_string()) fail(path, "a route object needs a string \"type\"");
   const auto& type = type_it->get_ref<const std::string&>();
+  if (type == "Pool") {  // a pool where one route is expected: fine if it has one server (mcrouter's create())
+    auto list = pool_destinations(pool_spec(j, path));
+    if (list.size() != 1) {
+      fail(path, fmt::format("a Pool is a list of {} routes here, where one route is expected (use it as "
+                             "\"children\" or as a PoolRoute's \"pool\")",
+                             list.size()));
+    }
+    return list.front();
+  }
+  if (const ListBuilder* list_builder = registry_.find_list(type)) {
+    auto list = (*list_builder)(*this, j, path);
+    if (list.size() != 1) {
+      fail(path, fmt::format("a {} is a list of {} routes here, where one route is expected", type, list.size()));
+    }
+    if (auto name = j.find("name"); name != j.end() && name->is_string()) {
+      named_.emplace(name->get<std::string>(), list.front());
+    }
+    return list.front();
+  }
   const RouteBuilder* builder = registry_.find(type);
   if (builder == nullptr) {
     std::string hint = closest_name(type, registry_.names());

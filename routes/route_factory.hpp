@@ -16,6 +16,8 @@
 #include "config/config.hpp"
 #include "routes/destination.hpp"
 #include "routes/route_handle.hpp"
+#include "routes/route_log.hpp"
+#include "routes/route_timer.hpp"
 
 namespace mcrelay {
 
@@ -28,21 +30,33 @@ class DestinationProvider {
   virtual ~DestinationProvider() = default;
   virtual std::shared_ptr<Destination> destination(const config::ServerAddress& server,
                                                    const config::PoolConfig& pool) = 0;
+  // The timer of the thread that will run the tree (routes/route_timer.hpp), or null where nothing is
+  // routed (the validator). The worker implements it.
+  virtual RouteTimer* timer() noexcept { return nullptr; }
+  // Where LoggingRoute writes (routes/route_log.hpp), or null (the validator, tests: nothing is logged).
+  virtual RouteLog* route_log() noexcept { return nullptr; }
 };
 
 class RouteFactory;
 using RouteBuilder = std::function<RouteHandlePtr(RouteFactory&, const nlohmann::json&, const std::string& path)>;
+// A handle type that stands for a LIST of routes (mcrouter's ShadowRoute): merged into children lists, and
+// accepted where one route is expected only when the list has exactly one.
+using ListBuilder =
+    std::function<std::vector<RouteHandlePtr>(RouteFactory&, const nlohmann::json&, const std::string& path)>;
 
 // The set of known route-handle types. register_builtin_routes() fills it with every handle mcrelay has.
 class RouteRegistry {
  public:
   void add(std::string type, RouteBuilder builder);
+  void add_list(std::string type, ListBuilder builder);
   const RouteBuilder* find(std::string_view type) const;
+  const ListBuilder* find_list(std::string_view type) const;
   std::vector<std::string> names() const;
   static const RouteRegistry& builtin();
 
  private:
   std::map<std::string, RouteBuilder, std::less<>> builders_;
+  std::map<std::string, ListBuilder, std::less<>> list_builders_;
 };
 
 void register_builtin_routes(RouteRegistry& registry);
@@ -65,7 +79,17 @@ class RouteFactory {
   std::vector<RouteHandlePtr> pool_destinations(const config::PoolConfig& pool);
 
   const config::PoolConfig& pool(std::string_view name, const std::string& path) const;
+  // A pool as a route option gives it: a pool name, or an inline pool object {"name": ..., "servers": ...}
+  // (collected into config().pools by the loader, config/pool_config.hpp).
+  const config::PoolConfig& pool_spec(const nlohmann::json& spec, const std::string& path) const;
+  // True for the JSON forms that stand for a pool's list of destinations: "Pool|NAME" and
+  // {"type": "Pool", ...} (mcrouter's RouteHandleFactory::createList).
+  static bool is_pool_list(const nlohmann::json& j);
+  // is_pool_list, or an object whose type has a ListBuilder (ShadowRoute).
+  bool is_list_form(const nlohmann::json& j) const;
   const config::Config& config() const noexcept { return config_; }
+  RouteTimer* timer() const noexcept { return destinations_.timer(); }
+  RouteLog* route_log() const noexcept { return destinations_.route_log(); }
 
   // Throws ConfigError("<source>: <path>: <reason>").
   [[noreturn]] void fail(const std::string& path, std::string_view reason) const;

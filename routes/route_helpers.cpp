@@ -43,7 +43,7 @@ std::int64_t get_int(const RouteFactory& f, const nlohmann::json& j, std::string
 }
 
 std::vector<RouteHandlePtr> build_route_list(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
-  if (j.is_object()) return {f.build(j, path)};
+  if (j.is_object() && !f.is_list_form(j)) return {f.build(j, path)};
   return f.build_children(j, path);
 }
 

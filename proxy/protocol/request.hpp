@@ -48,16 +48,29 @@ inline constexpr std::string_view kHashStop = "|#|";
 // Returns 0 when the key has none.
 std::size_t routing_prefix_length(std::string_view key) noexcept;
 
+// The hash OriginalClientHashRoute spreads clients with: FNV-1a 64 of the client's IP address as text.
+inline std::uint64_t client_ip_hash(std::string_view ip) noexcept {
+  std::uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : ip) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 // The fields of a request, copyable as a whole (Request adds the reference count, which is not).
 struct RequestData {
   Op op = Op::get;
   bool noreply = false;           // the client wants no reply; upstream is always asked for one
   bool base64_key = false;        // meta flag b: `key` holds the decoded key; it is re-encoded upstream
+  bool has_client_ip = false;     // client_ip_hash is set (the proxy knows the client's address)
   std::uint16_t prefix_len = 0;   // routing prefix length within `key` (0: none)
   std::uint32_t flags = 0;        // storage: client flags
   std::int64_t exptime = 0;       // storage, touch, gat/gats
   std::uint64_t cas_unique = 0;   // cas; lease-set: the lease token
   std::uint64_t delta = 0;        // incr/decr
+  std::uint64_t client_ip_hash = 0;  // FNV-1a 64 of the client's IP address text ("10.0.0.7", "::1"), set by
+                                     // the proxy's client session; OriginalClientHashRoute routes on it
   std::string key;                // as the client sent it, routing prefix included
   std::string value;              // storage, lease-set: the data block without its "\r\n"
   std::string value_end;          // ms: the 2 bytes after the block when they are not "\r\n" (sent as written)

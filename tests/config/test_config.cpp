@@ -356,7 +356,7 @@ TEST_CASE("config: pools errors", "[config]") {
         "config.json: pools.A.servers[0]: invalid server address \"h:1:caret\": only the ASCII protocol is "
         "supported, got \"caret\"");
   CHECK(error_for(R"j({"pools": {"A.b": {"servers": ["h:70000"]}}, "route": "NullRoute"})j") ==
-        "config.json: pools[\"A.b\"].servers[0]: invalid server address \"h:70000\": port must be between 1 and "
+        "config.json: pools[\"A.b\"].servers[0]: invalid server address \"h:70000\": port must be between 0 and "
         "65535, got 70000");
 }
 
@@ -382,7 +382,8 @@ TEST_CASE("config: pool option errors", "[config]") {
   CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "keep_routing_prefix": "yes"})j")) ==
         "config.json: pools.A.keep_routing_prefix: must be true or false, got \"yes\"");
   CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "protocol": "caret"})j")) ==
-        "config.json: pools.A.protocol: only the ascii protocol is supported, got \"caret\"");
+        "config.json: pools.A.protocol: the caret protocol (Facebook's Carbon binary protocol for Thrift-based "
+        "services) is not supported: mcrelay talks to memcached servers in the ascii protocol");
   CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "protocol": 1})j")) ==
         "config.json: pools.A.protocol: only the ascii protocol is supported, got 1");
   CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "use_ssl": true})j")) ==

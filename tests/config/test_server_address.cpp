@@ -87,9 +87,9 @@ TEST_CASE("server addresses: errors", "[config][server_address]") {
   CHECK(reason_for(":11211") == "missing host before ':'");
   CHECK(reason_for("host:abc") == "port \"abc\" is not a number");
   CHECK(reason_for("host:-1") == "port \"-1\" is not a number");
-  CHECK(reason_for("host:0") == "port must be between 1 and 65535, got 0");
-  CHECK(reason_for("host:65536") == "port must be between 1 and 65535, got 65536");
-  CHECK(reason_for("host:99999999999999999999") == "port must be between 1 and 65535, got 99999999999999999999");
+  CHECK(parse_server_address("localhost:0").text == "localhost:0");  // mcrouter accepts port 0
+  CHECK(reason_for("host:65536") == "port must be between 0 and 65535, got 65536");
+  CHECK(reason_for("host:99999999999999999999") == "port must be between 0 and 65535, got 99999999999999999999");
   CHECK(reason_for("host name:1") == "invalid character (byte 0x20) in host \"host name\"");
   CHECK(reason_for("ho/st:1") == "invalid character '/' in host \"ho/st\"");
   CHECK(reason_for("[::1:11211") == "missing ']' after the IPv6 address");

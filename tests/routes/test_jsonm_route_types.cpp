@@ -47,7 +47,7 @@ TEST_CASE("JSONM: other unknown types keep the unknown-type error", "[routes][fa
   CHECK(build_error(R"j({"type": "PolRoute", "pool": "A"})j") ==
         "test.json: route: unknown route handle type \"PolRoute\"; did you mean \"PoolRoute\"?");
   CHECK(build_error(R"j({"type": "If"})j") == "test.json: route: unknown route handle type \"If\"");
-  CHECK(build_error(R"j({"type": "DevNullRoute"})j").find("test.json: route: unknown route handle type \"DevNullRoute\"") ==
+  CHECK(build_error(R"j({"type": "FrobnicateRoute"})j").find("test.json: route: unknown route handle type \"FrobnicateRoute\"") ==
         0);
   CHECK(build_error(R"j("unknown_name")j") == "test.json: route: unknown route handle or name \"unknown_name\"");
 }
