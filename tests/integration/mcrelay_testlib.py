@@ -263,6 +263,15 @@ def pool_config(servers, pool="A"):
 # as NOT_FOUND. Tests about the failures themselves (timeouts, TKO, refused connections) and the differential
 # tests against memcached start the proxy with these flags so the errors reach them; test_mcrouter_replies
 # checks the default.
+def refusing_address(test):
+    """"127.0.0.1:PORT" where connections are refused for the rest of `test`: a bound socket that never
+    listens. Unlike a stopped server's port (or free_port()), no test running in parallel can take it."""
+    hold = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    hold.bind(("127.0.0.1", 0))
+    test.addCleanup(hold.close)
+    return "127.0.0.1:%d" % hold.getsockname()[1]
+
+
 SHOW_ERRORS = ["--disable-miss-on-get-errors", "--disable-miss-on-arith-errors"]
 
 

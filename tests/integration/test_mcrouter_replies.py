@@ -10,7 +10,7 @@ import tempfile
 import unittest
 
 from fault_servers import FaultServer
-from mcrelay_testlib import (SHOW_ERRORS, Conn, Mcrelay, Memcached, free_port, pool_config, show, skip_without_proxy,
+from mcrelay_testlib import (SHOW_ERRORS, Conn, Mcrelay, Memcached, pool_config, refusing_address, show, skip_without_proxy,
                              wait_for)
 
 K251 = b"k" * 250 + b"1"
@@ -326,7 +326,7 @@ class TestMissOnErrors(unittest.TestCase):
                            {"aliases": ["/d/d/"], "route": "PoolRoute|D"}]}
 
     def test_defaults_and_flags(self):
-        dead = f"127.0.0.1:{free_port()}"  # nothing listens there: every request is a connect error
+        dead = refusing_address(self)  # every request to it is a connect error
         with Memcached() as mc, \
                 Mcrelay(self.config(mc, dead), args=["-R", "/a/a/"]) as relay, \
                 Mcrelay(self.config(mc, dead), args=["-R", "/a/a/", *SHOW_ERRORS]) as shown:

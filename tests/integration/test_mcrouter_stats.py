@@ -12,10 +12,11 @@
 """
 import re
 import time
+import types
 import unittest
 
 from fault_servers import SILENT, FaultServer
-from mcrelay_testlib import SHOW_ERRORS, Conn, Mcrelay, Memcached, parse_stats, skip_without_proxy, wait_for
+from mcrelay_testlib import SHOW_ERRORS, Conn, refusing_address, Mcrelay, Memcached, parse_stats, skip_without_proxy, wait_for
 
 _servers = []
 
@@ -236,9 +237,8 @@ class TestGroups(StatsTest):
         self.assertNotIn("threads", detailed, "mcrelay's own stats are in plain stats and stats all only")
 
     def test_a_dead_server_is_suspect_then_tko(self):
-        dead = Memcached().start()
-        dead.stop()
-        self.addCleanup(dead.__exit__, None, None, None)
+        address = refusing_address(self)  # not a stopped memcached: a parallel test could take its port
+        dead = types.SimpleNamespace(address=address, port=int(address.rsplit(":", 1)[1]))
         cfg = {"pools": {"A": {"servers": [_servers[0].address]}, "D": {"servers": [dead.address]}},
                "routes": [{"aliases": ["/a/a/"], "route": "PoolRoute|A"},
                           {"aliases": ["/d/d/"], "route": "PoolRoute|D"}]}
@@ -336,14 +336,12 @@ class TestServerStatsThroughTheProxy(StatsTest):
         self.assertRegex(sizes, rb"\A(STAT \S+ \S+\r\n)*END\r\n\Z")
 
     def test_a_dead_server_is_left_out_and_all_dead_is_an_error(self):
-        dead = Memcached().start()
-        dead.stop()
-        self.addCleanup(dead.__exit__, None, None, None)
-        _, c = self.relay({"pools": {"A": {"servers": [_servers[0].address, dead.address]}}, "route": "PoolRoute|A"})
+        dead = refusing_address(self)  # not a stopped memcached: a parallel test could take its port
+        _, c = self.relay({"pools": {"A": {"servers": [_servers[0].address, dead]}}, "route": "PoolRoute|A"})
         c.exchange(b"get warm\r\n", b"\r\n")   # whichever server: the routes exist
         merged = parse_stats(c.exchange(b"stats settings\r\n", b"END\r\n"))
         self.assertEqual(merged["maxbytes"], self.direct(_servers[0], "settings")["maxbytes"])
-        _, c2 = self.relay({"pools": {"D": {"servers": [dead.address]}}, "route": "PoolRoute|D"})
+        _, c2 = self.relay({"pools": {"D": {"servers": [dead]}}, "route": "PoolRoute|D"})
         self.assertRegex(c2.exchange(b"stats items\r\n", b"\r\n"), rb"^SERVER_ERROR ")
 
 

@@ -5,7 +5,7 @@ it holds (unit tests over recording fakes are in tests/routes/test_<handle>.cpp)
 
 import unittest
 
-from mcrelay_testlib import Conn, Mcrelay, Memcached, free_port, parse_value_reply, skip_without_proxy
+from mcrelay_testlib import SHOW_ERRORS, Conn, Mcrelay, Memcached, free_port, parse_value_reply, skip_without_proxy
 from test_placement import ch3
 
 NUM_SERVERS = 3
@@ -138,7 +138,8 @@ class RouteHandleTest(unittest.TestCase):
     def test_modify_key_route(self):
         conn = self.relay({"pools": {"A": {"servers": [_servers[1].address]}},
                            "route": {"type": "ModifyKeyRoute", "ensure_key_prefix": "new:",
-                                     "replace_key_prefix": "old:", "target": "PoolRoute|A"}})
+                                     "replace_key_prefix": "old:", "target": "PoolRoute|A"}},
+                          args=SHOW_ERRORS)  # the get below asserts the route's error, not mcrouter's miss
         self.assertEqual(conn.exchange(self.set_cmd(b"old:k1", b"a"), b"\r\n"), b"STORED\r\n")
         self.assertEqual(conn.exchange(self.set_cmd(b"k2", b"b"), b"\r\n"), b"STORED\r\n")
         self.assertEqual(direct_get(1, b"new:k1"), b"a")
@@ -304,7 +305,8 @@ class RouteHandleTest(unittest.TestCase):
                                       {"aliases": ["/fo/x/"],
                                        "route": {"type": "FailoverRoute", "failover_errors": ["timeout"],
                                                  "children": [{"type": "ErrorRoute", "result": "mc_res_timeout"},
-                                                              "PoolRoute|A"]}}]})
+                                                              "PoolRoute|A"]}}]},
+                          args=SHOW_ERRORS)  # the get below asserts the route's error, not mcrouter's miss
         self.assertEqual(conn.exchange(b"get /err/x/k\r\n", b"\r\n"), b"SERVER_ERROR nope\r\n")
         self.assertEqual(conn.exchange(self.set_cmd(b"/fo/x/ek", b"v"), b"\r\n"), b"STORED\r\n")
         self.assertEqual(direct_get(1, b"ek"), b"v")
