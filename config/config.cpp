@@ -14,6 +14,7 @@
 #include "config/json_describe.hpp"
 #include "config/json_path.hpp"
 #include "config/relaxed_json.hpp"
+#include "config/twemproxy_config.hpp"
 #include "config/routing_prefix.hpp"
 #include "config/suggest.hpp"
 
@@ -207,7 +208,11 @@ Config parse_config(std::string_view text, std::string source, std::string_view 
   Config config;
   config.source = std::move(source);
   config.text = std::string(text);
-  config.root = parse_relaxed_json(text, config.source);
+  if (is_twemproxy_yaml(config.source, text)) {
+    config.root = translate_twemproxy_yaml(text, config.source).root;  // config/twemproxy_config.hpp
+  } else {
+    config.root = parse_relaxed_json(text, config.source);
+  }
   Loader(config, default_route_prefix).load();
   return config;
 }

@@ -193,13 +193,30 @@ class TwemproxyPlacementTest(unittest.TestCase):
             for p in pools:
                 set_keys(relay.port, [f"/tw/{p.name}/".encode() + k for k in p.keys])
             got = placement()
+        self.assert_same_placement(pools, want, got, "mcrouter-format config")
+
+        # The very YAML file nutcracker runs, loaded by mcrelay unchanged: the first pool is the default
+        # route, every pool is reachable with the routing prefix /<pool>/twemproxy/.
+        for mc in servers:
+            flush(mc.port)
+        with open(conf.name) as f:
+            yaml_text = f.read()
+        with Mcrelay(yaml_text, config_style="inline") as relay:
+            set_keys(relay.port, pools[0].keys)  # no prefix: the first pool
+            for p in pools[1:]:
+                set_keys(relay.port, [f"/{p.name}/twemproxy/".encode() + k for k in p.keys])
+            got = placement()
+        self.assert_same_placement(pools, want, got, "nutcracker's YAML")
+
+    def assert_same_placement(self, pools, want, got, how):
         mismatches = {}
         for p in pools:
             bad = [k for k in p.keys if got.get((p.name, k)) != want[(p.name, k)]]
             if bad:
                 mismatches[p.name] = [(k, want[(p.name, k)], got.get((p.name, k))) for k in bad[:3]]
         self.maxDiff = None
-        self.assertEqual(mismatches, {}, "pools whose keys mcrelay places differently: (key, nutcracker, mcrelay)")
+        self.assertEqual(mismatches, {}, f"{how}: pools whose keys mcrelay places differently: "
+                                         f"(key, nutcracker, mcrelay)")
 
 
 if __name__ == "__main__":
