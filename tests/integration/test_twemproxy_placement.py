@@ -5,8 +5,9 @@ naming (host:port | named servers) x weights (equal | unequal), plus hash_tag po
 real memcached servers. Keys are set through nutcracker and each memcached is asked which keys it holds;
 the servers are flushed, the same keys are set through mcrelay (one PoolRoute per pool, reached through a
 routing prefix, hash spec {"hash_func": "Ketama"|"Modula", "twemproxy": {...}}), and every key must land
-on the same server. Keys include bytes >= 0x80 (twemproxy sign-extends them in several hashes) and every
-length 1..14 (tails of the block hashes). `random` cannot be compared key by key: its keys must simply all
+on the same server; then the same keys through mcrelay loading nutcracker's very YAML file. Keys include
+bytes >= 0x80 (twemproxy sign-extends them in several hashes), and every length 1..14 (tails of the block
+hashes) is checked one pool at a time. `random` cannot be compared key by key: its keys must simply all
 be stored, spread over more than one server.
 """
 
@@ -207,6 +208,32 @@ class TwemproxyPlacementTest(unittest.TestCase):
                 set_keys(relay.port, [f"/{p.name}/twemproxy/".encode() + k for k in p.keys])
             got = placement()
         self.assert_same_placement(pools, want, got, "nutcracker's YAML")
+
+        # Short keys (every length 1..14: the tails of the block hashes), which cannot be made distinct per
+        # pool: one pool at a time, the servers flushed in between.
+        short = [b"abcdefghijklmn"[:n] for n in range(1, 15)] + [b"\xe9", b"\xc3\xa9t", b"x\xff\xfe\xfd\xfc"]
+        short_pools = [p for p in pools if not p.named and p.weights == UNEQUAL]
+        want_short, got_short = {}, {}
+        for via in ("nutcracker", "mcrelay"):
+            out = want_short if via == "nutcracker" else got_short
+            relay = Mcrelay(config).start() if via == "mcrelay" else None
+            try:
+                for p in short_pools:
+                    for mc in servers:
+                        flush(mc.port)
+                    if relay is None:
+                        set_keys(p.port, short)
+                    else:
+                        set_keys(relay.port, [f"/tw/{p.name}/".encode() + k for k in short])
+                    for i, mc in enumerate(servers):
+                        for k in held_keys(mc.port, short):
+                            out[(p.name, k)] = i
+            finally:
+                if relay is not None:
+                    relay.stop()
+        self.assertEqual(len(want_short), len(short) * len(short_pools), "nutcracker lost short keys")
+        self.assertEqual({k: v for k, v in got_short.items() if want_short.get(k) != v}, {},
+                         "short keys mcrelay places differently")
 
     def assert_same_placement(self, pools, want, got, how):
         mismatches = {}
