@@ -209,7 +209,11 @@ Config parse_config(std::string_view text, std::string source, std::string_view 
   config.source = std::move(source);
   config.text = std::string(text);
   if (is_twemproxy_yaml(config.source, text)) {
-    config.root = translate_twemproxy_yaml(text, config.source).root;  // config/twemproxy_config.hpp
+    auto twemproxy = translate_twemproxy_yaml(text, config.source);  // config/twemproxy_config.hpp
+    config.root = std::move(twemproxy.root);
+    for (const auto& l : twemproxy.listens) {
+      config.pool_listeners.push_back(PoolListener{l.pool, l.address, twemproxy_pool_prefix(l.pool)});
+    }
   } else {
     config.root = parse_relaxed_json(text, config.source);
   }

@@ -155,7 +155,7 @@ std::size_t ClientSession::process(std::string_view in) {
             del->base64_key = true;
             del->args = "b";
           }
-          worker_.router().select(del->key, del->prefix_len).route(del, [](Reply&&) {});
+          worker_.router().select(del->key, del->prefix_len, default_prefix_).route(del, [](Reply&&) {});
         }
         if (!p.reply.empty()) finish_local(p.reply);
         break;
@@ -231,7 +231,7 @@ void ClientSession::dispatch(const ParsedRequest& p) {
   req->cas_unique = p.cas_unique;
   req->delta = p.delta;
   if (is_storage(p.op) || p.op == Op::lease_set) req->value.assign(p.value);
-  RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+  RouteHandle& route = worker_.router().select(req->key, req->prefix_len, default_prefix_);
   Op op = p.op;
   // A noreply request takes a silent slot: it writes nothing, but holds its place in the order, so a later
   // `mn` is answered only after the server has answered it (as memcached does), and it counts against
@@ -261,7 +261,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
       on_single_get(seq, req, std::move(admin));
       return;
     }
-    RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+    RouteHandle& route = worker_.router().select(req->key, req->prefix_len, default_prefix_);
     route.route(req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
       self->on_single_get(seq, req, std::move(r));
     });
@@ -282,7 +282,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
       on_multi_get_part(seq, i, std::move(admin));
       continue;
     }
-    RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+    RouteHandle& route = worker_.router().select(req->key, req->prefix_len, default_prefix_);
     route.route(req, [self = Ref<ClientSession>(this), seq, i](Reply&& r) {
       self->on_multi_get_part(seq, i, std::move(r));
     });
@@ -295,7 +295,10 @@ void ClientSession::dispatch_flush_all(const ParsedRequest& p) {
   req->args.assign(p.args);
   req->noreply = p.noreply;
   std::uint64_t seq = open_slot();  // silent with noreply (see dispatch())
-  fan_out(worker_.router().trees(), req, [self = Ref<ClientSession>(this), seq, silent = p.noreply](Reply&& r) {
+  // On a pool's own listen address (twemproxy configs), flush_all flushes that pool only.
+  std::vector<RouteHandlePtr> one;
+  if (auto t = default_prefix_.empty() ? nullptr : worker_.router().tree(default_prefix_)) one.push_back(std::move(t));
+  fan_out(one.empty() ? worker_.router().trees() : one, req, [self = Ref<ClientSession>(this), seq, silent = p.noreply](Reply&& r) {
     self->on_simple_reply(seq, Op::flush_all, silent, std::move(r));
   }, FanOutMerge::worst, /*broadcast=*/true);
 }
@@ -306,7 +309,7 @@ void ClientSession::dispatch_meta(const ParsedRequest& p) {
   req->base64_key = p.base64_key;
   req->args = p.meta_flags;
   if (p.op == Op::ms) req->value.assign(p.value);
-  RouteHandle& route = worker_.router().select(req->key, req->prefix_len);
+  RouteHandle& route = worker_.router().select(req->key, req->prefix_len, default_prefix_);
   // Quiet mode is the proxy's job: the server is asked without q (so replies match requests one to one)
   // and the "nothing to report" replies are dropped here, in order; mn then comes after all of them.
   std::uint64_t seq = open_slot();

@@ -34,4 +34,16 @@ RouteHandle& Router::select(std::string_view key, std::uint16_t& prefix_len) con
   return *default_;
 }
 
+RouteHandle& Router::select(std::string_view key, std::uint16_t& prefix_len, std::string_view default_prefix) const {
+  RouteHandle& chosen = select(key, prefix_len);
+  if (default_prefix.empty() || prefix_len != 0) return chosen;
+  auto it = by_prefix_.find(default_prefix);
+  return it != by_prefix_.end() ? *it->second : chosen;
+}
+
+RouteHandlePtr Router::tree(std::string_view prefix) const {
+  auto it = by_prefix_.find(prefix);
+  return it != by_prefix_.end() ? it->second : nullptr;
+}
+
 }  // namespace mcrelay

@@ -20,6 +20,11 @@ class Router {
   // The tree for this key; sets prefix_len to the length of the routing prefix the tree was chosen by (the
   // prefix is stripped before hashing and before the key goes upstream), or 0.
   RouteHandle& select(std::string_view key, std::uint16_t& prefix_len) const;
+  // The same, with the route of `default_prefix` (when configured) in place of the default route: a
+  // connection accepted on a pool's own listen address (twemproxy configs). Empty: select(key, prefix_len).
+  RouteHandle& select(std::string_view key, std::uint16_t& prefix_len, std::string_view default_prefix) const;
+  // The route of a routing prefix, or nullptr.
+  RouteHandlePtr tree(std::string_view prefix) const;
   RouteHandle& default_route() const noexcept { return *default_; }
   // Every distinct tree (broadcasts such as flush_all go to all of them).
   const std::vector<RouteHandlePtr>& trees() const noexcept { return trees_; }

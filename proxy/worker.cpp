@@ -28,7 +28,10 @@ Worker::Worker(unsigned id, ProxyServer& server, const Options& options)
 
 Worker::~Worker() = default;
 
-void Worker::add_acceptor(asio::ip::tcp::acceptor acceptor) { acceptors_.push_back(std::move(acceptor)); }
+void Worker::add_acceptor(asio::ip::tcp::acceptor acceptor, std::string default_prefix) {
+  acceptors_.push_back(std::move(acceptor));
+  acceptor_prefixes_.push_back(std::move(default_prefix));
+}
 
 void Worker::install_config(std::shared_ptr<const LoadedConfig> config) {
   if (!thread_.joinable()) {
@@ -140,6 +143,7 @@ void Worker::accept_next(std::size_t index) {
       return;
     }
     auto session = make_ref<ClientSession>(*this, std::move(socket));
+    if (!acceptor_prefixes_[index].empty()) session->set_default_prefix(acceptor_prefixes_[index]);
     sessions_.push_back(session.get());
     session->add_ref();  // the worker's reference, dropped in session_closed()
     session->start();

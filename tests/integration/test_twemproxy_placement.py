@@ -5,7 +5,8 @@ naming (host:port | named servers) x weights (equal | unequal), plus hash_tag po
 real memcached servers. Keys are set through nutcracker and each memcached is asked which keys it holds;
 the servers are flushed, the same keys are set through mcrelay (one PoolRoute per pool, reached through a
 routing prefix, hash spec {"hash_func": "Ketama"|"Modula", "twemproxy": {...}}), and every key must land
-on the same server; then the same keys through mcrelay loading nutcracker's very YAML file. Keys include
+on the same server; then the same keys through mcrelay loading nutcracker's very YAML file (each pool on
+its own listen address). Keys include
 bytes >= 0x80 (twemproxy sign-extends them in several hashes), and every length 1..14 (tails of the block
 hashes) is checked one pool at a time. `random` cannot be compared key by key: its keys must simply all
 be stored, spread over more than one server.
@@ -196,19 +197,6 @@ class TwemproxyPlacementTest(unittest.TestCase):
             got = placement()
         self.assert_same_placement(pools, want, got, "mcrouter-format config")
 
-        # The very YAML file nutcracker runs, loaded by mcrelay unchanged: the first pool is the default
-        # route, every pool is reachable with the routing prefix /<pool>/twemproxy/.
-        for mc in servers:
-            flush(mc.port)
-        with open(conf.name) as f:
-            yaml_text = f.read()
-        with Mcrelay(yaml_text, config_style="inline") as relay:
-            set_keys(relay.port, pools[0].keys)  # no prefix: the first pool
-            for p in pools[1:]:
-                set_keys(relay.port, [f"/{p.name}/twemproxy/".encode() + k for k in p.keys])
-            got = placement()
-        self.assert_same_placement(pools, want, got, "nutcracker's YAML")
-
         # Short keys (every length 1..14: the tails of the block hashes), which cannot be made distinct per
         # pool: one pool at a time, the servers flushed in between.
         short = [b"abcdefghijklmn"[:n] for n in range(1, 15)] + [b"\xe9", b"\xc3\xa9t", b"x\xff\xfe\xfd\xfc"]
@@ -234,6 +222,22 @@ class TwemproxyPlacementTest(unittest.TestCase):
         self.assertEqual(len(want_short), len(short) * len(short_pools), "nutcracker lost short keys")
         self.assertEqual({k: v for k, v in got_short.items() if want_short.get(k) != v}, {},
                          "short keys mcrelay places differently")
+
+        # The very YAML file nutcracker ran, loaded by mcrelay unchanged: every pool served on its own
+        # `listen` address (nutcracker stopped first: the same ports), no routing prefix anywhere; one pool
+        # also through mcrelay's own port with the routing prefix /<pool>/twemproxy/.
+        nc.kill()
+        nc.wait()
+        for mc in servers:
+            flush(mc.port)
+        with open(conf.name) as f:
+            yaml_text = f.read()
+        with Mcrelay(yaml_text, config_style="inline") as relay:
+            set_keys(relay.port, [f"/{pools[1].name}/twemproxy/".encode() + k for k in pools[1].keys])
+            for p in pools[:1] + pools[2:]:
+                set_keys(p.port, p.keys)
+            got = placement()
+        self.assert_same_placement(pools, want, got, "nutcracker's YAML")
 
     def assert_same_placement(self, pools, want, got, how):
         mismatches = {}
