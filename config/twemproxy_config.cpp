@@ -174,8 +174,8 @@ class Translator {
     num("client_connections");
     boolean("preconnect");
     boolean("tcpkeepalive");
-    num("server_retry_timeout");
-    num("server_failure_limit");
+    auto retry = num("server_retry_timeout");
+    auto failure_limit = num("server_failure_limit");
     if (auto sc = num("server_connections"); sc && *sc == 0) {
       throw fail(opts["server_connections"], fmt::format("{}: cannot be 0", where("server_connections")));
     }
@@ -202,7 +202,13 @@ class Translator {
 
     nlohmann::json pool_json = {{"servers", addresses}};
     if (timeout && *timeout > 0) pool_json["server_timeout"] = *timeout;
-    if (eject.value_or(false)) pool_json["eject_down_servers"] = true;
+    if (eject.value_or(false)) {
+      // twemproxy ejects a server after server_failure_limit consecutive failures (default 2) and tries it
+      // again after server_retry_timeout ms (default 30000); read by the workers' health tracking.
+      pool_json["eject_down_servers"] = true;
+      pool_json["server_failure_limit"] = failure_limit.value_or(2);
+      pool_json["server_retry_timeout"] = retry.value_or(30000);
+    }
     out.root["pools"][name] = pool_json;
 
     nlohmann::json tw = {{"hash", hash}, {"weights", weights}, {"names", names}};

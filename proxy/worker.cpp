@@ -77,6 +77,11 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
   auto it = destinations_.find(key);
   if (it != destinations_.end()) return it->second;
   ServerHealth& health = server_.health().get(server.text, server.host, server.port);
+  // twemproxy pools: eject after server_failure_limit failures, retry every server_retry_timeout ms.
+  if (auto fl = pool.raw.find("server_failure_limit"), rt = pool.raw.find("server_retry_timeout");
+      fl != pool.raw.end() && rt != pool.raw.end() && fl->is_number_unsigned() && rt->is_number_unsigned()) {
+    health.set_twemproxy_limits(fl->get<unsigned>(), rt->get<std::uint32_t>());
+  }
   auto dest = std::make_shared<UpstreamDestination>(*this, health, settings, options_.connections_per_server);
   dest->set_spool(server_.spool());
   destinations_.emplace(key, dest);
@@ -218,7 +223,8 @@ void Worker::start_probe(ServerHealth& health) {
   settings.server_timeout_ms = options_.server_timeout_ms;
   settings.connect_timeout_ms = options_.connect_timeout_ms;
   auto probe = std::make_unique<Probe>(*this, health, settings);
-  probe->delay = std::chrono::milliseconds(std::max<std::uint32_t>(1, options_.probe_timeout_initial_ms));
+  probe->delay = std::chrono::milliseconds(
+      std::max<std::uint32_t>(1, health.retry_ms() ? health.retry_ms() : options_.probe_timeout_initial_ms));
   Probe& ref = *probe;
   probes_.emplace(&health, std::move(probe));
   schedule_probe(ref);
@@ -277,7 +283,7 @@ void Worker::run_probe(Probe& probe) {
       return;
     }
     auto max = std::chrono::milliseconds(std::max(options_.probe_timeout_max_ms, options_.probe_timeout_initial_ms));
-    p.delay = std::min(p.delay * 2, max);
+    if (p.health.retry_ms() == 0) p.delay = std::min(p.delay * 2, max);  // twemproxy pools: a fixed interval
     schedule_probe(p);
   });
   probe.conn->flush();

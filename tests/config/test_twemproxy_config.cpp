@@ -75,6 +75,8 @@ TEST_CASE("twemproxy YAML becomes pools and PoolRoutes with twemproxy hashes", "
   CHECK(alpha["servers"] == nlohmann::json({"127.0.0.1:11211", "127.0.0.1:11213"}));
   CHECK(alpha["server_timeout"] == 400);
   CHECK(alpha["eject_down_servers"] == true);
+  CHECK(alpha["server_failure_limit"] == 1);
+  CHECK(alpha["server_retry_timeout"] == 2000);
   CHECK_FALSE(root["pools"]["gamma"].contains("eject_down_servers"));
 
   REQUIRE(root["routes"].size() == 2);  // file order: the first pool is the default route
