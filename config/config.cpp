@@ -15,6 +15,7 @@
 #include "config/json_describe.hpp"
 #include "config/json_path.hpp"
 #include "config/relaxed_json.hpp"
+#include "config/twemproxy_config.hpp"
 #include "config/routing_prefix.hpp"
 #include "config/suggest.hpp"
 
@@ -220,11 +221,19 @@ Config parse_config(std::string_view text, std::string source, std::string_view 
   Config config;
   config.source = std::move(source);
   config.text = std::string(text);
-  JsonmOptions options = jsonm;
-  if (options.import_dir.empty() && !config.source.starts_with('<')) {
-    options.import_dir = std::filesystem::path(config.source).parent_path().string();
+  if (is_twemproxy_yaml(config.source, text)) {
+    auto twemproxy = translate_twemproxy_yaml(text, config.source);  // config/twemproxy_config.hpp
+    config.root = std::move(twemproxy.root);
+    for (const auto& l : twemproxy.listens) {
+      config.pool_listeners.push_back(PoolListener{l.pool, l.address, twemproxy_pool_prefix(l.pool)});
+    }
+  } else {
+    JsonmOptions options = jsonm;
+    if (options.import_dir.empty() && !config.source.starts_with('<')) {
+      options.import_dir = std::filesystem::path(config.source).parent_path().string();
+    }
+    config.root = preprocess_jsonm(parse_relaxed_json(text, config.source), config.source, options);
   }
-  config.root = preprocess_jsonm(parse_relaxed_json(text, config.source), config.source, options);
   Loader(config, default_route_prefix).load();
   return config;
 }

@@ -36,6 +36,13 @@ struct RouteEntry {
 
 // PoolConfig (one entry of "pools") is defined in config/pool_config.hpp.
 
+// A listening address that serves one route (twemproxy configs: each pool on its own `listen` address).
+struct PoolListener {
+  std::string pool;          // the pool it serves, for logs
+  std::string address;       // as written: "127.0.0.1:22121" (a "/path" Unix socket is not served)
+  std::string route_prefix;  // the routing prefix whose route is the default route on this address
+};
+
 struct Config {
   std::string source;  // file path, or "<command line>" for inline JSON
   std::string text;    // the raw text loaded (its md5 is reported as config_md5_digest)
@@ -48,6 +55,7 @@ struct Config {
 
   // The expanded config, as mcrouter's __mcrouter__.preprocessed_config shows it.
   const nlohmann::json& preprocessed() const noexcept { return root; }
+  std::vector<PoolListener> pool_listeners;  // twemproxy YAML only: bound once, at start-up
 };
 
 // Parses, expands (JSONM) and validates `text`; `source` names it in error messages. `jsonm` carries the

@@ -157,7 +157,7 @@ std::size_t ClientSession::process(std::string_view in) {
             del->base64_key = true;
             del->args = "b";
           }
-          route_or_reply(worker_.router(), worker_.options(), del, [](Reply&&) {});
+          route_or_reply(worker_.router(), worker_.options(), del, [](Reply&&) {}, default_prefix_);
         }
         if (!p.reply.empty()) finish_local(p.reply);
         break;
@@ -255,7 +255,7 @@ void ClientSession::dispatch(const ParsedRequest& p) {
   route_or_reply(worker_.router(), worker_.options(), req,
                  [self = Ref<ClientSession>(this), seq, op, silent = p.noreply](Reply&& r) {
                    self->on_simple_reply(seq, op, silent, std::move(r));
-                 });
+                 }, default_prefix_);
 }
 
 void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
@@ -278,7 +278,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
       return;
     }
     Reply answer;
-    if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer)) {
+    if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer, default_prefix_)) {
       route->route(req, [self = Ref<ClientSession>(this), seq, req](Reply&& r) {
         self->on_single_get(seq, req, std::move(r), /*routed=*/true);
       });
@@ -304,7 +304,7 @@ void ClientSession::dispatch_retrieval(const ParsedRequest& p) {
       continue;
     }
     Reply answer;
-    if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer)) {
+    if (RouteHandle* route = route_or_answer(worker_.router(), worker_.options(), *req, answer, default_prefix_)) {
       route->route(req, [self = Ref<ClientSession>(this), seq, i](Reply&& r) {
         self->on_multi_get_part(seq, i, std::move(r), /*routed=*/true);
       });
@@ -328,7 +328,10 @@ void ClientSession::dispatch_flush_all(const ParsedRequest& p) {
   req->args.assign(p.args);
   req->noreply = p.noreply;
   std::uint64_t seq = open_slot();  // silent with noreply (see dispatch())
-  fan_out(worker_.router().trees(), req, [self = Ref<ClientSession>(this), seq, silent = p.noreply](Reply&& r) {
+  // On a pool's own listen address (twemproxy configs), flush_all flushes that pool only.
+  std::vector<RouteHandlePtr> one;
+  if (auto t = default_prefix_.empty() ? nullptr : worker_.router().tree(default_prefix_)) one.push_back(std::move(t));
+  fan_out(one.empty() ? worker_.router().trees() : one, req, [self = Ref<ClientSession>(this), seq, silent = p.noreply](Reply&& r) {
     self->on_simple_reply(seq, Op::flush_all, silent, std::move(r));
   }, FanOutMerge::worst, /*broadcast=*/true);
 }
@@ -348,7 +351,7 @@ void ClientSession::dispatch_meta(const ParsedRequest& p) {
   bool quiet = p.quiet;
   route_or_reply(worker_.router(), worker_.options(), req, [self = Ref<ClientSession>(this), seq, quiet, req](Reply&& r) {
     self->on_meta_reply(seq, req, quiet, std::move(r));
-  });
+  }, default_prefix_);
 }
 
 namespace {

@@ -31,6 +31,9 @@ class ClientSession : public RefCounted {
   ~ClientSession();
 
   void start();
+  // Before start(): requests without a routing prefix take the route of `prefix` (a twemproxy pool's own
+  // listen address), not the proxy's default route.
+  void set_default_prefix(std::string prefix) { default_prefix_ = std::move(prefix); }
   void flush();  // worker's deferred flush
   void close();  // close now (shutdown, fatal error)
   // Graceful shutdown: read nothing new, answer what was asked, then close.
@@ -87,6 +90,7 @@ class ClientSession : public RefCounted {
 
   Worker& worker_;
   boost::asio::ip::tcp::socket socket_;
+  std::string default_prefix_;  // set_default_prefix(); empty: the router's default route
   RequestParser parser_;
   static constexpr std::size_t kReadBuffer = 2048;
   std::unique_ptr<char[]> rbuf_;

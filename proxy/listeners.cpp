@@ -159,20 +159,46 @@ std::vector<std::string> foreign_listeners(const std::vector<ProcListener>& list
   return out;
 }
 
-std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::unique_ptr<Worker>>& workers) {
+std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::unique_ptr<Worker>>& workers,
+                                          const std::vector<config::PoolListener>& pool_listeners) {
   if (o.listen_sock_fd >= 0) return adopt_listen_fd(o, workers);
   struct Bound {
     asio::ip::address addr;
     std::uint16_t port;
     std::string addr_text;
     std::vector<tcp::acceptor> acceptors;  // one per worker, bound, not yet listening
+    std::string default_prefix = {};       // a twemproxy pool's own listen address: its route
+    std::string pool = {};
   };
   std::vector<Bound> bound;
   std::set<ino_t> own;
+  struct Wanted {
+    std::string addr_text;
+    std::uint16_t port;
+    std::string prefix;
+    std::string pool;
+  };
+  std::vector<Wanted> wanted_list;
   for (const auto& addr_text : o.listen_addresses) {
+    for (std::uint16_t port : listen_ports(o)) wanted_list.push_back({addr_text, port, {}, {}});
+  }
+  for (const auto& l : pool_listeners) {
+    auto colon = l.address.rfind(':');
+    if (l.address.starts_with("/") || colon == std::string::npos) {
+      log::warn("pool {}: listen {}: Unix socket listeners are not supported; reach the pool on the TCP port with "
+                "the routing prefix {}",
+                l.pool, l.address, l.route_prefix);
+      continue;
+    }
+    wanted_list.push_back({l.address.substr(0, colon), static_cast<std::uint16_t>(std::stoul(l.address.substr(colon + 1))),
+                           l.route_prefix, l.pool});
+  }
+  for (const auto& want : wanted_list) {
+    const auto& addr_text = want.addr_text;
     auto addr = resolve_listen_address(addr_text);
-    for (std::uint16_t wanted : listen_ports(o)) {
-      Bound b{addr, wanted, addr_text, {}};
+    {
+      std::uint16_t wanted = want.port;
+      Bound b{addr, wanted, addr_text, {}, want.prefix, want.pool};
       for (auto& w : workers) {
         tcp::acceptor acc(w->io());
         tcp::endpoint ep(addr, b.port);
@@ -203,7 +229,12 @@ std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::uni
   for (const auto& b : bound) check_port_is_ours(b.addr, b.port, own);
   std::vector<std::uint16_t> ports;
   for (auto& b : bound) {
-    for (std::size_t i = 0; i < workers.size(); ++i) workers[i]->add_acceptor(std::move(b.acceptors[i]));
+    for (std::size_t i = 0; i < workers.size(); ++i) workers[i]->add_acceptor(std::move(b.acceptors[i]), b.default_prefix);
+    if (!b.pool.empty()) {
+      log::notice("pool {}: listening on {}:{} ({} worker{})", b.pool, b.addr_text, b.port, workers.size(),
+                  workers.size() == 1 ? "" : "s");
+      continue;
+    }
     log::notice("listening on {}:{} ({} worker{})", b.addr_text, b.port, workers.size(), workers.size() == 1 ? "" : "s");
     ports.push_back(b.port);
   }

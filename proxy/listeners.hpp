@@ -20,6 +20,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <sys/types.h>
 
+#include "config/config.hpp"
 #include "proxy/options.hpp"
 
 namespace mcrelay {
@@ -28,7 +29,10 @@ class Worker;
 
 // Binds (or adopts --listen-sock-fd), checks the port is ours alone, listens, gives each worker its acceptors
 // and logs "listening on ADDRESS:PORT" for each. Returns the ports listened on (the real ones for -p 0).
-std::vector<std::uint16_t> bind_listeners(const Options& options, std::vector<std::unique_ptr<Worker>>& workers);
+// `pool_listeners` (twemproxy configs): each "host:port" is bound too, its connections taking that pool's
+// route by default; "/path" (Unix socket) entries are skipped with a warning. Their ports are not returned.
+std::vector<std::uint16_t> bind_listeners(const Options& options, std::vector<std::unique_ptr<Worker>>& workers,
+                                          const std::vector<config::PoolListener>& pool_listeners = {});
 
 struct ProcListener {
   boost::asio::ip::address address;

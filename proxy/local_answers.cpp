@@ -17,7 +17,8 @@ bool is_get_like(Op op) noexcept {
   return is_retrieval(op) || op == Op::lease_get || op == Op::metaget || op == Op::mg || op == Op::me;
 }
 
-RouteHandle* route_or_answer(const Router& router, const Options& options, Request& req, Reply& answer) {
+RouteHandle* route_or_answer(const Router& router, const Options& options, Request& req, Reply& answer,
+                             std::string_view default_prefix) {
   // mcrouter's server session refuses a key over 250 bytes before anything else (only a get's keys get
   // here: the parser answers the other commands itself).
   if (req.key.size() > kMaxKeyLength) {
@@ -31,7 +32,7 @@ RouteHandle* route_or_answer(const Router& router, const Options& options, Reque
                                                                                       : Result::not_found);
     return nullptr;
   }
-  RouteHandle* route = router.find(req.key, req.prefix_len, options.send_invalid_route_to_default);
+  RouteHandle* route = router.find(req.key, req.prefix_len, options.send_invalid_route_to_default, default_prefix);
   if (route == nullptr) {
     // RootRoute with no target: an error reply without a message, which mcrouter writes "SERVER_ERROR local
     // error"; get-like requests get it too (it is never turned into a miss).
@@ -40,9 +41,10 @@ RouteHandle* route_or_answer(const Router& router, const Options& options, Reque
   return route;
 }
 
-bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done) {
+bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done,
+                    std::string_view default_prefix) {
   Reply answer;
-  if (RouteHandle* route = route_or_answer(router, options, *req, answer)) {
+  if (RouteHandle* route = route_or_answer(router, options, *req, answer, default_prefix)) {
     route->route(req, std::move(done));
     return false;
   }

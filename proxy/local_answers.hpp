@@ -35,10 +35,14 @@ bool is_get_like(Op op) noexcept;
 // instead, in mcrouter's order: a key too long ("CLIENT_ERROR bad key"), --allow-only-gets (the operation's
 // default reply: NOT_STORED for updates, NOT_FOUND otherwise), an unknown routing prefix ("SERVER_ERROR
 // local error", unless --send-invalid-route-to-default).
-RouteHandle* route_or_answer(const Router& router, const Options& options, Request& req, Reply& answer);
+// default_prefix: the route standing for the default one on this connection (twemproxy pool listeners); empty:
+// the default route.
+RouteHandle* route_or_answer(const Router& router, const Options& options, Request& req, Reply& answer,
+                             std::string_view default_prefix = {});
 
 // Routes `req`, or calls `done` at once with the proxy's own answer. Returns whether it was answered locally.
-bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done);
+bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done,
+                    std::string_view default_prefix = {});
 
 // mcrouter's ProxyRoute: a get-like request (get, gets, gat, gats, lease-get, metaget) whose route answered
 // an error is answered as a miss unless --disable-miss-on-get-errors. Only for routed replies: the proxy's

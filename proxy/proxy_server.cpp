@@ -105,7 +105,7 @@ int ProxyServer::run() {
     return 2;  // mcrouter's exit status for a start-up failure that a restart may fix
   }
   for (auto& w : workers_) w->install_config(config_);
-  ports_ = bind_listeners(options_, workers_);
+  ports_ = bind_listeners(options_, workers_, config_->config.pool_listeners);
   if (options_.admin_port >= 0) {
     admin_ = std::make_unique<AdminServer>(control_, *this, options_.admin_address,
                                            static_cast<std::uint16_t>(options_.admin_port));

@@ -22,13 +22,22 @@ class Router {
   RouteHandle& select(std::string_view key, std::uint16_t& prefix_len) const;
   // As select(), except for a key whose routing prefix ("/region/cluster/") names no route: nullptr (mcrouter
   // answers such a request with an error), or with invalid_to_default the default route, the prefix still
-  // stripped (mcrouter's --send-invalid-route-to-default).
-  RouteHandle* find(std::string_view key, std::uint16_t& prefix_len, bool invalid_to_default) const;
+  // stripped (mcrouter's --send-invalid-route-to-default). A non-empty default_prefix names the route that
+  // stands for the default one: a connection accepted on a pool's own listen address (twemproxy configs).
+  RouteHandle* find(std::string_view key, std::uint16_t& prefix_len, bool invalid_to_default,
+                    std::string_view default_prefix = {}) const;
+  // The same, with the route of `default_prefix` (when configured) in place of the default route: a
+  // connection accepted on a pool's own listen address (twemproxy configs). Empty: select(key, prefix_len).
+  RouteHandle& select(std::string_view key, std::uint16_t& prefix_len, std::string_view default_prefix) const;
+  // The route of a routing prefix, or nullptr.
+  RouteHandlePtr tree(std::string_view prefix) const;
   RouteHandle& default_route() const noexcept { return *default_; }
   // Every distinct tree (broadcasts such as flush_all go to all of them).
   const std::vector<RouteHandlePtr>& trees() const noexcept { return trees_; }
 
  private:
+  RouteHandle* default_route(std::string_view default_prefix) const;
+
   std::map<std::string, RouteHandlePtr, std::less<>> by_prefix_;
   std::vector<RouteHandlePtr> trees_;
   RouteHandlePtr default_;

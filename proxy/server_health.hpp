@@ -38,12 +38,22 @@ class ServerHealth {
     last_failure_.store(static_cast<std::uint8_t>(why), std::memory_order_relaxed);
     failure_events_.fetch_add(1, std::memory_order_relaxed);
     unsigned n = failures_.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (n < threshold_) return false;
+    if (n < threshold_.load(std::memory_order_relaxed)) return false;
     bool expected = false;
     if (!tko_.compare_exchange_strong(expected, true, std::memory_order_relaxed)) return false;
     tko_events_.fetch_add(1, std::memory_order_relaxed);
     return true;
   }
+
+  // twemproxy pools (auto_eject_hosts): server_failure_limit replaces the TKO threshold and
+  // server_retry_timeout (ms) the probe schedule, for this server. Set by Worker::destination() when a pool
+  // with those options is built (any worker; the last pool built wins for a server several pools share).
+  void set_twemproxy_limits(unsigned failure_limit, std::uint32_t retry_ms) noexcept {
+    threshold_.store(failure_limit ? failure_limit : 1, std::memory_order_relaxed);
+    retry_ms_.store(retry_ms, std::memory_order_relaxed);
+  }
+  // 0: the proxy's probe schedule (-r, doubling to --probe-timeout-max); else a fixed retry interval.
+  std::uint32_t retry_ms() const noexcept { return retry_ms_.load(std::memory_order_relaxed); }
 
   void mark_up() noexcept {
     failures_.store(0, std::memory_order_relaxed);
@@ -66,7 +76,8 @@ class ServerHealth {
   std::string name_;
   std::string host_;
   std::uint16_t port_;
-  unsigned threshold_;
+  std::atomic<unsigned> threshold_;
+  std::atomic<std::uint32_t> retry_ms_{0};
   std::atomic<bool> tko_{false};
   std::atomic<unsigned> failures_{0};
   std::atomic<std::uint8_t> last_failure_{static_cast<std::uint8_t>(Result::timeout)};

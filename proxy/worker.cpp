@@ -37,7 +37,10 @@ Worker::Worker(unsigned id, ProxyServer& server, const Options& options)
 
 Worker::~Worker() = default;
 
-void Worker::add_acceptor(asio::ip::tcp::acceptor acceptor) { acceptors_.push_back(std::move(acceptor)); }
+void Worker::add_acceptor(asio::ip::tcp::acceptor acceptor, std::string default_prefix) {
+  acceptors_.push_back(std::move(acceptor));
+  acceptor_prefixes_.push_back(std::move(default_prefix));
+}
 
 void Worker::install_config(std::shared_ptr<const LoadedConfig> config) {
   if (!thread_.joinable()) {
@@ -83,6 +86,11 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
   auto it = destinations_.find(key);
   if (it != destinations_.end()) return it->second;
   ServerHealth& health = server_.health().get(server.text, server.host, server.port);
+  // twemproxy pools: eject after server_failure_limit failures, retry every server_retry_timeout ms.
+  if (auto fl = pool.raw.find("server_failure_limit"), rt = pool.raw.find("server_retry_timeout");
+      fl != pool.raw.end() && rt != pool.raw.end() && fl->is_number_unsigned() && rt->is_number_unsigned()) {
+    health.set_twemproxy_limits(fl->get<unsigned>(), rt->get<std::uint32_t>());
+  }
   auto dest = std::make_shared<UpstreamDestination>(*this, health, settings, options_.connections_per_server);
   dest->set_spool(server_.spool());
   destinations_.emplace(key, dest);
@@ -149,6 +157,7 @@ void Worker::accept_next(std::size_t index) {
       return;
     }
     auto session = make_ref<ClientSession>(*this, std::move(socket));
+    if (!acceptor_prefixes_[index].empty()) session->set_default_prefix(acceptor_prefixes_[index]);
     sessions_.push_back(session.get());
     session->add_ref();  // the worker's reference, dropped in session_closed()
     session->start();
@@ -223,7 +232,8 @@ void Worker::start_probe(ServerHealth& health) {
   settings.server_timeout_ms = options_.server_timeout_ms;
   settings.connect_timeout_ms = options_.connect_timeout_ms;
   auto probe = std::make_unique<Probe>(*this, health, settings);
-  probe->delay = std::chrono::milliseconds(std::max<std::uint32_t>(1, options_.probe_timeout_initial_ms));
+  probe->delay = std::chrono::milliseconds(
+      std::max<std::uint32_t>(1, health.retry_ms() ? health.retry_ms() : options_.probe_timeout_initial_ms));
   Probe& ref = *probe;
   probes_.emplace(&health, std::move(probe));
   schedule_probe(ref);
@@ -282,7 +292,7 @@ void Worker::run_probe(Probe& probe) {
       return;
     }
     auto max = std::chrono::milliseconds(std::max(options_.probe_timeout_max_ms, options_.probe_timeout_initial_ms));
-    p.delay = std::min(p.delay * 2, max);
+    if (p.health.retry_ms() == 0) p.delay = std::min(p.delay * 2, max);  // twemproxy pools: a fixed interval
     schedule_probe(p);
   });
   probe.conn->flush();

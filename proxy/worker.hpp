@@ -37,7 +37,9 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   ~Worker() override;
 
   // Control thread, before start(): adopt an acceptor bound by the server.
-  void add_acceptor(boost::asio::ip::tcp::acceptor acceptor);
+  // `default_prefix`: sessions accepted there route keys without a routing prefix by that prefix's route
+  // (a twemproxy pool's own listen address); empty: the default route.
+  void add_acceptor(boost::asio::ip::tcp::acceptor acceptor, std::string default_prefix = {});
   // Control thread: build the route trees for `config` on this worker (posted; takes effect between
   // requests). The first call must happen before start().
   void install_config(std::shared_ptr<const LoadedConfig> config);
@@ -109,6 +111,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   ParserLimits limits_;
   boost::asio::io_context io_;
   std::vector<boost::asio::ip::tcp::acceptor> acceptors_;
+  std::vector<std::string> acceptor_prefixes_;  // acceptors_[i]'s default routing prefix, or empty
   std::thread thread_;
   WorkerStats stats_;
   std::vector<char> scratch_;

@@ -5,6 +5,7 @@
 #include "routes/fan_out.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
+#include "routes/twemproxy_hash_spec.hpp"
 
 namespace mcrelay {
 
@@ -34,6 +35,9 @@ HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, con
     f.fail(path, "expected a hash function name or an object {\"hash_func\", \"salt\"}");
   }
   if (n == 0) f.fail(path, "no children to hash over");
+  if (is_twemproxy_hash_spec(func, spec)) {
+    return HashSelector(make_twemproxy_hash(f, func, spec, path, n, server_ids), std::move(salt));
+  }
   std::string error;
   auto fn = make_hash_function(func, n, w, server_ids, &error);
   if (!fn) f.fail(path, error);

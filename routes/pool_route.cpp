@@ -118,6 +118,18 @@ PoolRoute::PoolRoute(std::string pool_name, std::vector<RouteHandlePtr> destinat
 }
 
 std::uint32_t PoolRoute::pick(const Request& req) const {
+  if (eject_ && selector_.ejects_like_twemproxy()) {
+    // twemproxy's auto_eject_hosts: while any server is down, the pool's distribution is rebuilt over the
+    // servers that are up, for every key (modula then moves keys of live servers too, as twemproxy does).
+    thread_local std::vector<bool> live;
+    live.assign(dests_.size(), false);
+    bool all_up = true;
+    for (std::size_t i = 0; i < dests_.size(); ++i) {
+      live[i] = dests_[i]->available();
+      all_up = all_up && live[i];
+    }
+    return all_up ? selector_.select(req) : selector_.select_live(req, live);
+  }
   std::uint32_t idx = selector_.select(req);
   if (!eject_ || dests_[idx]->available()) return idx;
   // Bounded: with every server down, the key stays where it hashes (and fails fast there).

@@ -19,7 +19,9 @@ namespace mcrelay {
 //
 // With the pool option "eject_down_servers": true (twemproxy's auto_eject_hosts), a key whose server is
 // down (TKO) is rehashed over the live servers until one is up; keys of live servers never move, and the
-// ejected server's keys come back to it when it recovers.
+// ejected server's keys come back to it when it recovers. A pool with a twemproxy hash (TwemproxyHash)
+// instead does what twemproxy does: while any server is down, every key is placed by the distribution
+// rebuilt over the live servers.
 class PoolRoute final : public HashRoute {
  public:
   struct Shadow {

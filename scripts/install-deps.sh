@@ -10,6 +10,8 @@ PKGS=(
   # build
   build-essential cmake pkg-config git
   libboost1.81-dev nlohmann-json3-dev libfmt-dev catch2
+  # twemproxy YAML configs (the parser nutcracker itself uses)
+  libyaml-dev
   # sanitizers/fuzzing toolchain (clang's runtime for ASan/UBSan/libFuzzer)
   clang libclang-rt-14-dev
   # real servers and clients for tests
