@@ -35,7 +35,7 @@ HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, con
         w.push_back(v.get<double>());
       }
     }
-  } else if (!spec.is_null()) {
+  } else if (!spec.is_null() && !spec.is_string()) {
     f.fail(path, "expected a hash function name or an object {\"hash_func\", \"salt\"}");
   }
   if (n == 0) f.fail(path, "no children to hash over");
