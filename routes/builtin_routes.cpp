@@ -8,7 +8,9 @@
 #include "routes/failover_route.hpp"
 #include "routes/failover_with_exptime_route.hpp"
 #include "routes/hash_route.hpp"
+#include "routes/l1l2_cache_route.hpp"
 #include "routes/latest_route.hpp"
+#include "routes/migrate_route.hpp"
 #include "routes/miss_failover_route.hpp"
 #include "routes/modify_exptime_route.hpp"
 #include "routes/null_route.hpp"
@@ -40,6 +42,8 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("RandomRoute", &RandomRoute::build);
   r.add("WarmUpRoute", &WarmUpRoute::build);
   r.add("ModifyExptimeRoute", &ModifyExptimeRoute::build);
+  r.add("MigrateRoute", &MigrateRoute::build);
+  r.add("L1L2CacheRoute", &L1L2CacheRoute::build);
 }
 
 }  // namespace mcrelay
