@@ -9,6 +9,7 @@
 #include "routes/failover_with_exptime_route.hpp"
 #include "routes/hash_route.hpp"
 #include "routes/l1l2_cache_route.hpp"
+#include "routes/l1l2_size_split_route.hpp"
 #include "routes/latest_route.hpp"
 #include "routes/migrate_route.hpp"
 #include "routes/miss_failover_route.hpp"
@@ -44,6 +45,7 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("ModifyExptimeRoute", &ModifyExptimeRoute::build);
   r.add("MigrateRoute", &MigrateRoute::build);
   r.add("L1L2CacheRoute", &L1L2CacheRoute::build);
+  r.add("L1L2SizeSplitRoute", &L1L2SizeSplitRoute::build);
 }
 
 }  // namespace mcrelay

@@ -97,5 +97,24 @@ class TestL1L2Cache(RoutingTest):
         self.assertEqual(c.value(b"l12:none"), b"arrived")
 
 
+class TestL1L2SizeSplit(RoutingTest):
+    HANDLES = ("L1L2SizeSplitRoute",)
+
+    def test_large_values_live_in_l2(self):
+        cfg = {"pools": {"l1": {"servers": [addr(0)]}, "l2": {"servers": [addr(1)]}},
+               "route": {"type": "L1L2SizeSplitRoute", "l1": "PoolRoute|l1", "l2": "PoolRoute|l2",
+                         "threshold": 100}}
+        _, c = self.relay(cfg)
+        self.assertEqual(c.cmd(b"set ss:small 5 0 3\r\nabc\r\n", b"\r\n"), b"STORED\r\n")
+        self.assertEqual((direct_get(0, b"ss:small"), direct_get(1, b"ss:small")), (b"abc", None))
+        big = b"x" * 1000
+        self.assertEqual(c.cmd(b"set ss:big 5 0 1000\r\n" + big + b"\r\n", b"\r\n"), b"STORED\r\n")
+        l1 = parse_value_reply(direct(0, b"get ss:big\r\n", b"END\r\n"))[0]
+        self.assertEqual((l1[1], l1[2]), (5 | 0x20, b""), "l1 holds the sentinel: empty, flag 0x20 added")
+        self.assertEqual(direct_get(1, b"ss:big"), big)
+        item = parse_value_reply(c.cmd(b"get ss:big\r\n", b"END\r\n"))[0]
+        self.assertEqual((item[1], item[2]), (5, big), "a get follows the sentinel to l2")
+
+
 if __name__ == "__main__":
     unittest.main()
