@@ -29,9 +29,8 @@ FailoverRoute::Options FailoverRoute::parse_options(RouteFactory& f, const nlohm
     f.fail(path + ".failover_policy", "this route supports FailoverInOrderPolicy only");
   }
   opts.policy = std::make_shared<FailoverPolicy>(std::move(policy));
-  // Type checks only. mcrouter's failover_tag is a bool (tag failed-over requests for stats); a string was
-  // never valid in mcrouter, so it is refused: "expected true or false".
-  f.get_bool(j, "failover_tag", path, false);
+  // mcrouter's failover_tag is a bool; a string was never valid there, so it is refused.
+  opts.failover_tag = f.get_bool(j, "failover_tag", path, false);
   f.get_bool(j, "enable_lease_pairing", path, false);  // no lease pairing here
   return opts;
 }
@@ -54,9 +53,19 @@ void FailoverRoute::route(const RequestPtr& req, ReplyFn done) {
   send(a);
 }
 
+RequestPtr FailoverRoute::tagged_for_failover(const RequestPtr& req) {
+  constexpr std::string_view kTag = ":failover=1";
+  constexpr std::size_t kMaxKeyLength = 250;  // memcached's and mcrouter's MC_KEY_MAX_LEN
+  if (req->key.find(kHashStop) == std::string::npos || req->key.size() + kTag.size() > kMaxKeyLength) return req;
+  RequestPtr tagged = req->clone();
+  tagged->key.append(kTag);
+  return tagged;
+}
+
 void FailoverRoute::send(const Ref<Attempt>& a) {
+  if (a->pos > 0 && opts_.failover_tag && !a->failover_req) a->failover_req = tagged_for_failover(a->req);
   // Local copies: the child may answer synchronously, and the answer may release `a`.
-  RequestPtr req = a->req;
+  RequestPtr req = a->pos > 0 && a->failover_req ? a->failover_req : a->req;
   RouteHandlePtr child = children_[a->child()];
   child->route(req, [self = shared_from_this(), a](Reply&& r) { self->on_reply(a, std::move(r)); });
 }

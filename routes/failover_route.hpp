@@ -14,8 +14,9 @@
 // try (a TKO reply never counts as one). A miss is not an error. The first non-failover reply is returned;
 // when every child tried failed, the last one's reply is. `failover_limit` {rate, burst} caps the share of
 // requests that may fail over (mcrouter's token bucket over request counts, consulted before each failover;
-// leaving a TKO destination is free). `failover_tag` and `enable_lease_pairing` (both bools, as in mcrouter)
-// are accepted and ignored here (FailoverWithExptimeRoute reads failover_tag). `hash` and `tags` feed the
+// leaving a TKO destination is free). `failover_tag: true` marks the requests sent to failover children
+// as mcrouter does (see Options::failover_tag); `enable_lease_pairing` (a bool, as in mcrouter) is accepted
+// and ignored. `hash` and `tags` feed the
 // DeterministicOrder and Rendezvous policies. Broadcasts (flush_all) go to every child; the worst reply is
 // returned. An empty children list builds a NullRoute, like mcrouter.
 #include <limits>
@@ -40,7 +41,13 @@ class FailoverRoute final : public RouteHandle, public std::enable_shared_from_t
     FailoverErrors errors;
     std::optional<FailoverRateLimiter> limiter;
     std::shared_ptr<FailoverPolicy> policy = std::make_shared<FailoverPolicy>();
+    // failover_tag: a key with a hash stop ("|#|") goes to the failover children with ":failover=1"
+    // appended (after the hash stop, so it hashes the same), when the result fits in 250 bytes.
+    bool failover_tag = false;
   };
+
+  // The request a failover child gets: `req` itself, or a copy with the failover tag.
+  static RequestPtr tagged_for_failover(const RequestPtr& req);
 
   FailoverRoute(std::vector<RouteHandlePtr> children, Options opts);
 
@@ -63,6 +70,7 @@ class FailoverRoute final : public RouteHandle, public std::enable_shared_from_t
  private:
   struct Attempt : RefCounted {
     RequestPtr req;
+    RequestPtr failover_req;  // `req` with the failover tag, made at the first failover (failover_tag only)
     ReplyFn done;
     std::vector<std::uint32_t> order;  // the failover children, filled at the first failover
     std::size_t pos = 0;               // 0: child 0; k > 0: order[k - 1]
