@@ -1,4 +1,4 @@
-"""MigrateRoute and L1L2CacheRoute on real memcached servers, checked by asking each memcached directly
+"""MigrateRoute, L1L2CacheRoute, L1L2SizeSplitRoute and WarmUpRoute's TTL copy on real memcached servers, checked by asking each memcached directly
 what it holds (the helpers and the RoutingTest base of test_routing.py)."""
 
 import re
@@ -114,6 +114,28 @@ class TestL1L2SizeSplit(RoutingTest):
         self.assertEqual(direct_get(1, b"ss:big"), big)
         item = parse_value_reply(c.cmd(b"get ss:big\r\n", b"END\r\n"))[0]
         self.assertEqual((item[1], item[2]), (5, big), "a get follows the sentinel to l2")
+
+
+class TestWarmUpTtl(RoutingTest):
+    HANDLES = ("WarmUpRoute",)
+
+    def test_remaining_ttl_is_copied(self):
+        cfg = {"pools": {"cold": {"servers": [addr(0)]}, "warm": {"servers": [addr(1)]}},
+               "route": {"type": "WarmUpRoute", "cold": "PoolRoute|cold", "warm": "PoolRoute|warm"}}
+        _, c = self.relay(cfg)
+        direct_set(1, b"wt:a", b"w", exptime=200)
+        self.assertEqual(c.value(b"wt:a"), b"w")
+        wait_for(lambda: direct_get(0, b"wt:a") == b"w", 5, "cold to receive wt:a")
+        ttl = direct_ttl(0, b"wt:a")
+        self.assertTrue(190 <= ttl <= 200, f"cold TTL {ttl}, want warm's remaining ~200")
+        # gets learns the TTL before it adds; a warm item without expiry stays without.
+        direct_set(1, b"wt:b", b"w2", exptime=300)
+        direct_set(1, b"wt:c", b"w3")
+        self.assertEqual(parse_value_reply(c.cmd(b"gets wt:b\r\n", b"END\r\n"))[0][2], b"w2")
+        self.assertTrue(290 <= direct_ttl(0, b"wt:b") <= 300)
+        self.assertEqual(c.value(b"wt:c"), b"w3")
+        wait_for(lambda: direct_get(0, b"wt:c") == b"w3", 5, "cold to receive wt:c")
+        self.assertEqual(direct_ttl(0, b"wt:c"), -1)
 
 
 if __name__ == "__main__":
