@@ -138,7 +138,7 @@ Clients:
       --max-client-outstanding-reqs N  pipelined requests per client before reading pauses (default 1024;
                               0: no limit); --max-client-outstanding is the same
       --max-item-size SIZE    largest value accepted, e.g. 1048576, 1m, 512k (default 1m)
-      --big-value-split-threshold N  stored for large-value splitting (default 0: off)
+      --big-value-split-threshold N  split values over N bytes into chunks (default 0: off)
       --idle-timeout-ms MS    close a client idle this long (default 0: never)
       --max-client-queued-bytes SIZE  reply bytes a client may leave unread before it is closed (default 64m)
       --drain-timeout-ms MS   on SIGTERM, time allowed for in-flight requests (default 5000)

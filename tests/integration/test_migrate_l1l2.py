@@ -1,4 +1,5 @@
-"""MigrateRoute, L1L2CacheRoute, L1L2SizeSplitRoute and WarmUpRoute's TTL copy on real memcached servers, checked by asking each memcached directly
+"""MigrateRoute, L1L2CacheRoute, L1L2SizeSplitRoute, WarmUpRoute's TTL copy and --big-value-split-threshold
+on real memcached servers, checked by asking each memcached directly
 what it holds (the helpers and the RoutingTest base of test_routing.py)."""
 
 import re
@@ -136,6 +137,39 @@ class TestWarmUpTtl(RoutingTest):
         self.assertEqual(c.value(b"wt:c"), b"w3")
         wait_for(lambda: direct_get(0, b"wt:c") == b"w3", 5, "cold to receive wt:c")
         self.assertEqual(direct_ttl(0, b"wt:c"), -1)
+
+
+class TestBigValues(RoutingTest):
+    def config(self):
+        return {"pools": {"A": {"servers": [addr(0)]}}, "route": "PoolRoute|A"}
+
+    def test_split_and_reassemble(self):
+        _, c = self.relay(self.config(), args=["--big-value-split-threshold", "1000"])
+        value = bytes(range(256)) * 10  # 2560 bytes: 3 chunks
+        self.assertEqual(c.cmd(b"set bv:a 3 0 %d\r\n%s\r\n" % (len(value), value), b"\r\n"), b"STORED\r\n")
+        index = parse_value_reply(direct(0, b"get bv:a\r\n", b"END\r\n"))[0]
+        self.assertEqual(index[1], 3 | 0x8000, "the index carries MC_MSG_FLAG_BIG_VALUE")
+        m = re.fullmatch(rb"1-3-(\d+)", index[2])
+        self.assertIsNotNone(m, index[2])
+        suffix = m.group(1)
+        chunks = [direct_get(0, b"bv:a:%d:%s" % (i, suffix)) for i in range(3)]
+        self.assertEqual(chunks, [value[:1000], value[1000:2000], value[2000:]])
+        item = parse_value_reply(c.cmd(b"get bv:a\r\n", b"END\r\n"))[0]
+        self.assertEqual(item[2], value)
+        # Small values are stored as they are.
+        self.assertEqual(c.set(b"bv:small", b"s" * 1000), b"STORED\r\n")
+        self.assertEqual(direct_get(0, b"bv:small"), b"s" * 1000)
+
+    def test_reads_an_index_written_by_mcrouter(self):
+        # What mcrouter leaves in memcached for a 5-byte value split at 2 bytes, suffix 77.
+        direct_set(0, b"bv:m:0:77", b"he")
+        direct_set(0, b"bv:m:1:77", b"ll")
+        direct_set(0, b"bv:m:2:77", b"o")
+        self.assertEqual(direct(0, b"set bv:m 32768 0 6\r\n1-3-77\r\n", b"\r\n"), b"STORED\r\n")
+        _, c = self.relay(self.config(), args=["--big-value-split-threshold", "2"])
+        self.assertEqual(c.value(b"bv:m"), b"hello")
+        direct(0, b"delete bv:m:1:77\r\n", b"\r\n")
+        self.assertEqual(c.get(b"bv:m"), b"END\r\n", "a lost chunk reads as a miss")
 
 
 if __name__ == "__main__":
