@@ -139,7 +139,7 @@ Clients:
                               0: no limit); --max-client-outstanding is the same
       --max-item-size SIZE    largest value forwarded, e.g. 1048576, 1m, 512k (default 64m: larger values get
                               "SERVER_ERROR object too large for cache"; smaller ones are the server's to judge)
-      --big-value-split-threshold N  stored for large-value splitting (default 0: off)
+      --big-value-split-threshold N  split values over N bytes into chunks (default 0: off)
       --idle-timeout-ms MS    close a client idle this long (default 0: never)
       --max-client-queued-bytes SIZE  reply bytes a client may leave unread before it is closed (default 64m)
       --drain-timeout-ms MS   on SIGTERM, time allowed for in-flight requests (default 5000)

@@ -3,13 +3,16 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
+#include "routes/big_value_route.hpp"
 
 namespace mcrelay {
 
-Router::Router(const config::Config& config, DestinationProvider& destinations, const std::string& default_prefix) {
+Router::Router(const config::Config& config, DestinationProvider& destinations, const std::string& default_prefix,
+               std::size_t big_value_threshold) {
   RouteFactory factory(config, destinations);
   for (const auto& entry : config.routes) {
     RouteHandlePtr tree = factory.build(entry.route, entry.json_path);
+    if (big_value_threshold > 0) tree = std::make_shared<BigValueRoute>(std::move(tree), big_value_threshold);
     trees_.push_back(tree);
     for (const auto& alias : entry.aliases) by_prefix_[alias] = tree;
   }

@@ -15,7 +15,9 @@ namespace mcrelay {
 
 class Router {
  public:
-  Router(const config::Config& config, DestinationProvider& destinations, const std::string& default_prefix);
+  // big_value_threshold: --big-value-split-threshold; non-zero wraps every tree in a BigValueRoute.
+  Router(const config::Config& config, DestinationProvider& destinations, const std::string& default_prefix,
+         std::size_t big_value_threshold = 0);
 
   // The tree for this key; sets prefix_len to the length of the routing prefix the tree was chosen by (the
   // prefix is stripped before hashing and before the key goes upstream), or 0.

@@ -54,7 +54,8 @@ void Worker::apply_config(std::shared_ptr<const LoadedConfig> config) {
   // The config was validated on the control thread; building it here only creates this worker's handles.
   try {
     used_destinations_.clear();
-    auto router = std::make_unique<Router>(config->config, *this, config->route_prefix);
+    auto router = std::make_unique<Router>(config->config, *this, config->route_prefix,
+                                           options_.big_value_split_threshold);
     router_ = std::move(router);  // in-flight requests finish on the old tree, which keeps what it uses
     config_ = std::move(config);
     std::sort(used_destinations_.begin(), used_destinations_.end());

@@ -11,10 +11,13 @@
 #include "routes/failover_with_exptime_route.hpp"
 #include "routes/hash_route.hpp"
 #include "routes/key_split_route.hpp"
+#include "routes/l1l2_cache_route.hpp"
+#include "routes/l1l2_size_split_route.hpp"
 #include "routes/latency_injection_route.hpp"
 #include "routes/latest_route.hpp"
 #include "routes/load_balancer_route.hpp"
 #include "routes/logging_route.hpp"
+#include "routes/migrate_route.hpp"
 #include "routes/miss_failover_route.hpp"
 #include "routes/modify_exptime_route.hpp"
 #include "routes/modify_key_route.hpp"
@@ -67,6 +70,9 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("LoggingRoute", &LoggingRoute::build);
   r.add("CarbonLookasideRoute", &UnsupportedRoutes::carbon_lookaside);
   r.add("AxonLogRoute", &UnsupportedRoutes::axon_log);
+  r.add("MigrateRoute", &MigrateRoute::build);
+  r.add("L1L2CacheRoute", &L1L2CacheRoute::build);
+  r.add("L1L2SizeSplitRoute", &L1L2SizeSplitRoute::build);
 }
 
 }  // namespace mcrelay

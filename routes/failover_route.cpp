@@ -13,11 +13,10 @@
 namespace mcrelay {
 
 FailoverRoute::FailoverRoute(std::vector<RouteHandlePtr> children, Options opts)
-    : children_(std::move(children)), opts_(std::move(opts)),
-      tries_(std::min(children_.size(), opts_.max_tries)) {}
+    : children_(std::move(children)), opts_(std::move(opts)) {}
 
 FailoverRoute::Options FailoverRoute::parse_options(RouteFactory& f, const nlohmann::json& j,
-                                                    const std::string& path) {
+                                                    const std::string& path, std::size_t n_children) {
   Options opts;
   if (auto it = j.find("failover_errors"); it != j.end()) {
     opts.errors = FailoverErrors::parse(f, *it, path + ".failover_errors");
@@ -25,38 +24,23 @@ FailoverRoute::Options FailoverRoute::parse_options(RouteFactory& f, const nlohm
   if (auto it = j.find("failover_limit"); it != j.end()) {
     opts.limiter = FailoverRateLimiter::parse(f, *it, path + ".failover_limit");
   }
-  if (auto it = j.find("failover_policy"); it != j.end()) {
-    std::string where = path + ".failover_policy";
-    if (!it->is_object()) f.fail(where, fmt::format("expected an object, got {}", config::describe_json(*it)));
-    for (const auto& [key, _] : it->items()) {
-      if (key != "type" && key != "max_tries") {
-        f.fail(where, fmt::format("unknown key {} (mcrelay supports: type, max_tries)",
-                                  config::describe_json(nlohmann::json(key))));
-      }
-    }
-    std::string type = f.get_string(*it, "type", where, "FailoverInOrderPolicy");
-    if (type != "FailoverInOrderPolicy") {
-      f.fail(where + ".type", fmt::format("failover policy \"{}\" is not supported (mcrelay has "
-                                          "\"FailoverInOrderPolicy\" only)",
-                                          type));
-    }
-    std::uint32_t max_tries = f.get_uint(*it, "max_tries", where, 0);
-    if (it->contains("max_tries") && max_tries == 0) f.fail(where + ".max_tries", "must be at least 1");
-    if (max_tries != 0) opts.max_tries = max_tries;
+  auto policy = FailoverPolicy::parse(f, j, path, n_children);
+  if (n_children == 0 && policy.kind() != FailoverPolicy::Kind::in_order) {
+    f.fail(path + ".failover_policy", "this route supports FailoverInOrderPolicy only");
   }
-  // Type checks only. mcrouter's failover_tag is a bool (tag failed-over requests for stats); mcrelay has
-  // no such tagging. A string was never valid in mcrouter, so it is refused: "expected true or false".
-  f.get_bool(j, "failover_tag", path, false);
-  f.get_bool(j, "enable_lease_pairing", path, false);  // no lease commands here
+  opts.policy = std::make_shared<FailoverPolicy>(std::move(policy));
+  // mcrouter's failover_tag is a bool; a string was never valid there, so it is refused.
+  opts.failover_tag = f.get_bool(j, "failover_tag", path, false);
+  f.get_bool(j, "enable_lease_pairing", path, false);  // no lease pairing here
   return opts;
 }
 
 RouteHandlePtr FailoverRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
   check_keys(f, j, path, "FailoverRoute",
              {"children", "failover_errors", "failover_limit", "failover_policy", "failover_tag",
-              "enable_lease_pairing"});
+              "enable_lease_pairing", "hash", "tags"});
   auto children = build_route_list(f, f.require(j, "children", path), path + ".children");
-  Options opts = parse_options(f, j, path);
+  Options opts = parse_options(f, j, path, children.size());
   if (children.empty()) return std::make_shared<NullRoute>();
   return std::make_shared<FailoverRoute>(std::move(children), std::move(opts));
 }
@@ -69,25 +53,43 @@ void FailoverRoute::route(const RequestPtr& req, ReplyFn done) {
   send(a);
 }
 
+RequestPtr FailoverRoute::tagged_for_failover(const RequestPtr& req) {
+  constexpr std::string_view kTag = ":failover=1";
+  constexpr std::size_t kMaxKeyLength = 250;  // memcached's and mcrouter's MC_KEY_MAX_LEN
+  if (req->key.find(kHashStop) == std::string::npos || req->key.size() + kTag.size() > kMaxKeyLength) return req;
+  RequestPtr tagged = req->clone();
+  tagged->key.append(kTag);
+  return tagged;
+}
+
 void FailoverRoute::send(const Ref<Attempt>& a) {
+  if (a->pos > 0 && opts_.failover_tag && !a->failover_req) a->failover_req = tagged_for_failover(a->req);
   // Local copies: the child may answer synchronously, and the answer may release `a`.
-  RequestPtr req = a->req;
-  RouteHandlePtr child = children_[a->index];
+  RequestPtr req = a->pos > 0 && a->failover_req ? a->failover_req : a->req;
+  RouteHandlePtr child = children_[a->child()];
   child->route(req, [self = shared_from_this(), a](Reply&& r) { self->on_reply(a, std::move(r)); });
 }
 
 void FailoverRoute::on_reply(const Ref<Attempt>& a, Reply&& r) {
-  bool failover = a->index + 1 < tries_ && opts_.errors.should_failover(a->req->op, r.result);
-  if (failover && a->index == 0 && opts_.limiter && r.result != Result::tko) {
-    failover = opts_.limiter->failover_allowed();
+  FailoverPolicy& policy = *opts_.policy;
+  policy.record(a->child(), r.result);
+  auto finish = [&] {
+    ReplyFn done = std::move(a->done);
+    done(std::move(r));
+  };
+  if (!opts_.errors.should_failover(a->req->op, r.result)) return finish();
+  if (a->pos == 0) {
+    a->order = policy.failover_order(*a->req, children_);
+  } else if (a->pos >= a->order.size()) {
+    return finish();  // the last child's reply is returned whatever it is
   }
-  if (failover) {
-    ++a->index;
-    send(a);
-    return;
+  if (r.result != Result::tko) {  // leaving a TKO destination is free: no token, no try
+    if (opts_.limiter && !opts_.limiter->failover_allowed()) return finish();
+    if (policy.counts_as_try(r.result)) ++a->error_tries;
   }
-  ReplyFn done = std::move(a->done);
-  done(std::move(r));
+  if (a->pos >= a->order.size() || a->error_tries >= policy.max_error_tries()) return finish();
+  ++a->pos;
+  send(a);
 }
 
 void FailoverRoute::broadcast(const RequestPtr& req, ReplyFn done) {
@@ -97,7 +99,8 @@ void FailoverRoute::broadcast(const RequestPtr& req, ReplyFn done) {
 }
 
 void FailoverRoute::collect_destinations(const Request& req, std::vector<std::string>& out) const {
-  for (std::size_t i = 0; i < tries_; ++i) children_[i]->collect_destinations(req, out);
+  children_[0]->collect_destinations(req, out);
+  for (std::uint32_t i : opts_.policy->failover_order(req, children_)) children_[i]->collect_destinations(req, out);
 }
 
 }  // namespace mcrelay

@@ -28,7 +28,7 @@ RouteHandlePtr FailoverWithExptimeRoute::build(RouteFactory& f, const nlohmann::
       children.push_back(std::move(child));
     }
   }
-  auto opts = FailoverRoute::parse_options(f, j, path);
+  auto opts = FailoverRoute::parse_options(f, j, path, children.size());
   return std::make_shared<FailoverWithExptimeRoute>(
       std::make_shared<FailoverRoute>(std::move(children), std::move(opts)));
 }

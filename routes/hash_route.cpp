@@ -20,6 +20,11 @@ HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, con
   } else if (spec.is_object()) {
     func = f.get_string(spec, "hash_func", path, func);
     salt = f.get_string(spec, "salt", path);
+  }
+  if (n > 0) {  // Rendezvous, WeightedRendezvous, WeightedCh3Rv read their own keys (tags, weights object)
+    if (auto fn = make_tagged_hash_function(f, func, spec, path, n)) return HashSelector(std::move(fn), std::move(salt));
+  }
+  if (spec.is_object()) {
     if (auto it = spec.find("weights"); it != spec.end()) {
       if (!it->is_array()) f.fail(path + ".weights", "expected a list of numbers in [0, 1]");
       w.clear();
@@ -31,7 +36,7 @@ HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, con
         w.push_back(v.get<double>());
       }
     }
-  } else if (!spec.is_null()) {
+  } else if (!spec.is_null() && !spec.is_string()) {
     f.fail(path, "expected a hash function name or an object {\"hash_func\", \"salt\"}");
   }
   if (n == 0) f.fail(path, "no children to hash over");
@@ -45,13 +50,18 @@ HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, con
 }
 
 RouteHandlePtr HashRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
-  check_keys(f, j, path, "HashRoute", {"children", "hash", "hash_func", "salt"});
+  check_keys(f, j, path, "HashRoute", {"children", "hash", "hash_func", "salt", "tags", "weights", "weights_rv"});
   auto children = f.build_children(f.require(j, "children", path), path + ".children");
   // HashRoute takes hash_func and salt at the top level; accept a "hash" object too, like PoolRoute.
   nlohmann::json spec = nlohmann::json::object();
   if (auto it = j.find("hash"); it != j.end()) spec = *it;
+  if (spec.is_string()) spec = nlohmann::json{{"hash_func", spec}};
+  if (!spec.is_object()) f.fail(path + ".hash", "expected a hash function name or an object {\"hash_func\", \"salt\"}");
   if (auto it = j.find("hash_func"); it != j.end()) spec["hash_func"] = *it;
   if (auto it = j.find("salt"); it != j.end()) spec["salt"] = *it;
+  for (const char* key : {"tags", "weights", "weights_rv"}) {  // mcrouter reads these at the top level
+    if (auto it = j.find(key); it != j.end()) spec[key] = *it;
+  }
   auto selector = make_hash_selector(f, spec, path, static_cast<std::uint32_t>(children.size()), {}, {}, "Ch3");
   return std::make_shared<HashRoute>(std::move(children), std::move(selector));
 }

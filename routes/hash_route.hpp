@@ -23,6 +23,8 @@ class HashRoute : public RouteHandle {
   void collect_destinations(const Request& req, std::vector<std::string>& out) const override;
 
   const std::vector<RouteHandlePtr>& children() const noexcept { return children_; }
+  // The child index the key hashes to (mcrouter's "selected index", which failover policies read).
+  std::uint32_t selected_index(const Request& req) const { return selector_.select(req); }
 
  protected:
   std::vector<RouteHandlePtr> children_;

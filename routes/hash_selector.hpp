@@ -3,7 +3,10 @@
 // PoolRoute and HashRoute share. Built at config load; select() runs on worker threads (const, no locks).
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "proxy/protocol/request.hpp"
 #include "routes/hash/hash_function.hpp"
@@ -31,5 +34,19 @@ class HashSelector {
   std::string salt_;
   const TwemproxyHash* twemproxy_ = nullptr;  // fn_ itself when it is a TwemproxyHash
 };
+
+class RouteFactory;
+
+// Config load only (throws ConfigError through `f`): mcrouter's hash functions that read more than a name from
+// the hash object `spec` (PoolRoute's "hash" merged over the pool's "tags"; HashRoute's own keys):
+//   "Rendezvous"          needs "tags": one string per child (the names the servers are hashed by).
+//   "WeightedRendezvous"  needs "tags" and "weights": {"<tag>": weight, ...} (a tag without one weighs 0.5).
+//   "WeightedCh3Rv"       needs "weights_rv": the name of the runtime variable with the weights. mcrelay reads
+//                         no runtime variables, so every weight is 0.5, as in mcrouter before its runtime
+//                         variables file is read (placement = WeightedCh3 with weights 0.5).
+// Returns nullptr when `func` is none of these.
+std::unique_ptr<HashFunction> make_tagged_hash_function(const RouteFactory& f, std::string_view func,
+                                                        const nlohmann::json& spec, const std::string& path,
+                                                        std::uint32_t n);
 
 }  // namespace mcrelay

@@ -49,6 +49,11 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
   }
   nlohmann::json spec = nlohmann::json::object();
   if (auto it = j.find("hash"); it != j.end()) spec = *it;
+  // mcrouter: the pool's "tags" (Rendezvous hashes) go under the PoolRoute's hash, which may override them.
+  if (auto tags = pool.raw.find("tags"); tags != pool.raw.end()) {
+    if (spec.is_string()) spec = nlohmann::json{{"hash_func", spec}};
+    if (spec.is_object() && !spec.contains("tags")) spec["tags"] = *tags;
+  }
   // mcrouter: a pool with weights hashes with WeightedCh3 unless told otherwise.
   std::string_view default_func = pool.weights.empty() ? "Ch3" : "WeightedCh3";
   auto selector = make_hash_selector(f, spec, path + ".hash", static_cast<std::uint32_t>(destinations.size()),

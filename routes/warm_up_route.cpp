@@ -1,5 +1,7 @@
 #include "routes/warm_up_route.hpp"
 
+#include <ctime>
+
 #include "proxy/protocol/lease_translation.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
@@ -7,10 +9,12 @@
 namespace mcrelay {
 
 RouteHandlePtr WarmUpRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
-  check_keys(f, j, path, "WarmUpRoute", {"cold", "warm", "exptime"});
+  check_keys(f, j, path, "WarmUpRoute", {"cold", "warm", "exptime", "enable_metaget"});
   auto cold = f.build(f.require(j, "cold", path), path + ".cold");
   auto warm = f.build(f.require(j, "warm", path), path + ".warm");
-  std::uint32_t exptime = f.get_uint(j, "exptime", path, 0);
+  std::optional<std::uint32_t> exptime;
+  if (j.contains("exptime")) exptime = f.get_uint(j, "exptime", path, 0);
+  if (!exptime && !f.get_bool(j, "enable_metaget", path, true)) exptime = 0;
   return std::make_shared<WarmUpRoute>(std::move(cold), std::move(warm), exptime);
 }
 
@@ -23,6 +27,33 @@ RequestPtr WarmUpRoute::make_add(const Request& req, const Reply& warm_hit, std:
   add->exptime = exptime;
   add->value = warm_hit.value;
   return add;
+}
+
+void WarmUpRoute::cold_exptime(const Request& req, UniqueFunction<void(std::optional<std::int64_t>)> fn) {
+  if (exptime_) {
+    fn(std::int64_t{*exptime_});
+    return;
+  }
+  auto meta = make_ref<Request>();
+  meta->op = Op::metaget;
+  meta->key = req.key;
+  meta->prefix_len = req.prefix_len;
+  warm_->route(meta, [fn = std::move(fn)](Reply&& r) mutable {
+    if (r.result != Result::found) {
+      fn(std::nullopt);
+      return;
+    }
+    if (r.exptime == 0) {  // never expires
+      fn(std::int64_t{0});
+      return;
+    }
+    const auto now = static_cast<std::int64_t>(std::time(nullptr));
+    if (now >= r.exptime) {
+      fn(std::nullopt);  // expired on warm meanwhile: nothing to copy
+      return;
+    }
+    fn(r.exptime - now);
+  });
 }
 
 void WarmUpRoute::route(const RequestPtr& req, ReplyFn done) {
@@ -53,8 +84,12 @@ void WarmUpRoute::on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold
   if (r->op == Op::get) {
     warm_->route(r, [self = shared_from_this(), r, done = std::move(done)](Reply&& warm_reply) mutable {
       if (is_hit_result(warm_reply.result)) {
-        RequestPtr add = self->make_add(*r, warm_reply, self->exptime_);
-        self->cold_->route(add, ignore_reply());
+        RequestPtr add = self->make_add(*r, warm_reply, 0);
+        self->cold_exptime(*r, [self, add](std::optional<std::int64_t> exptime) {
+          if (!exptime) return;
+          add->exptime = *exptime;
+          self->cold_->route(add, ignore_reply());
+        });
       }
       done(std::move(warm_reply));
     });
@@ -76,13 +111,26 @@ void WarmUpRoute::on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold
       p->done(std::move(p->cold_reply));
       return;
     }
-    bool touches = p->req->op == Op::gat || p->req->op == Op::gats;
-    std::int64_t exptime = touches ? p->req->exptime : std::int64_t{self->exptime_};
-    RequestPtr add = self->make_add(*p->req, warm_reply, exptime);
-    self->cold_->route(add, [self, p = std::move(p)](Reply&&) mutable {
-      RequestPtr again = p->req;
-      self->cold_->route(again, std::move(p->done));
-    });
+    const bool touches = p->req->op == Op::gat || p->req->op == Op::gats;
+    const std::int64_t own_exptime = p->req->exptime;
+    RequestPtr add = self->make_add(*p->req, warm_reply, 0);
+    UniqueFunction<void(std::optional<std::int64_t>)> add_then_ask_cold =
+        [self, add, p = std::move(p)](std::optional<std::int64_t> exptime) mutable {
+          if (!exptime) {
+            p->done(std::move(p->cold_reply));
+            return;
+          }
+          add->exptime = *exptime;
+          self->cold_->route(add, [self, p = std::move(p)](Reply&&) mutable {
+            RequestPtr again = p->req;
+            self->cold_->route(again, std::move(p->done));
+          });
+        };
+    if (touches) {
+      add_then_ask_cold(own_exptime);  // gat/gats set the TTL themselves
+    } else {
+      self->cold_exptime(*add, std::move(add_then_ask_cold));
+    }
   });
 }
 
@@ -102,16 +150,25 @@ void WarmUpRoute::on_lease_get_miss(const RequestPtr& req, ReplyFn done, Reply&&
       done(std::move(*cold));
       return;
     }
-    if (cold->result == Result::not_found && cold->cas > kHotMissToken) {
-      RequestPtr set = self->make_add(*req, warm_reply, self->exptime_);
-      set->op = Op::lease_set;
-      set->cas_unique = cold->cas;
-      self->cold_->route(set, ignore_reply());
-    }
+    RequestPtr set = self->make_add(*req, warm_reply, 0);
+    set->op = Op::lease_set;
+    set->cas_unique = cold->cas;
     Reply hit(Result::found);
     hit.flags = warm_reply.flags;
     hit.value = std::move(warm_reply.value);
-    done(std::move(hit));
+    // As mcrouter: with no exptime to copy (the warm item expired), cold's lease goes back to the client.
+    self->cold_exptime(*req, [self, set, cold = std::move(cold), hit = std::move(hit),
+                              done = std::move(done)](std::optional<std::int64_t> exptime) mutable {
+      if (!exptime) {
+        done(std::move(*cold));
+        return;
+      }
+      if (cold->result == Result::not_found && cold->cas > kHotMissToken) {
+        set->exptime = *exptime;
+        self->cold_->route(set, ignore_reply());
+      }
+      done(std::move(hit));
+    });
   });
 }
 

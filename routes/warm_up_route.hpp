@@ -25,10 +25,14 @@
 //   cold's reply (the lease) is returned, so the client fills cold itself.
 // - everything else (set/add/.../delete/incr/decr/touch, flush_all): to cold only; warm is never written:
 //   the client keeps it consistent.
-// `exptime` is seconds, default 0 (never expire; mcrouter can instead fetch the warm item's TTL with
-// metaget, which mcrelay does not do). Introspection lists cold then warm.
+// The exptime of what is copied to cold (except gat/gats, which carry their own): `exptime` (seconds) when
+// configured; otherwise, as mcrouter with metaget, the warm item's remaining TTL, learnt with a `metaget`
+// to warm (memcached's `mg <key> s t`): 0 when it never expires; nothing is copied when the item has expired
+// or the metaget misses. `enable_metaget: false` without `exptime` copies with exptime 0. For a plain get
+// the client's reply does not wait for the metaget. Introspection lists cold then warm.
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -40,7 +44,8 @@ class RouteFactory;
 
 class WarmUpRoute final : public RouteHandle, public std::enable_shared_from_this<WarmUpRoute> {
  public:
-  WarmUpRoute(RouteHandlePtr cold, RouteHandlePtr warm, std::uint32_t exptime)
+  // exptime: nullopt = the warm item's remaining TTL (metaget).
+  WarmUpRoute(RouteHandlePtr cold, RouteHandlePtr warm, std::optional<std::uint32_t> exptime)
       : cold_(std::move(cold)), warm_(std::move(warm)), exptime_(exptime) {}
 
   static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
@@ -54,10 +59,12 @@ class WarmUpRoute final : public RouteHandle, public std::enable_shared_from_thi
   void on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold_reply);
   void on_lease_get_miss(const RequestPtr& req, ReplyFn done, Reply&& cold_reply);
   RequestPtr make_add(const Request& req, const Reply& warm_hit, std::int64_t exptime) const;
+  // Calls fn(exptime for cold) or fn(nullopt) when nothing should be copied (synchronously when configured).
+  void cold_exptime(const Request& req, UniqueFunction<void(std::optional<std::int64_t>)> fn);
 
   RouteHandlePtr cold_;
   RouteHandlePtr warm_;
-  std::uint32_t exptime_;
+  std::optional<std::uint32_t> exptime_;
 };
 
 }  // namespace mcrelay

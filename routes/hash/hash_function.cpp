@@ -29,7 +29,7 @@ std::unique_ptr<HashFunction> make_hash_function(std::string_view name, std::uin
   const bool ch3_family = name == "Ch3" || name == "WeightedCh3" || name == "ConstShard";
   if (!ch3_family && name != "Crc32" && name != "Ketama") {
     return fail(error, fmt::format("unknown hash function \"{}\"; expected one of Ch3, WeightedCh3, Crc32, "
-                                   "ConstShard, Ketama",
+                                   "ConstShard, Ketama, Rendezvous, WeightedRendezvous, WeightedCh3Rv",
                                    name));
   }
   if (n == 0) return fail(error, fmt::format("hash function {}: the pool has no servers (n = 0)", name));

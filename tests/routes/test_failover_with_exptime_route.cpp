@@ -145,3 +145,30 @@ TEST_CASE("FailoverWithExptimeRoute: config errors", "[routes][failover_with_exp
   CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|X"})") ==
         "test.json: route.failover.pool: unknown pool \"X\"; did you mean \"A\"?");
 }
+
+TEST_CASE("FailoverWithExptimeRoute: failover_tag appends :failover=1 after a hash stop",
+          "[routes][failover_with_exptime_route]") {
+  // mcrouter's TestGetFailoverWithFailoverTag: key "testkey|#|extra=1" reaches the failover pool as
+  // "testkey|#|extra=1:failover=1"; the normal pool gets the key unchanged.
+  Harness h(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": ["PoolRoute|B", "PoolRoute|C"],
+                "failover_tag": true})");
+  h.d("a:1").reply = err(Result::timeout);
+  h.d("b:1").reply = err(Result::timeout);
+  h.route(make_req(Op::set, "testkey|#|extra=1", 100));
+  CHECK(h.d("a:1").seen == std::vector<std::string>{"set testkey|#|extra=1"});
+  CHECK(h.d("b:1").seen == std::vector<std::string>{"set testkey|#|extra=1:failover=1"});
+  CHECK(h.d("c:1").seen == std::vector<std::string>{"set testkey|#|extra=1:failover=1"});
+  SECTION("no hash stop, or no room: the key is unchanged") {
+    h.route(make_req(Op::get, "plain"));
+    CHECK(h.d("b:1").seen.back() == "get plain");
+    std::string long_key = std::string(240, 'k') + "|#|x";  // 244 + 11 > 250
+    h.route(make_req(Op::get, long_key));
+    CHECK(h.d("b:1").seen.back() == "get " + long_key);
+  }
+  SECTION("without failover_tag nothing is appended") {
+    Harness plain(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B"})");
+    plain.d("a:1").reply = err(Result::timeout);
+    plain.route(make_req(Op::get, "testkey|#|extra=1"));
+    CHECK(plain.d("b:1").seen == std::vector<std::string>{"get testkey|#|extra=1"});
+  }
+}

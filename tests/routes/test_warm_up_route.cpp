@@ -1,6 +1,8 @@
 // WarmUpRoute built from JSON through the factory, over scripted destinations.
 #include <catch2/catch.hpp>
 
+#include <ctime>
+
 #include "route_test_util.hpp"
 
 using namespace mcrelay;
@@ -130,4 +132,62 @@ TEST_CASE("WarmUpRoute: config errors", "[routes][warm_up_route]") {
         "test.json: route: missing required field \"warm\"");
   CHECK(build_error(R"({"type": "WarmUpRoute", "cold": "PoolRoute|A", "warm": "PoolRoute|B", "exptime": -5})") ==
         "test.json: route.exptime: expected a non-negative integer, got -5");
+}
+
+TEST_CASE("WarmUpRoute without exptime copies the warm item's remaining TTL (metaget)", "[routes][warm_up_route]") {
+  const std::string kNoExptime = R"({"type": "WarmUpRoute", "cold": "PoolRoute|A", "warm": "PoolRoute|B"})";
+  auto metaget_hit = [](std::int64_t expiry) {
+    Reply r(Result::found);
+    r.exptime = expiry;
+    return r;
+  };
+  const auto now = static_cast<std::int64_t>(std::time(nullptr));
+  SECTION("get: the add carries the remaining TTL") {
+    Harness h(kNoExptime);
+    h.d("a:1").reply = Reply(Result::not_found);
+    h.d("b:1").script = {hit("w", 4), metaget_hit(now + 100)};
+    CHECK(h.route(Op::get, "k").value == "w");
+    CHECK(h.d("b:1").seen == std::vector<std::string>{"get k", "metaget k"});
+    REQUIRE(h.d("a:1").requests.size() == 2);
+    const auto& add = *h.d("a:1").requests[1];
+    CHECK(add.op == Op::add);
+    CHECK(add.flags == 4);
+    CHECK(add.exptime > 95);
+    CHECK(add.exptime <= 100);
+  }
+  SECTION("a warm item that never expires is copied with exptime 0") {
+    Harness h(kNoExptime);
+    h.d("a:1").reply = Reply(Result::not_found);
+    h.d("b:1").script = {hit("w"), metaget_hit(0)};
+    h.route(Op::get, "k");
+    REQUIRE(h.d("a:1").requests.size() == 2);
+    CHECK(h.d("a:1").requests[1]->exptime == 0);
+  }
+  SECTION("expired or gone on warm: nothing is copied") {
+    Harness h(kNoExptime);
+    h.d("a:1").reply = Reply(Result::not_found);
+    h.d("b:1").script = {hit("w"), metaget_hit(now - 5), hit("w"), Reply(Result::not_found)};
+    CHECK(h.route(Op::get, "k").value == "w");
+    CHECK(h.route(Op::get, "k").value == "w");
+    CHECK(h.d("a:1").requests.size() == 2);  // the two cold gets, no add
+  }
+  SECTION("gets: the TTL is learnt before the add, then cold answers") {
+    Harness h(kNoExptime);
+    h.d("a:1").script = {Reply(Result::not_found), Reply(Result::stored), hit("w")};
+    h.d("b:1").script = {hit("w"), metaget_hit(now + 50)};
+    CHECK(h.route(Op::gets, "k").value == "w");
+    REQUIRE(h.d("a:1").requests.size() == 3);
+    CHECK(h.d("a:1").requests[1]->op == Op::add);
+    CHECK(h.d("a:1").requests[1]->exptime > 45);
+    CHECK(h.d("a:1").requests[1]->exptime <= 50);
+  }
+  SECTION("enable_metaget: false copies with exptime 0 and sends no metaget") {
+    Harness h(R"({"type": "WarmUpRoute", "cold": "PoolRoute|A", "warm": "PoolRoute|B", "enable_metaget": false})");
+    h.d("a:1").reply = Reply(Result::not_found);
+    h.d("b:1").reply = hit("w");
+    h.route(Op::get, "k");
+    CHECK(h.d("b:1").seen == std::vector<std::string>{"get k"});
+    REQUIRE(h.d("a:1").requests.size() == 2);
+    CHECK(h.d("a:1").requests[1]->exptime == 0);
+  }
 }

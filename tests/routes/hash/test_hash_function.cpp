@@ -30,7 +30,7 @@ TEST_CASE("make_hash_function builds every known hash", "[hash][factory]") {
 TEST_CASE("make_hash_function rejects unknown names and bad arguments", "[hash][factory]") {
   std::string error;
   CHECK_FALSE(make_hash_function("Foo", 4, {}, {}, &error));
-  CHECK(error == "unknown hash function \"Foo\"; expected one of Ch3, WeightedCh3, Crc32, ConstShard, Ketama");
+  CHECK(error == "unknown hash function \"Foo\"; expected one of Ch3, WeightedCh3, Crc32, ConstShard, Ketama, Rendezvous, WeightedRendezvous, WeightedCh3Rv");
   CHECK_FALSE(make_hash_function("ch3", 4, {}, {}, &error));  // names are case-sensitive, like mcrouter's
 
   for (const char* name : {"Ch3", "WeightedCh3", "Crc32", "ConstShard", "Ketama"}) {
