@@ -33,6 +33,9 @@ CARET_REFUSAL = ("the caret protocol (Facebook's Carbon binary protocol for Thri
 REFUSED_BY_DESIGN = {
     "mcrouter-test_loadbalancer_route.json": 'pools["A.wildcard"].protocol: ' + CARET_REFUSAL,
     "mcrouter-test_latency_injection_total.json": "pools.A.protocol: " + CARET_REFUSAL,
+    "mcrouter-test_carbonlookaside_route.json":
+        "route: CarbonLookasideRoute is not supported: it caches the replies of Carbon (Thrift-based) services, "
+        "which only Facebook's Carbon router speaks; mcrelay serves memcached's protocols",
 }
 
 CLUSTERS_GAP = 'clusters: unknown top-level key "clusters" (known keys: pools, route, routes, named_handles)'
