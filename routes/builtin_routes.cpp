@@ -51,6 +51,7 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("AllMajorityRoute", &AllMajorityRoute::build);
   r.add("AllFastestRoute", &AllFastestRoute::build);
   r.add("OperationSelectorRoute", &OperationSelectorRoute::build);
+  r.add("PrefixPolicyRoute", &OperationSelectorRoute::build);  // its name in older mcrouter configs
   r.add("PrefixSelectorRoute", &PrefixSelectorRoute::build);
   r.add("LatestRoute", &LatestRoute::build);
   r.add("RandomRoute", &RandomRoute::build);

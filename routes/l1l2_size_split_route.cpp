@@ -20,14 +20,15 @@ RequestPtr plain(Op op, std::string key) {
 
 RouteHandlePtr L1L2SizeSplitRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
   check_keys(f, j, path, "L1L2SizeSplitRoute",
-             {"l1", "l2", "threshold", "ttl_threshold", "failure_ttl", "both_full_set", "retries"});
+             {"l1", "l2", "threshold", "ttl_threshold", "failure_ttl", "both_full_set", "bothFullSet", "retries"});
   f.require(j, "threshold", path);
   Options opts;
   opts.threshold = static_cast<std::uint64_t>(get_int(f, j, "threshold", path, 0, 0, INT64_MAX));
   opts.ttl_threshold = get_int(f, j, "ttl_threshold", path, 0, 0, INT32_MAX);
   get_int(f, j, "failure_ttl", path, 60, 1, INT32_MAX);  // lease-set's fallback TTL in mcrouter
   get_int(f, j, "retries", path, 1, 1, 10);               // gets/lease-get retries in mcrouter
-  opts.both_full_set = f.get_bool(j, "both_full_set", path, false);
+  // mcrouter's factory reads the camelCase "bothFullSet"; the snake_case spelling is accepted too.
+  opts.both_full_set = f.get_bool(j, j.contains("bothFullSet") ? "bothFullSet" : "both_full_set", path, false);
   auto l1 = f.build(f.require(j, "l1", path), path + ".l1");
   auto l2 = f.build(f.require(j, "l2", path), path + ".l2");
   return std::make_shared<L1L2SizeSplitRoute>(std::move(l1), std::move(l2), opts);

@@ -49,14 +49,9 @@ KNOWN_GAPS = {
     "mcrouter-test_wch3.json": CLUSTERS_GAP,
     "mcrouter-test_logical_routing_policies.json": CLUSTERS_GAP,
     "mcrouter-test_const_shard_hash.json": CLUSTERS_GAP,
-    # mcrouter's L1L2SizeSplitRoute reads the camelCase "bothFullSet".
-    "mcrouter-test_basic_l1_l2_sizesplit.json":
-        'route: unknown key "bothFullSet" in L1L2SizeSplitRoute (did you mean "both_full_set"?)',
     # mcrouter's FailoverWithExptimeRoute takes failover_tag inside "settings".
     "mcrouter-test_get_failover_with_failover_tag.json":
         'route.settings: FailoverWithExptimeRoute "settings" is not supported; use "failover_errors"',
-    # PrefixPolicyRoute: the old name of OperationSelectorRoute.
-    "mcrouter-test_same_pool_failover.json": 'route: unknown route handle type "PrefixPolicyRoute"',
     # A pool that borrows another pool's server list.
     "mcrouter-test_server_list_from_another_pool.json":
         'pools["A.alt"]: missing "servers" (a non-empty list of "host:port" strings) or "discover" '
@@ -65,7 +60,10 @@ KNOWN_GAPS = {
     "mcrouter-test_shadow.json":
         'named_handles[0].shadows[0]: unknown key "index_range_rv" in a shadow '
         '(known keys: target, index_range, key_fraction_range, validate_replies)',
-    # mcrouter ignores keys it does not know ("default" here); mcrelay rejects them.
+    # mcrouter ignores keys it does not know ("default" here); mcrelay rejects them. (PrefixPolicyRoute, the
+    # old name of OperationSelectorRoute, is served.)
+    "mcrouter-test_same_pool_failover.json":
+        'route: unknown key "default" in OperationSelectorRoute (known keys: operation_policies, default_policy)',
     "mcrouter-test_reliable_pool_policy.json":
         'route: unknown key "default" in OperationSelectorRoute (known keys: operation_policies, default_policy)',
     "mcrouter-test_shard_splits.json":

@@ -49,10 +49,14 @@ TEST_CASE("L1L2SizeSplitRoute: sets", "[routes][l1l2]") {
 }
 
 TEST_CASE("L1L2SizeSplitRoute: both_full_set", "[routes][l1l2]") {
-  Harness h(kSplit + R"(, "both_full_set": true})");
-  CHECK(h.route(set_req("k", "0123456789abc")).result == Result::stored);
-  CHECK(h.d("a:1").requests.at(0)->value == "0123456789abc");
-  CHECK(h.d("b:1").requests.at(0)->value == "0123456789abc");
+  // mcrouter's factory spells it "bothFullSet"; both spellings are read.
+  for (const char* key : {"both_full_set", "bothFullSet"}) {
+    INFO(key);
+    Harness h(kSplit + ", \"" + key + "\": true}");
+    CHECK(h.route(set_req("k", "0123456789abc")).result == Result::stored);
+    CHECK(h.d("a:1").requests.at(0)->value == "0123456789abc");
+    CHECK(h.d("b:1").requests.at(0)->value == "0123456789abc");
+  }
 }
 
 TEST_CASE("L1L2SizeSplitRoute: gets follow the sentinel", "[routes][l1l2]") {

@@ -87,3 +87,13 @@ TEST_CASE("OperationSelectorRoute: config errors", "[routes][operation_selector_
   CHECK(build_error(R"({"type": "OperationSelectorRoute", "default_policy": "PoolRoute|A", "default_polcy": 1})") ==
         "test.json: route: unknown key \"default_polcy\" in OperationSelectorRoute (did you mean \"default_policy\"?)");
 }
+
+TEST_CASE("OperationSelectorRoute: PrefixPolicyRoute, its older name, builds the same route",
+          "[routes][operation_selector_route]") {
+  // mcrouter's wiki examples still use the old name; its handle registry maps it to OperationSelectorRoute.
+  Harness h(R"({"type": "PrefixPolicyRoute", "operation_policies": {"get": "PoolRoute|A"},
+                "default_policy": "PoolRoute|B"})");
+  CHECK(h.root->type() == "OperationSelectorRoute");
+  CHECK(h.where(Op::get, "k") == std::vector<std::string>{"a:1"});
+  CHECK(h.where(Op::set, "k") == std::vector<std::string>{"b:1"});
+}
