@@ -13,14 +13,6 @@ namespace mcrelay {
 
 namespace {
 
-RequestPtr keyed(Op op, std::string key) {
-  auto r = make_ref<Request>();
-  r->op = op;
-  r->key = std::move(key);
-  r->prefix_len = static_cast<std::uint16_t>(routing_prefix_length(r->key));
-  return r;
-}
-
 // Collects n replies and keeps them in order; calls `finish` after the last one.
 struct Gather {
   std::vector<Reply> replies;
@@ -109,7 +101,7 @@ void BigValueRoute::route(const RequestPtr& req, ReplyFn done) {
 void BigValueRoute::read_chunks(const RequestPtr& req, Reply&& index_reply, const ChunksInfo& info, ReplyFn done) {
   std::vector<RequestPtr> gets;
   gets.reserve(info.chunks);
-  for (std::uint32_t i = 0; i < info.chunks; ++i) gets.push_back(keyed(Op::get, chunk_key(req->key, i, info.suffix)));
+  for (std::uint32_t i = 0; i < info.chunks; ++i) gets.push_back(make_keyed_request(Op::get, chunk_key(req->key, i, info.suffix)));
   auto head = std::make_shared<Reply>(std::move(index_reply));
   gather(*child_, std::move(gets),
          [self = shared_from_this(), head, done = std::move(done)](std::vector<Reply>&& replies) mutable {
@@ -133,7 +125,7 @@ void BigValueRoute::route_update(const RequestPtr& req, ReplyFn done) {
   std::vector<RequestPtr> sets;
   sets.reserve(info.chunks);
   for (std::uint32_t i = 0; i < info.chunks; ++i) {
-    auto s = keyed(Op::set, chunk_key(req->key, i, info.suffix));
+    auto s = make_keyed_request(Op::set, chunk_key(req->key, i, info.suffix));
     s->value.assign(value.substr(static_cast<std::size_t>(i) * threshold_, threshold_));
     s->exptime = req->exptime;
     sets.push_back(std::move(s));

@@ -6,18 +6,6 @@
 
 namespace mcrelay {
 
-namespace {
-
-RequestPtr plain(Op op, std::string key) {
-  auto r = make_ref<Request>();
-  r->op = op;
-  r->key = std::move(key);
-  r->prefix_len = static_cast<std::uint16_t>(routing_prefix_length(r->key));
-  return r;
-}
-
-}  // namespace
-
 RouteHandlePtr L1L2SizeSplitRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
   check_keys(f, j, path, "L1L2SizeSplitRoute",
              {"l1", "l2", "threshold", "ttl_threshold", "failure_ttl", "both_full_set", "bothFullSet", "retries"});
@@ -72,7 +60,7 @@ void L1L2SizeSplitRoute::route_set(const RequestPtr& req, ReplyFn done) {
   });
 }
 
-void L1L2SizeSplitRoute::delete_sentinel(const Request& req) { l1_->route(plain(Op::delete_, req.key), ignore_reply()); }
+void L1L2SizeSplitRoute::delete_sentinel(const Request& req) { l1_->route(make_keyed_request(Op::delete_, req.key), ignore_reply()); }
 
 void L1L2SizeSplitRoute::route_get(const RequestPtr& req, ReplyFn done) {
   RequestPtr r = req;
@@ -85,7 +73,7 @@ void L1L2SizeSplitRoute::route_get(const RequestPtr& req, ReplyFn done) {
       self->l2_->route(r, std::move(done));
       return;
     }
-    RequestPtr l2_get = plain(Op::get, r->key + std::string(kHashAlias) + l1_reply.value);
+    RequestPtr l2_get = make_keyed_request(Op::get, r->key + std::string(kHashAlias) + l1_reply.value);
     self->l2_->route(l2_get, [self, r, done = std::move(done)](Reply&& l2_reply) mutable {
       if (is_hit_result(l2_reply.result)) {
         Reply out(Result::found);

@@ -58,6 +58,14 @@ Reply default_reply(Op op) noexcept {
   }
 }
 
+RequestPtr make_keyed_request(Op op, std::string key) {
+  auto r = make_ref<Request>();
+  r->op = op;
+  r->key = std::move(key);
+  r->prefix_len = static_cast<std::uint16_t>(routing_prefix_length(r->key));
+  return r;
+}
+
 RequestPtr clone_request(const Request& r) { return r.clone(); }
 
 }  // namespace mcrelay

@@ -54,6 +54,10 @@ inline bool has_exptime(Op op) noexcept {
 // A fresh copy of `r` (Requests are shared by fan-out routes and are never modified in place).
 RequestPtr clone_request(const Request& r);
 
+// A new request for `key`, its routing prefix length computed (for the extra keys a route makes itself:
+// chunk keys, index keys).
+RequestPtr make_keyed_request(Op op, std::string key);
+
 // A reply callback for requests whose outcome nobody waits for (background sends).
 inline ReplyFn ignore_reply() {
   return [](Reply&&) {};
