@@ -58,8 +58,11 @@ std::vector<ProcListener> read_listeners() {
 }
 
 // Fails when a socket of another process listens where ours do.
-void check_port_is_ours(const asio::ip::address& addr, std::uint16_t port, const std::set<ino_t>& own) {
-  auto others = foreign_listeners(read_listeners(), addr, port, own);
+// `listeners`: read once for all the ports being checked (a twemproxy config may bind a hundred, and the
+// tables hold every socket of the host, TIME_WAIT ones included).
+void check_port_is_ours(const std::vector<ProcListener>& listeners, const asio::ip::address& addr, std::uint16_t port,
+                        const std::set<ino_t>& own) {
+  auto others = foreign_listeners(listeners, addr, port, own);
   if (others.empty()) return;
   throw std::runtime_error(fmt::format(
       "cannot listen on {}: address already in use (another process listens on {}; is another mcrelay or "
@@ -222,11 +225,15 @@ std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::uni
   }
   // Bound but not listening: no connection is routed to our sockets yet, so finding the port taken costs
   // nobody a connection. Checked again once listening, for two processes starting at the same moment.
-  for (const auto& b : bound) check_port_is_ours(b.addr, b.port, own);
+  auto check_all = [&] {
+    const auto listeners = read_listeners();
+    for (const auto& b : bound) check_port_is_ours(listeners, b.addr, b.port, own);
+  };
+  check_all();
   for (auto& b : bound) {
     for (auto& acc : b.acceptors) acc.listen(backlog(o));
   }
-  for (const auto& b : bound) check_port_is_ours(b.addr, b.port, own);
+  check_all();
   std::vector<std::uint16_t> ports;
   for (auto& b : bound) {
     for (std::size_t i = 0; i < workers.size(); ++i) workers[i]->add_acceptor(std::move(b.acceptors[i]), b.default_prefix);
