@@ -94,7 +94,7 @@ void check_request(const ParsedRequest& p, const char* base, std::size_t consume
   FUZZ_CHECK(p.key.size() <= 250, "key longer than memcached's KEY_MAX_LENGTH");
   FUZZ_CHECK(p.value.size() <= limits.max_item_size, "value over max_item_size");
   FUZZ_CHECK(p.keys.size() <= limits.max_keys_per_get, "more keys than max_keys_per_get");
-  if (is_retrieval(p.op)) {
+  if (is_retrieval(p.op) || p.op == Op::lease_get || p.op == Op::metaget) {  // lease-get, metaget: keys as get
     FUZZ_CHECK(!p.keys.empty(), "a get without a key is a request (mcrouter: malformed request, then close)");
     for (auto k : p.keys) {
       FUZZ_CHECK(view_within(k, base, consumed), "get key outside the consumed bytes");
@@ -109,7 +109,7 @@ void check_request(const ParsedRequest& p, const char* base, std::size_t consume
   FUZZ_CHECK(p.value_end.empty() || (p.op == Op::ms && p.value_end.size() == 2 && p.value_end != "\r\n" &&
                                       p.value_end.data() + 2 == base + consumed),
              "value_end is not the 2 bytes (other than CRLF) that end an ms request");
-  if (is_storage(p.op) || p.op == Op::ms) {
+  if (is_storage(p.op) || p.op == Op::ms || p.op == Op::lease_set) {
     // The data block is followed by its "\r\n" (or an ms's value_end) and is the end of what was consumed.
     FUZZ_CHECK(p.value.data() == nullptr || p.value.empty() ||
                    p.value.data() + p.value.size() + 2 == base + consumed,
