@@ -31,15 +31,7 @@ ParseResult RequestParser::parse_lease_command(std::string_view input, std::stri
     const Op op = cmd == "metaget" ? Op::metaget : Op::lease_get;
     if (ntok < 2) return finish_reply(line_size, kLeaseError);
     std::size_t pos = static_cast<std::size_t>(cmd.data() + cmd.size() - line.data());
-    while (pos < line.size()) {
-      if (line[pos] == ' ') {
-        ++pos;
-        continue;
-      }
-      std::size_t end = line.find(' ', pos);
-      if (end == std::string_view::npos) end = line.size();
-      std::string_view key = line.substr(pos, end - pos);
-      pos = end;
+    for (std::string_view key = next_word(line, pos); !key.empty(); key = next_word(line, pos)) {
       if (key.size() > kLeaseKeyMaxLength) {
         p.keys.clear();
         return finish_reply(line_size, kLeaseBadFormat);

@@ -133,15 +133,7 @@ ParseResult RequestParser::parse_line(std::string_view input, std::string_view l
     std::size_t pos = static_cast<std::size_t>(cmd.data() + cmd.size() - line.data());
     bool touch = op == Op::gat || op == Op::gats;
     bool first = true;
-    while (pos < line.size()) {
-      if (line[pos] == ' ') {
-        ++pos;
-        continue;
-      }
-      std::size_t end = line.find(' ', pos);
-      if (end == std::string_view::npos) end = line.size();
-      std::string_view tok = line.substr(pos, end - pos);
-      pos = end;
+    for (std::string_view tok = next_word(line, pos); !tok.empty(); tok = next_word(line, pos)) {
       if (touch && first) {
         first = false;
         if (!parse_i32_like_memcached(tok, p.exptime)) return finish_reply(line_size, kBadExptime);

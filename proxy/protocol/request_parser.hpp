@@ -25,6 +25,18 @@ namespace mcrelay {
 // memcached's KEY_MAX_LENGTH; a longer key gets mcrouter's "CLIENT_ERROR bad key" (its data block is read).
 inline constexpr std::size_t kMaxKeyLength = 250;
 
+// The next space-separated word of `line` from `pos` (runs of spaces skipped), advancing `pos` past it; empty
+// at the end of the line. The get and lease-get/metaget branches walk their keys with it, since a line may
+// hold more words than the tokenizer keeps.
+inline std::string_view next_word(std::string_view line, std::size_t& pos) noexcept {
+  while (pos < line.size() && line[pos] == ' ') ++pos;
+  std::size_t end = line.find(' ', pos);
+  if (end == std::string_view::npos) end = line.size();
+  std::string_view word = line.substr(pos, end - pos);
+  pos = end;
+  return word;
+}
+
 struct ParserLimits {
   std::size_t max_item_size = 1024 * 1024;  // value bytes; larger: "SERVER_ERROR object too large for cache"
   std::size_t max_line = 2048;              // a line with no newline past this closes the connection...
