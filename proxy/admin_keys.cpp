@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "proxy/admin_guard.hpp"
 #include "proxy/admin_options.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/route_lookup.hpp"
@@ -208,6 +209,12 @@ bool answer_admin_key(std::string_view key, Worker& worker, Reply& out) {
     }
   }
   std::string value;
+  if (!worker.options().enable_admin_keys) {
+    if (auto why = admin_key_disabled(cmd, args.size())) {
+      out = Reply(Result::found, "ERROR: disabled: " + *why);
+      return true;
+    }
+  }
   try {
     value = run_command(cmd, args, worker);
     if (!value.empty() && value.back() == '\n') value.pop_back();

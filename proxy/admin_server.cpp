@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include "proxy/admin_token.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/route_lookup.hpp"
 #include "proxy/stats_report.hpp"
@@ -76,7 +77,8 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
       bool keep_alive = req.keep_alive();
       unsigned version = req.version();
       bool head = req.method() == http::verb::head;
-      self->admin_.handle(std::string(req.method_string()), std::string(req.target()),
+      std::string authorization(req[http::field::authorization]);
+      self->admin_.handle(std::string(req.method_string()), std::string(req.target()), authorization,
                           [self, keep_alive, version, head](AdminResponse r) {
                             self->write(std::move(r), keep_alive, version, head);
                           });
@@ -87,6 +89,7 @@ class AdminSession : public std::enable_shared_from_this<AdminSession> {
     auto res = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(r.status), version);
     res->set(http::field::server, "mcrelay/" MCRELAY_VERSION);
     res->set(http::field::content_type, r.content_type);
+    if (!r.www_authenticate.empty()) res->set(http::field::www_authenticate, r.www_authenticate);
     res->keep_alive(keep_alive);
     if (head) {
       // HEAD: the headers of the GET, no body.
@@ -146,6 +149,10 @@ AdminServer::AdminServer(asio::io_context& io, ProxyServer& server, const std::s
   acceptor_.listen();
 }
 
+AdminServer::~AdminServer() = default;
+
+void AdminServer::require_token(std::unique_ptr<AdminToken> token) { token_ = std::move(token); }
+
 std::uint16_t AdminServer::port() const { return acceptor_.local_endpoint().port(); }
 
 void AdminServer::start() { accept(); }
@@ -168,7 +175,7 @@ void AdminServer::accept() {
   });
 }
 
-void AdminServer::handle(const std::string& method, const std::string& target,
+void AdminServer::handle(const std::string& method, const std::string& target, std::string_view authorization,
                          std::function<void(AdminResponse)> respond) {
   if (method != "GET" && method != "HEAD") {
     respond(AdminResponse{405, "text/plain; charset=utf-8", "only GET is supported\n"});
@@ -189,6 +196,16 @@ void AdminServer::handle(const std::string& method, const std::string& target,
     std::string why;
     bool ready = server_.ready(why);
     respond(AdminResponse{ready ? 200u : 503u, "text/plain; charset=utf-8", (ready ? "ready" : why) + "\n"});
+    return;
+  }
+  // Everything below needs the token, when there is one.
+  if (token_ && !token_->authorized(authorization)) {
+    AdminResponse r{401, "text/plain; charset=utf-8",
+                    authorization.empty() ? "authorization required: Authorization: Bearer <token>\n"
+                                          : "invalid token\n"};
+    r.www_authenticate = authorization.empty() ? R"(Bearer realm="mcrelay")"
+                                               : R"(Bearer realm="mcrelay", error="invalid_token")";
+    respond(std::move(r));
     return;
   }
   if (path == "/metrics") {

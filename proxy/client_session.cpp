@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
+#include "proxy/admin_guard.hpp"
 #include "proxy/admin_keys.hpp"
 #include "proxy/local_answers.hpp"
 #include "proxy/protocol/base64.hpp"
@@ -211,10 +212,17 @@ void ClientSession::dispatch(const ParsedRequest& p) {
       return;
     case Op::stats:
       st.cmd[static_cast<int>(Op::stats)].add();
+      if (!worker_.options().enable_admin_keys && stats_needs_admin_keys(p.args)) {
+        finish_local(std::string(kCommandDisabled));  // lists or names servers (proxy/admin_guard.hpp)
+        return;
+      }
       if (is_server_stats_group(p.args)) {  // asked of the servers (proxy/server_stats.hpp)
         std::uint64_t seq = open_slot();
-        query_server_stats(worker_, p.args, [self = Ref<ClientSession>(this), seq](std::string text) {
+        bool hide = !worker_.options().enable_admin_keys;
+        query_server_stats(worker_, p.args,
+                           [self = Ref<ClientSession>(this), seq, hide, group = std::string(p.args)](std::string text) {
           if (self->closed_) return;
+          if (hide) text = hide_server_addresses(group, std::move(text));
           self->finish_slot(seq, [&](std::string& out) { out.append(text); });
         });
         return;

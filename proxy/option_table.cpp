@@ -180,6 +180,11 @@ std::string set_core_multiplier(Options& o, const std::string& v) {
   return "";
 }
 
+std::string disable_admin_keys(Options& o, const std::string&) {
+  o.enable_admin_keys = false;
+  return "";
+}
+
 std::string set_route_key(Options& o, const std::string& v) {
   auto space = v.find(' ');
   o.route_key = {v.substr(0, space), v.substr(space + 1)};
@@ -384,10 +389,14 @@ const OptionSpec kOptions[] = {
     {"max-client-queued-bytes", 0, A::required, E::mcrelay, set_client_queued_bytes},
     {"admin-port", 0, A::required, E::mcrelay, set_admin_port},
     {"admin-address", 0, A::required, E::mcrelay, set_string<&Options::admin_address>},
+    {"admin-token-file", 0, A::required, E::mcrelay, set_string<&Options::admin_token_file>},
     {"log-format", 0, A::required, E::mcrelay, set_log_format},
     {"log-level", 0, A::required, E::mcrelay, set_string<&Options::log_level>},
     {"route-key", 0, A::two, E::mcrelay, set_route_key},
     {"enable-shutdown-cmd", 0, A::toggle, E::mcrelay, set_flag<&Options::enable_shutdown_cmd>},
+    {"enable-admin-keys", 0, A::toggle, E::mcrelay, set_flag<&Options::enable_admin_keys>},
+    // The spelling issue 12 proposed; the keys are off unless --enable-admin-keys, so it changes nothing.
+    {"disable-admin-keys", 0, A::none, E::mcrelay, disable_admin_keys},
 };
 
 }  // namespace

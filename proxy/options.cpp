@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include <boost/asio/ip/address.hpp>
 #include <fmt/format.h>
 
 #include "config/suggest.hpp"
@@ -28,6 +29,12 @@ std::optional<std::uint64_t> parse_uint64(const std::string& text) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return v;
+}
+
+bool is_loopback_address(const std::string& address) {
+  boost::system::error_code ec;
+  auto a = boost::asio::ip::make_address(address, ec);
+  return !ec && a.is_loopback();
 }
 
 std::string verbosity_log_level(unsigned verbosity) {
@@ -98,7 +105,7 @@ Listening:
       --listen-sock-fd FD     serve on this inherited listening socket instead of binding
       --tcp-listen-backlog N  listen(2) backlog (default: the system's maximum)
       --max-conns N           client connections in total; past it new ones are refused
-                              (default 0: no limit; 1: derived from the open-files limit)
+                              (default 1: the open-files limit less 64; 0: no limit)
   -n, --connection-limit N    raise the open-files limit (RLIMIT_NOFILE) to N
 Config:
       --config file:PATH      load the route config from PATH (watched for changes)
@@ -152,7 +159,10 @@ Operations:
       --stats-logging-interval MS  how often (default 10000; 0: never)
       --service-name NAME     the <service> of the stats file names (default mcrouter)
       --admin-port PORT       HTTP admin listener: /healthz /readyz /metrics /config /route (default: off)
-      --admin-address ADDR    address of the admin listener (default 0.0.0.0)
+      --admin-address ADDR    address of the admin listener (default 127.0.0.1; any other address needs
+                              --admin-token-file)
+      --admin-token-file FILE  bearer token the admin listener requires for all but /healthz and /readyz
+                              (re-read when the file changes)
   -P, --pid-file FILE         write the process id to FILE and lock it (a second instance exits)
   -b, --background            run in the background once the config has loaded
   -h, --help                  this text
@@ -164,6 +174,10 @@ Replies the proxy makes itself (docs/protocol.md):
       --allow-only-gets       answer every operation but get-like ones with its default reply, unrouted
                               (NOT_STORED, NOT_FOUND; mcrouter's testing option)
       --enable-shutdown-cmd   serve the `shutdown` command: drain and stop as on SIGTERM (default: refused)
+      --enable-admin-keys     answer the admin keys and stats groups that reveal the config, its path, the
+                              servers or the routing (__mcrouter__.config, .route, ..., stats servers)
+                              (default: "ERROR: disabled ..." / "SERVER_ERROR Command disabled");
+                              --disable-admin-keys keeps them off
       --disable-miss-on-get-errors  a get whose server failed gets the error (default: a miss, as mcrouter)
       --disable-miss-on-arith-errors  a failed incr/decr gets the error (default: NOT_FOUND, as mcrouter)
 )";
@@ -226,6 +240,18 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
   // `commandargs` in `stats` shows the command line, as mcrouter's does.
   for (const auto& a : args) o.command_args += (o.command_args.empty() ? "" : " ") + a;
   std::optional<std::string> config_flag;  // mcrouter: --config wins over -f/--config-str, whatever the order
+  std::vector<std::string> shown = args;   // command_args_redacted: the config's values hidden
+  auto hide_value = [&](const OptionSpec& spec, std::size_t at, bool joined) {
+    static constexpr std::string_view kHidden[] = {"config", "config-file", "config-str", "config-params"};
+    if (std::find(std::begin(kHidden), std::end(kHidden), spec.name) == std::end(kHidden)) return;
+    if (!joined) {
+      if (at + 1 < shown.size()) shown[at + 1] = "<hidden>";
+    } else if (shown[at].starts_with("--")) {
+      shown[at] = shown[at].substr(0, shown[at].find('=')) + "=<hidden>";
+    } else {
+      shown[at] = shown[at].substr(0, 2) + "<hidden>";
+    }
+  };
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -272,6 +298,7 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
         value = "1";
         break;
       case OptionArg::required:
+        hide_value(*spec, i, has_value);
         if (!has_value) {
           if (i + 1 >= args.size()) {
             r.error = fmt::format("option \"{}\" needs a value", typed);
@@ -328,6 +355,21 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
     }
   }
   if (config_flag) o.config = *config_flag;
+  for (const auto& a : shown) o.command_args_redacted += (o.command_args_redacted.empty() ? "" : " ") + a;
+  if (o.admin_port >= 0) {
+    // Secure by default: the admin listener reveals the config and the servers, so off loopback it must
+    // know who is asking.
+    boost::system::error_code ec;
+    boost::asio::ip::make_address(o.admin_address, ec);
+    if (ec) {
+      r.error = fmt::format("invalid --admin-address \"{}\" (an IP address, e.g. 127.0.0.1 or 0.0.0.0)",
+                            o.admin_address);
+    } else if (!is_loopback_address(o.admin_address) && o.admin_token_file.empty()) {
+      r.error = fmt::format("--admin-address {} is not a loopback address: the admin listener then needs "
+                            "--admin-token-file FILE (a bearer token for everything but /healthz and /readyz)",
+                            o.admin_address);
+    }
+  }
   return r;
 }
 

@@ -25,13 +25,15 @@ struct Options {
   unsigned timeouts_until_tko = 3;            // consecutive failures that mark a server down
   std::uint32_t probe_timeout_initial_ms = 3000;  // first probe of a down server after this long
   std::uint32_t probe_timeout_max_ms = 60000;     // probe backoff ceiling
-  std::size_t max_conns = 0;                  // client connections in total; 0: no limit
+  std::size_t max_conns = 1;                  // client connections in total; 0: no limit; 1 (default): the
+                                              // open-files limit less a reserve (max_conns_from_rlimit)
   std::uint32_t idle_timeout_ms = 0;          // close clients idle this long; 0: never
   std::uint32_t drain_timeout_ms = 5000;      // SIGTERM: time allowed for in-flight requests
   std::size_t max_client_queued_bytes = 64 * 1024 * 1024;  // replies a client leaves unread before it is closed
   std::string async_dir;                      // spool for deletes that failed (reliable delete stream)
   int admin_port = -1;                        // HTTP admin listener; -1: off
-  std::string admin_address = "0.0.0.0";
+  std::string admin_address = "127.0.0.1";    // not loopback: admin_token_file is required
+  std::string admin_token_file;               // bearer token for the admin listener (all but /healthz, /readyz)
   std::string log_format = "text";           // text | json
   std::string log_level = "info";            // --log-level, or -v/--verbosity N (verbosity_log_level)
   bool validate_config = false;
@@ -67,12 +69,16 @@ struct Options {
   std::vector<std::string> no_effect_options;  // given, accepted without effect: one warning at start-up
   std::vector<std::string> notes;              // other start-up warnings from parsing (deprecated spellings)
   std::string command_args;  // the arguments as given, joined by spaces (mcrouter's `commandargs` stat)
+  std::string command_args_redacted;  // the same with the config's values (path, JSON, params) hidden:
+                                      // `commandargs` without --enable-admin-keys
 
   // replies: what the proxy answers itself, as mcrouter does (docs/protocol.md)
   bool enable_flush_cmd = false;               // flush_all is refused ("SERVER_ERROR Command disabled") unless set
   bool send_invalid_route_to_default = false;  // unknown routing prefix: default route instead of an error
   bool allow_only_gets = false;                // other operations get their default reply, unrouted
   bool enable_shutdown_cmd = false;            // the `shutdown` command drains and stops the proxy
+  bool enable_admin_keys = false;              // answer the admin keys and stats groups that reveal the config,
+                                               // its path, the servers or the routing (proxy/admin_keys.hpp)
   bool miss_on_get_errors = true;              // a routed get-like request that fails answers a miss, as mcrouter
                                                // (--disable-miss-on-get-errors: the error goes to the client)
   bool disable_miss_on_arith_errors = false;   // incr/decr that fail answer NOT_FOUND unless this is set
@@ -94,6 +100,9 @@ std::vector<std::uint16_t> listen_ports(const Options& o);
 
 // mcrouter's --max-conns 1: the soft RLIMIT_NOFILE less a reserve for the proxy's own descriptors.
 std::size_t max_conns_from_rlimit();
+
+// Whether `address` is a loopback address (127.0.0.0/8, ::1). False for anything that is not an IP address.
+bool is_loopback_address(const std::string& address);
 
 // mcrouter's -v/--verbosity N as a --log-level: 0 -> "warn", 1 -> "info", 2 and more -> "debug".
 std::string verbosity_log_level(unsigned verbosity);

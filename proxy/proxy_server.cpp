@@ -11,6 +11,7 @@
 
 #include "config/config_error.hpp"
 #include "routes/hash/md5.hpp"
+#include "proxy/admin_token.hpp"
 #include "proxy/config_watcher.hpp"
 #include "proxy/discovery_config.hpp"
 #include "proxy/listeners.hpp"
@@ -108,13 +109,25 @@ int ProxyServer::run() {
     log::error("config error: {}", e.what());
     return 2;  // mcrouter's exit status for a start-up failure that a restart may fix
   }
+  std::unique_ptr<AdminToken> token;
+  if (options_.admin_port >= 0 && !options_.admin_token_file.empty()) {
+    token = std::make_unique<AdminToken>(options_.admin_token_file);
+    if (auto err = token->load(); !err.empty()) {
+      log::error("--admin-token-file: {}", err);
+      return 2;  // a start-up failure that fixing the file and restarting cures
+    }
+  }
   for (auto& w : workers_) w->install_config(config_);
   ports_ = bind_listeners(options_, workers_, config_->config.pool_listeners);
   if (options_.admin_port >= 0) {
     admin_ = std::make_unique<AdminServer>(control_, *this, options_.admin_address,
                                            static_cast<std::uint16_t>(options_.admin_port));
+    if (token) admin_->require_token(std::move(token));
     admin_->start();
-    log::info("admin listener on {}:{}", options_.admin_address, admin_->port());
+    log::info("admin listener on {}:{} ({})", options_.admin_address, admin_->port(),
+              options_.admin_token_file.empty() ? "no token: loopback only"
+                                                : "token from " + options_.admin_token_file +
+                                                      " required but for /healthz and /readyz");
   }
   for (auto& w : workers_) w->start();
   workers_running_ = workers_.size();

@@ -219,7 +219,8 @@ std::string render_groups(const ProxyServer& server, unsigned want) {
   constexpr unsigned B = kStatsBasic, D = kStatsDetailed, O = kStatsOds, C = kStatsCount;
 
   add(B | D, "version", "mcrelay " MCRELAY_VERSION);
-  add(B | D, "commandargs", server.options().command_args);
+  const Options& opts = server.options();
+  add(B | D, "commandargs", opts.enable_admin_keys ? opts.command_args : opts.command_args_redacted);
   add(B | D, "pid", ::getpid());
   add(B | D, "parent_pid", ::getppid());
   add(B | D, "time", unix_now);

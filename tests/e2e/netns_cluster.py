@@ -598,7 +598,7 @@ class Cluster:
         slow = ["--connect-timeout", "5000"]
         proc = Proc(f"mcrelay-{node.name}", node.ns,
                     [MCRELAY_BIN, "-p", str(PROXY_PORT), "--listen-addresses", node.ip, "--config",
-                     f"file:{config_path}", "--num-proxies", "2"] + slow + list(extra_args), self.workdir)
+                     f"file:{config_path}", "--num-proxies", "2", "--enable-admin-keys"] + slow + list(extra_args), self.workdir)
         self.procs.append(proc)
         node.proxy = proc
 

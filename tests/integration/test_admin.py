@@ -71,7 +71,7 @@ def admin_get(conn, name):
 @skip_without_proxy()
 class AdminTest(unittest.TestCase):
     def relay(self, config, args=(), config_style="file"):
-        relay = Mcrelay(config, args=list(args), config_style=config_style).start()
+        relay = Mcrelay(config, args=["--enable-admin-keys", *args], config_style=config_style).start()
         self.addCleanup(relay.stop)
         conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
         self.addCleanup(conn.close)

@@ -54,7 +54,7 @@ class TestKilledServer(unittest.TestCase):
     TIMEOUT_MS = 200
 
     def test_memcached_killed_under_load(self):
-        with Memcached() as mc, Mcrelay(pool([mc]), args=[*SHOW_ERRORS, "-t", str(self.TIMEOUT_MS), "--probe-timeout-initial", "200",
+        with Memcached() as mc, Mcrelay(pool([mc]), args=[*SHOW_ERRORS, "--enable-admin-keys", "-t", str(self.TIMEOUT_MS), "--probe-timeout-initial", "200",
                                                            "--num-proxies", "2"]) as relay:
             records = []             # (thread, op, start, end, reply) for every request
             failures = []            # hangs / closed connections (must stay empty)
@@ -185,7 +185,7 @@ class TestMisbehavingServers(unittest.TestCase):
         self.addCleanup(self.mc.__exit__, None, None, None)
 
     def start_relay(self, fault, *args):
-        relay = Mcrelay(pool([fault, self.mc]), args=[*SHOW_ERRORS, "--num-proxies", "1", *args]).start()
+        relay = Mcrelay(pool([fault, self.mc]), args=[*SHOW_ERRORS, "--enable-admin-keys", "--num-proxies", "1", *args]).start()
         self.addCleanup(relay.stop)
         client = TimedClient(relay.port, timeout=5.0, name="client")
         self.addCleanup(client.close)
@@ -392,7 +392,7 @@ class TestEjectDownServers(unittest.TestCase):
         with Memcached() as m0, Memcached() as m1, Memcached() as m2:
             servers = [m0, m1, m2]
             config = pool(servers, eject_down_servers=True)
-            with Mcrelay(config, args=[*SHOW_ERRORS, "--num-proxies", "2", "--probe-timeout-initial", "60000"]) as relay, \
+            with Mcrelay(config, args=[*SHOW_ERRORS, "--enable-admin-keys", "--num-proxies", "2", "--probe-timeout-initial", "60000"]) as relay, \
                     TimedClient(relay.port, name="client") as c:
                 keys = [f"eject:{i}" for i in range(90)]
                 before = {k: route_of(c, k) for k in keys}

@@ -132,7 +132,7 @@ def key_of(mc, timeout=1000):
 @skip_without_proxy()
 class StatsTest(unittest.TestCase):
     def relay(self, config, args=()):
-        relay = Mcrelay(config, args=[*SHOW_ERRORS, "--num-proxies", "2", *args]).start()
+        relay = Mcrelay(config, args=[*SHOW_ERRORS, "--enable-admin-keys", "--num-proxies", "2", *args]).start()
         self.addCleanup(relay.stop)
         self.relay_port = relay.port
         conn = Conn(relay.port, name="mcrelay", diag=relay.diag)

@@ -515,7 +515,7 @@ class ProxyMetaTest(unittest.TestCase):
             self.assertEqual(direct(i, b"flush_all\r\n"), b"OK\r\n")
 
     def relay(self, config, args=()):
-        relay = Mcrelay(config, args=list(args)).start()
+        relay = Mcrelay(config, args=["--enable-admin-keys", *args]).start()
         self.addCleanup(relay.stop)
         conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
         self.addCleanup(conn.close)

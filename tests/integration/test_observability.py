@@ -246,7 +246,7 @@ class Tally:
 @skip_without_proxy()
 class ObservabilityTest(unittest.TestCase):
     def start(self, config, args=(), relay_class=Relay, cleanup=True):
-        relay = relay_class(config, args=["--admin-port", "0", "--admin-address", "127.0.0.1", *SHOW_ERRORS, *args]).start()
+        relay = relay_class(config, args=["--admin-port", "0", "--admin-address", "127.0.0.1", "--enable-admin-keys", *SHOW_ERRORS, *args]).start()
         if cleanup:
             self.addCleanup(relay.stop)
         return relay, admin_port_of(relay)
