@@ -92,6 +92,7 @@ void UpstreamConnection::send(const RequestPtr& req, const SendOptions& opts, Re
 
 void UpstreamConnection::connect() {
   state_ = State::connecting;
+  resolve_failed_ = false;
   worker_.stats().upstream_connects.add();
   socket_ = asio::ip::tcp::socket(worker_.io());
   auto gen = generation_;
@@ -112,6 +113,7 @@ void UpstreamConnection::connect() {
                             if (ec || results.empty()) {
                               self->connect_timer_.cancel();
                               self->worker_.stats().upstream_connect_errors.add();
+                              self->resolve_failed_ = true;
                               self->reset(Result::connect_error,
                                           "Connection error: cannot resolve " + self->host_ + ": " +
                                               (ec ? ec.message() : std::string("no addresses")));

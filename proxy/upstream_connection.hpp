@@ -57,6 +57,9 @@ class UpstreamConnection : public RefCounted {
   bool close_if_inactive();
 
   std::size_t pending() const noexcept { return subs_.size(); }
+  // Whether the last connect attempt failed to resolve the host name (not to reach it): the probes of a
+  // down server retry a refused connect soon, but do not hammer the DNS.
+  bool resolve_failed() const noexcept { return resolve_failed_; }
   const std::string& name() const noexcept { return name_; }
 
  private:
@@ -111,6 +114,7 @@ class UpstreamConnection : public RefCounted {
   bool flush_scheduled_ = false;
   bool retiring_ = false;
   bool active_ = false;  // a request was sent since the last close_if_inactive()
+  bool resolve_failed_ = false;
   std::uint64_t generation_ = 0;  // bumped on reset so stale completions are ignored
 
   std::deque<Entry> entries_;

@@ -224,8 +224,23 @@ struct Worker::Probe {
   ServerHealth& health;
   Ref<UpstreamConnection> conn;
   asio::steady_timer timer;
-  std::chrono::milliseconds delay{0};
+  std::chrono::milliseconds delay{0};      // the probe backoff: -r, doubling up to --probe-timeout-max
+  std::chrono::milliseconds reconnect{0};  // while nothing accepts connections: kReconnectFirst, doubling
 };
+
+namespace {
+
+// A down server whose connects are refused (or time out) is most likely restarting: it is tried again soon,
+// so that it is used again as soon as it accepts a connection (a killed memcached restarted by its
+// supervisor is back within a second). A refused connect costs a SYN and a RST; at most 4 a second per
+// worker and server. The probe backoff (-r ... --probe-timeout-max) still paces a server that accepts
+// connections but does not answer. docs/operations.md ("Servers marked down").
+constexpr std::chrono::milliseconds kReconnectFirst{50};
+constexpr std::chrono::milliseconds kReconnectMax{250};
+
+bool nothing_listens(Result r) noexcept { return r == Result::connect_error || r == Result::connect_timeout; }
+
+}  // namespace
 
 void Worker::start_probe(ServerHealth& health) {
   if (stopping_ || probes_.contains(&health)) return;
@@ -235,9 +250,12 @@ void Worker::start_probe(ServerHealth& health) {
   auto probe = std::make_unique<Probe>(*this, health, settings);
   probe->delay = std::chrono::milliseconds(
       std::max<std::uint32_t>(1, health.retry_ms() ? health.retry_ms() : options_.probe_timeout_initial_ms));
+  probe->reconnect = std::min(kReconnectFirst, probe->delay);
   Probe& ref = *probe;
   probes_.emplace(&health, std::move(probe));
-  schedule_probe(ref);
+  // twemproxy pools keep their fixed server_retry_timeout: an ejected server stays out that long.
+  bool fast = health.retry_ms() == 0 && nothing_listens(health.last_failure_result());
+  schedule_probe(ref, fast ? ref.reconnect : ref.delay);
 }
 
 void Worker::drop_probes_of_removed_servers() {
@@ -261,13 +279,13 @@ void Worker::drop_probes_of_removed_servers() {
   }
 }
 
-void Worker::schedule_probe(Probe& probe) {
+void Worker::schedule_probe(Probe& probe, std::chrono::milliseconds delay) {
   // Jitter of +-20% so that proxies that lost a server together do not probe it in lockstep.
   rng_state_ ^= rng_state_ << 13;
   rng_state_ ^= rng_state_ >> 7;
   rng_state_ ^= rng_state_ << 17;
   double factor = 0.8 + 0.4 * static_cast<double>(rng_state_ % 1000) / 1000.0;
-  probe.timer.expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(probe.delay.count() * factor)));
+  probe.timer.expires_after(std::chrono::milliseconds(static_cast<std::int64_t>(delay.count() * factor)));
   probe.timer.async_wait([this, &probe](const error_code& ec) {
     if (ec || stopping_) return;
     run_probe(probe);
@@ -292,9 +310,16 @@ void Worker::run_probe(Probe& probe) {
       asio::post(io_, [done = std::shared_ptr<Probe>(std::move(done))] { done->conn->close(); });
       return;
     }
+    if (p.health.retry_ms() == 0 && nothing_listens(r.result) && !p.conn->resolve_failed()) {
+      // Still nothing accepting: try again soon (see kReconnectFirst); the probe backoff is left as it was.
+      p.reconnect = std::min({p.reconnect * 2, kReconnectMax, p.delay});
+      schedule_probe(p, p.reconnect);
+      return;
+    }
     auto max = std::chrono::milliseconds(std::max(options_.probe_timeout_max_ms, options_.probe_timeout_initial_ms));
     if (p.health.retry_ms() == 0) p.delay = std::min(p.delay * 2, max);  // twemproxy pools: a fixed interval
-    schedule_probe(p);
+    p.reconnect = std::min(kReconnectFirst, p.delay);
+    schedule_probe(p, p.delay);
   });
   probe.conn->flush();
 }

@@ -102,7 +102,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   void apply_config(std::shared_ptr<const LoadedConfig> config);
   struct Probe;
   void drop_probes_of_removed_servers();
-  void schedule_probe(Probe& probe);
+  void schedule_probe(Probe& probe, std::chrono::milliseconds delay);
   void run_probe(Probe& probe);
 
   unsigned id_;

@@ -179,6 +179,71 @@ class TestKilledServer(unittest.TestCase):
 
 
 @skip_without_proxy()
+class TestFastRecovery(unittest.TestCase):
+    """A memcached killed and restarted on the same port is used again as soon as it accepts connections, not
+    one probe interval later (-r, 3 s by default, doubling): its connects were refused while it was down, so
+    mcrelay keeps trying to connect every 50..250 ms and marks it up on the first answer."""
+
+    def test_restarted_server_is_used_again_within_a_fraction_of_a_second(self):
+        with Memcached() as mc, Mcrelay(pool([mc]), args=[*SHOW_ERRORS, "--num-proxies", "2"]) as relay:
+            records = []  # (start, end, ok)
+            lock = threading.Lock()
+            stop = threading.Event()
+            failures = []
+
+            def load():
+                try:
+                    with TimedClient(relay.port, timeout=2.0, name="load") as client:
+                        while not stop.is_set():
+                            t0 = time.monotonic()
+                            reply, _ = client.get("recovery:key")
+                            with lock:
+                                records.append((t0, time.monotonic(), reply == b"END\r\n"))
+                            time.sleep(0.001)
+                except Exception as e:  # a hang or a closed connection
+                    failures.append(repr(e))
+
+            def snapshot():
+                with lock:
+                    return list(records)
+
+            thread = threading.Thread(target=load, daemon=True)
+            thread.start()
+            try:
+                wait_for(lambda: sum(1 for r in snapshot() if r[2]) >= 50, 10, "50 successful requests")
+                t_kill = time.monotonic()
+                os.kill(mc.proc.pid, signal.SIGKILL)
+                mc.proc.wait(timeout=5)
+                wait_for(lambda: "marked down (TKO)" in relay.stderr_text(), 5, "the log line 'marked down (TKO)'")
+                # Down for a second: past the fast reconnects' first doublings, well before the first probe
+                # (-r 3000 +-20%), which is when the server was used again before.
+                time.sleep(max(0.0, t_kill + 1.0 - time.monotonic()))
+                mc.start()  # same port; returns once memcached accepts connections (polled every 10 ms)
+                t_accepts = time.monotonic()
+                first_ok = wait_for(lambda: next((r for r in snapshot() if r[0] >= t_accepts and r[2]), None), 10,
+                                    "a successful request after memcached restarted")
+                wait_for(lambda: "is back up" in relay.stderr_text(), 5, "the log line 'is back up'")
+            finally:
+                stop.set()
+                thread.join(timeout=5)
+            self.assertEqual(failures, [], relay.stderr_text(tail=3000))
+            recovery = first_ok[1] - t_accepts
+            recs = snapshot()
+            failed_while_down = sum(1 for r in recs if r[0] >= t_kill and r[1] <= t_accepts and not r[2])
+            failed_after = sum(1 for r in recs if r[0] >= t_accepts and not r[2])
+            print(f"\n[faults] memcached restarted on its port after {t_accepts - t_kill:.2f} s down: used again "
+                  f"{recovery * 1000:.0f} ms after it accepted connections; {failed_after} requests failed in "
+                  f"that time ({failed_while_down} while it was down)")
+            self.assertLess(recovery, 0.6, "a restarted server must be used again well under 1 s after it accepts "
+                                           "connections (the first probe used to come 2.4 to 3.6 s after the kill)")
+            # Every request from then on succeeds.
+            after = [r for r in recs if r[0] > first_ok[1]]
+            self.assertTrue(after and all(r[2] for r in after), f"{sum(1 for r in after if not r[2])} failed after "
+                                                                 f"the first success")
+            relay.assert_alive()
+
+
+@skip_without_proxy()
 class TestMisbehavingServers(unittest.TestCase):
     def setUp(self):
         self.mc = Memcached().start()
