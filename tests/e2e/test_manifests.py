@@ -523,6 +523,42 @@ class Manifests(unittest.TestCase):
                 self.assertEqual(notes.get("prometheus.io/port"), str(admin))
                 self.assertEqual(notes.get("prometheus.io/path", "/metrics"), "/metrics")
 
+    def test_daemonset_admin_listener_needs_the_token_from_a_secret(self):
+        """Off loopback the admin listener answers only with a token (issue 12): the DaemonSet's must come from
+        a Secret mounted as a directory (a rotation is then seen by mcrelay), readable by mcrelay's user, and
+        the PodMonitor must scrape /metrics with the same Secret."""
+        flags = help_flags(MCRELAY_BIN)
+        monitor_path = os.path.join(DEPLOY_DIR, "monitoring", "podmonitor.yaml")
+        with open(monitor_path) as f:
+            monitor = yaml.safe_load(f)
+        for kdir, objs, ds in self.daemonsets():
+            with self.subTest(kustomization=kdir):
+                c = container(ds, "mcrelay")
+                seen, _unknown, _errors = parse_args(c.get("args", []), flags)
+                address = flag_value(seen, "--admin-address") or "127.0.0.1"
+                self.assertNotIn(address, ("127.0.0.1", "::1"), "the kubelet's probes reach the pod IP, not loopback")
+                token = flag_value(seen, "--admin-token-file")
+                self.assertTrue(token, "--admin-address off loopback needs --admin-token-file (mcrelay exits 2)")
+                (mount,) = [m for m in c.get("volumeMounts", []) if token.startswith(m["mountPath"].rstrip("/") + "/")]
+                self.assertNotIn("subPath", mount, "a subPath mount never sees a rotated Secret: mount the directory")
+                volume = {v["name"]: v for v in pod_spec(ds).get("volumes", [])}[mount["name"]]
+                secret = volume.get("secret")
+                self.assertTrue(secret, f"{mount['mountPath']} is not a Secret volume")
+                key = os.path.relpath(token, mount["mountPath"])
+                items = {i["path"]: i["key"] for i in secret.get("items", [])}
+                secret_key = items.get(key, key)
+                mode = secret.get("defaultMode", 0o644)
+                fs_group = pod_spec(ds).get("securityContext", {}).get("fsGroup")
+                self.assertTrue(mode & 0o004 or (mode & 0o040 and fs_group == RUN_AS_USER),
+                                f"the token file (mode {oct(mode)}, fsGroup {fs_group}) is not readable by user "
+                                f"{RUN_AS_USER}")
+                self.assertFalse(find(objs, "Secret", secret["secretName"]),
+                                 "no token in the repository: each cluster creates its own Secret")
+                for endpoint in monitor["spec"]["podMetricsEndpoints"]:
+                    creds = endpoint.get("authorization", {}).get("credentials") or endpoint.get("bearerTokenSecret")
+                    self.assertTrue(creds, "the PodMonitor must send the admin token")
+                    self.assertEqual((creds["name"], creds["key"]), (secret["secretName"], secret_key))
+
     def test_daemonset_security_and_priority(self):
         for kdir, objs, ds in self.daemonsets():
             with self.subTest(kustomization=kdir):
