@@ -72,7 +72,22 @@ std::string AdminToken::read(std::string& token, Stamp& stamp) const {
 std::string AdminToken::load() {
   std::string token;
   Stamp stamp;
-  if (auto err = read(token, stamp); !err.empty()) return err;
+  if (auto err = read(token, stamp); !err.empty()) {
+    // A missing file in a directory that exists is a token not issued yet (a Kubernetes Secret mounted as an
+    // optional volume, created after the pods): start locked rather than not at all. A missing directory is a
+    // typo and stays fatal.
+    struct stat st{};
+    bool missing = ::stat(path_.c_str(), &st) != 0 && errno == ENOENT;
+    auto slash = path_.find_last_of('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path_.substr(0, slash);
+    struct stat dst{};
+    if (!missing || ::stat(dir.c_str(), &dst) != 0 || !S_ISDIR(dst.st_mode)) return err;
+    log::warn("--admin-token-file {} does not exist yet: every admin path but /healthz and /readyz answers 401 "
+              "until it does",
+              path_);
+    last_problem_ = err;  // refresh() logs only a different problem
+    return "";
+  }
   token_ = std::move(token);
   stamp_ = stamp;
   if (token_.size() < 16) {

@@ -18,7 +18,9 @@ class AdminToken {
  public:
   explicit AdminToken(std::string path) : path_(std::move(path)) {}
 
-  // Reads the file. Returns "" or why it cannot serve as a token (unreadable, empty).
+  // Reads the file. Returns "" or why it cannot serve as a token (unreadable, empty). A file missing from a
+  // directory that exists is not an error: the token is not issued yet, and until the file appears no
+  // request is authorized (the admin listener is locked, its probes stay open).
   std::string load();
 
   // True when `authorization` (an Authorization header value) is "Bearer <the token>". Re-reads the file

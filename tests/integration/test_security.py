@@ -151,6 +151,25 @@ class TestAdminListener(unittest.TestCase):
                 self.assertEqual(code, 2, out)
                 self.assertIn(why, out)
 
+    def test_token_not_issued_yet_locks_all_but_the_probes(self):
+        # The DaemonSet mounts the token Secret as an optional volume: before the Secret exists the file is
+        # missing from an existing directory, and mcrelay must start (probes answered) with everything else
+        # locked, then accept the token once the file appears.
+        directory = tempfile.mkdtemp(prefix="mcrelay-token-dir-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        path = os.path.join(directory, "token")
+        relay = self.relay("--admin-port", "0", "--admin-address", "0.0.0.0", "--admin-token-file", path)
+        _, port = admin_port_of(relay)
+        self.assertEqual(http_get(port, "/healthz")[0], 200)
+        self.assertEqual(http_get(port, "/readyz")[0], 200)
+        self.assertEqual(http_get(port, "/config")[0], 401)
+        self.assertEqual(http_get(port, "/metrics", token=TOKEN)[0], 401, "no token is valid before the file")
+        self.assertIn("does not exist yet", relay.stderr_text())
+        with open(path, "w") as f:
+            f.write(TOKEN + "\n")
+        self.assertEqual(http_get(port, "/metrics", token=TOKEN)[0], 200, "the token once the file appears")
+        relay.assert_alive()
+
     def test_token_guards_everything_but_the_probes(self):
         secret = SecretDir(TOKEN)
         self.addCleanup(secret.cleanup)

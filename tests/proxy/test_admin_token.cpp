@@ -69,7 +69,7 @@ TEST_CASE("admin token: read from the file, blanks around it ignored", "[admin]"
 
 TEST_CASE("admin token: an unreadable or empty file is refused at start-up", "[admin]") {
   TempDir dir;
-  AdminToken missing((dir.path / "nope").string());
+  AdminToken missing((dir.path / "no-such-dir" / "token").string());
   CHECK(missing.load().find("cannot read") != std::string::npos);
   write(dir.path / "empty", "\n \n");
   AdminToken empty((dir.path / "empty").string());
@@ -152,4 +152,15 @@ TEST_CASE("options: --max-conns defaults to the open-files limit less a reserve"
   CHECK(parse({}).options.max_conns == 1);  // 1: derived at start-up, as mcrouter's --max-conns 1
   CHECK(parse({"--max-conns", "0"}).options.max_conns == 0);
   CHECK(parse({"--max-conns", "100"}).options.max_conns == 100);
+}
+
+TEST_CASE("admin token: a file not issued yet locks the listener until it appears", "[admin]") {
+  TempDir dir;
+  auto file = dir.path / "token";
+  AdminToken token(file.string());
+  REQUIRE(token.load().empty());  // the directory exists: a Secret not created yet, not a typo
+  CHECK_FALSE(token.authorized("Bearer "));
+  CHECK_FALSE(token.authorized("Bearer anything-at-all-0123456789"));
+  write(file, "late-token-0123456789\n");
+  CHECK(token.authorized("Bearer late-token-0123456789"));
 }
