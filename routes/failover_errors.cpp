@@ -113,6 +113,20 @@ FailoverErrors FailoverErrors::parse(const RouteFactory& f, const nlohmann::json
   return out;
 }
 
+FailoverErrors FailoverErrors::per_operation(const std::vector<Result>& gets, const std::vector<Result>& updates,
+                                             const std::vector<Result>& deletes) {
+  auto mask = [](const std::vector<Result>& results) {
+    Mask m = 0;
+    for (Result r : results) m |= bit(r);
+    return m;
+  };
+  FailoverErrors out;
+  out.gets_ = mask(gets);
+  out.updates_ = mask(updates);
+  out.deletes_ = mask(deletes);
+  return out;
+}
+
 bool FailoverErrors::should_failover(Op op, Result r) const noexcept {
   const std::optional<Mask>* mask = nullptr;
   switch (op_kind(op)) {

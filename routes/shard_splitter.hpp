@@ -1,0 +1,62 @@
+#pragma once
+// ShardSplitter: mcrouter's "shard_splits" table (a PoolRoute option): shards whose keys are spread over
+// several copies of the shard, and the keys of those copies.
+//
+// Contract: parse() runs at config load, on the thread building the tree, and throws ConfigError through
+// RouteFactory::fail (warnings through RouteFactory::warn); the lookups are pure, never throw (beyond
+// std::bad_alloc) and are used on the worker threads by ShardSplitRoute (routes/shard_split_route.hpp).
+//
+// Keys and shards (mcrouter's getShardId): a key "prefix:<shard>:rest" carries the shard id between its
+// first and second ':' when the character before the second ':' is a digit ("user:123:name" -> "123";
+// "user:123aa:name" has none, so a split copy's key is never split again). The id is read from the routing
+// key (routing prefix removed).
+//
+// JSON: "shard_splits": {"<shard id>": <count>, ...}. A count of 1 leaves the shard alone; above mcrouter's
+// maximum (26 * 26 + 1 = 677) it is capped at 677 with a warning; a count that is not a positive integer is
+// ignored with a warning (as older mcrouter releases did: mcrouter's own test config has "2": -1). The
+// object form {"old_split_size", "new_split_size", "split_start", "migration_period"} (a timed migration
+// between two counts) is refused.
+//
+// Split copies (mcrouter's createSplitKey): copy i (1 .. count-1) of a key is the full key with two letters
+// inserted right after the shard id: 'a' + (i-1) % 26, then 'a' + (i-1) / 26. Copy 0 is the key itself.
+// So with "1": 3, "a:1:x" has copies "a:1:x", "a:1aa:x", "a:1ba:x".
+#include <cstddef>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace mcrelay {
+
+class RouteFactory;
+
+class ShardSplitter {
+ public:
+  static constexpr std::size_t kMaxSplits = 26 * 26 + 1;
+
+  ShardSplitter() = default;
+  explicit ShardSplitter(std::map<std::string, std::size_t, std::less<>> splits) : splits_(std::move(splits)) {}
+
+  // `j` is the value of "shard_splits" at `path`.
+  static ShardSplitter parse(const RouteFactory& f, const nlohmann::json& j, const std::string& path);
+
+  // The shard id of `key` (a view into it), or nullopt.
+  static std::optional<std::string_view> shard_id(std::string_view key) noexcept;
+
+  // The number of copies of the shard of `routing_key` (1: not split); `*shard` is set to its shard id
+  // (a view into routing_key) when the result is above 1.
+  std::size_t split_count(std::string_view routing_key, std::string_view* shard) const;
+
+  // Copy `copy` (>= 1) of `full_key`, where the shard id ends `shard_end` bytes into `full_key`.
+  static std::string split_key(std::string_view full_key, std::size_t shard_end, std::size_t copy);
+
+  bool empty() const noexcept { return splits_.empty(); }
+
+ private:
+  std::map<std::string, std::size_t, std::less<>> splits_;  // shard id -> copies (>= 2)
+};
+
+}  // namespace mcrelay
