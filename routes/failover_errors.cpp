@@ -9,6 +9,7 @@
 #include "config/json_path.hpp"
 #include "config/suggest.hpp"
 #include "routes/route_factory.hpp"
+#include "routes/route_helpers.hpp"
 
 namespace mcrelay {
 
@@ -97,6 +98,7 @@ FailoverErrors FailoverErrors::parse(const RouteFactory& f, const nlohmann::json
                              "got {}",
                              config::describe_json(j)));
   }
+  check_keys(f, j, path, "failover_errors", {"gets", "updates", "deletes"});  // the unknown-key policy
   for (const auto& [key, value] : j.items()) {
     std::string where = config::json_path_key(path, key);
     if (key == "gets") {
@@ -105,9 +107,6 @@ FailoverErrors FailoverErrors::parse(const RouteFactory& f, const nlohmann::json
       out.updates_ = parse_list(f, value, where);
     } else if (key == "deletes") {
       out.deletes_ = parse_list(f, value, where);
-    } else {
-      f.fail(path, fmt::format("unknown key {} (known keys: gets, updates, deletes)",
-                               config::describe_json(nlohmann::json(key))));
     }
   }
   return out;
