@@ -19,15 +19,18 @@ ShardSplitter ShardSplitter::parse(const RouteFactory& f, const nlohmann::json& 
       f.fail(at, "the timed form of a shard split {\"old_split_size\", \"new_split_size\", ...} is not supported; "
                  "give the split count");
     }
-    if (!value.is_number_integer() || value.get<std::int64_t>() <= 0) {
+    const bool positive = value.is_number_unsigned()  ? value.get<std::uint64_t>() > 0
+                          : value.is_number_integer() ? value.get<std::int64_t>() > 0
+                                                      : false;
+    if (!positive) {
       f.warn(at, fmt::format("shard split ignored, as older mcrouter releases ignore it: the split count must be "
                              "a positive integer, got {}",
                              config::describe_json(value)));
       continue;
     }
-    std::size_t count = value.is_number_unsigned() && value.get<std::uint64_t>() > kMaxSplits
-                            ? kMaxSplits + 1
-                            : static_cast<std::size_t>(value.get<std::int64_t>());
+    // Compared as unsigned: a count past INT64_MAX is still just "too many".
+    std::size_t count = value.get<std::uint64_t>() > kMaxSplits ? kMaxSplits + 1
+                                                                : static_cast<std::size_t>(value.get<std::uint64_t>());
     if (count > kMaxSplits) {
       f.warn(at, fmt::format("split count {} capped at {}, as mcrouter caps it", value.dump(), kMaxSplits));
       count = kMaxSplits;

@@ -105,6 +105,8 @@ TEST_CASE("ShardSplitter: counts as mcrouter reads them", "[routes][shard_split]
   CHECK(capped.where(Op::delete_, "a:1:k").size() == 677);
   CHECK(capped.where(Op::delete_, "a:2:k").size() == 1);
   CHECK(capped.where(Op::delete_, "a:3:k").size() == 1);
+  Harness huge(R"({"type": "PoolRoute", "pool": "ABC", "shard_splits": {"1": 18446744073709551615}})");
+  CHECK(huge.where(Op::delete_, "a:1:k").size() == 677);
   CHECK(build_error(R"({"type": "PoolRoute", "pool": "ABC", "shard_splits": {"1": {"new_split_size": 2}}})") ==
         "test.json: route.shard_splits.1: the timed form of a shard split {\"old_split_size\", \"new_split_size\", "
         "...} is not supported; give the split count");
