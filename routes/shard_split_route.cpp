@@ -1,15 +1,19 @@
 #include "routes/shard_split_route.hpp"
 
+#include <chrono>
+
 #include "routes/host_id.hpp"
 #include "routes/route_helpers.hpp"
 
 namespace mcrelay {
 
 std::vector<RequestPtr> ShardSplitRoute::expand(const RequestPtr& req) const {
-  const OpKind kind = op_kind(req->op);
-  if (kind != OpKind::get && kind != OpKind::del) return {req};
   std::string_view shard;
-  const std::size_t count = splitter_.split_count(req->routing_key(), &shard);
+  const ShardSplitter::Split* split = splitter_.find(req->routing_key(), &shard);
+  if (split == nullptr) return {req};
+  const std::uint32_t host = host_id();
+  const std::size_t count =
+      split->migrating ? split->size_for_host(std::chrono::system_clock::now(), host) : split->new_size;
   if (count <= 1) return {req};
   // The shard id is a view into req->key (through routing_key()): where it ends in the full key.
   const std::size_t shard_end = static_cast<std::size_t>(shard.data() - req->key.data()) + shard.size();
@@ -18,13 +22,13 @@ std::vector<RequestPtr> ShardSplitRoute::expand(const RequestPtr& req) const {
     r->key = ShardSplitter::split_key(req->key, shard_end, i);
     return r;
   };
-  if (kind == OpKind::get) {
-    const std::size_t mine = host_id() % count;
-    return {mine == 0 ? req : copy(mine)};
+  if (op_kind(req->op) == OpKind::del && split->fanout_deletes) {
+    std::vector<RequestPtr> out{req};
+    for (std::size_t i = 1; i < count; ++i) out.push_back(copy(i));
+    return out;
   }
-  std::vector<RequestPtr> out{req};
-  for (std::size_t i = 1; i < count; ++i) out.push_back(copy(i));
-  return out;
+  const std::size_t mine = host % count;
+  return {mine == 0 ? req : copy(mine)};
 }
 
 void ShardSplitRoute::route(const RequestPtr& req, ReplyFn done) {

@@ -6,13 +6,13 @@
 // Contract: made by PoolRoute::build at config load; route() runs on the owning worker thread, never
 // throws, and calls `done` exactly once.
 //
-// Semantics (mcrouter's): for a key of a split shard,
-//   - gets (get, gets, gat, gats, lease-get, metaget, mg) go to ONE copy, chosen per proxy host:
-//     host_id() % count (routes/host_id.hpp), copy 0 being the key itself; so each host reads its copy and
-//     the hosts together spread a hot shard's reads;
-//   - deletes (delete, md) go to every copy: the other copies in the background, the reply is the key's own;
-//   - every other request (sets, arithmetic, touch...) goes to the key itself (copy 0) only: filling the
-//     other copies is the application's job (it writes "a:1aa:x" itself), as with mcrouter.
+// Semantics (mcrouter's current ShardSplitRoute): for a key of a split shard with `count` copies (for a
+// timed split, the count this host uses now),
+//   - deletes (delete, md) go to every copy when the split fans out deletes (always for a plain count; a
+//     timed split only with fanout_deletes): the other copies in the background, the reply is the key's own;
+//   - every other request (gets, sets, arithmetic, touch...) goes to ONE copy, chosen per proxy host:
+//     host_id() % count (routes/host_id.hpp), copy 0 being the key itself. So each host reads and writes
+//     its own copy, and the hosts together spread a hot shard's load.
 // Keys of shards that are not split, and keys without a shard id, pass through unchanged. Broadcasts
 // (flush_all) go to the pool once.
 #include <memory>

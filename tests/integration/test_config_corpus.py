@@ -252,7 +252,7 @@ ROUTES = {
         (["incr", "k"], Exact()),
     ],
     # test_shard_splits.py: "a:1:" keys are split 3 ways: deletes go to all three copies ("a:1:x", "a:1aa:x",
-    # "a:1ba:x"), sets to the key itself, a get to one copy; "a:5:" is not split.
+    # "a:1ba:x"), sets and gets to this host's copy; "a:5:" is not split.
     "mcrouter-test_shard_splits.json": [
         (["delete", "a:1:foo"], Steps(local(11610, 11611, 11612), local(11610, 11611, 11612),
                                       local(11610, 11611, 11612))),

@@ -117,11 +117,13 @@ class OldConfigFormsTest(unittest.TestCase):
                   "route": {"type": "PoolRoute", "pool": "A", "shard_splits": {"1": 3, "2": -1}}}
         relay, conn = self.relay(config)
         self.assertIn("route.shard_splits.2: shard split ignored", relay.stderr_text())
-        # Sets go to the key itself; the copies are written by the application.
+        # A set of the key writes this host's copy (one of the three keys); the copies' own keys are not split
+        # again, so the application can write each copy itself.
+        self.assertEqual(conn.exchange(set_cmd(b"a:1:one", b"v"), b"\r\n"), b"STORED\r\n")
+        self.assertEqual(sum(len(holders(k)) for k in (b"a:1:one", b"a:1aa:one", b"a:1ba:one")), 1)
         for key, value in ((b"a:1:blah", b"value"), (b"a:1aa:blah", b"value_aa"), (b"a:1ba:blah", b"value_ba")):
             self.assertEqual(conn.exchange(set_cmd(key, value), b"\r\n"), b"STORED\r\n")
-        self.assertEqual(sum(len(holders(k)) for k in (b"a:1:blah", b"a:1aa:blah", b"a:1ba:blah")), 3)
-        # A get of the key reads this host's copy; the copies' own keys are not split again.
+        # A get of the key reads this host's copy.
         self.assertIn(self.get(conn, b"a:1:blah"), (b"value", b"value_aa", b"value_ba"))
         self.assertEqual(self.get(conn, b"a:1aa:blah"), b"value_aa")
         self.assertEqual(self.get(conn, b"a:1ba:blah"), b"value_ba")
@@ -141,10 +143,14 @@ class OldConfigFormsTest(unittest.TestCase):
             self.assertEqual(self.get(conn, key), b"value2")
             self.assertEqual(conn.exchange(b"delete %s\r\n" % key, b"\r\n"), b"DELETED\r\n")
             self.assertIsNone(self.get(conn, key))
-        # Arithmetic goes to the key itself.
+        # Arithmetic and gets reach the same copy as the set did (test_shard_splits.py's counter).
         self.assertEqual(conn.exchange(set_cmd(b"a:1:counter", b"5"), b"\r\n"), b"STORED\r\n")
         self.assertEqual(conn.exchange(b"incr a:1:counter 1\r\n", b"\r\n"), b"6\r\n")
-        self.assertEqual(sum(1 for i in range(NUM_SERVERS) if direct_get(i, b"a:1:counter") == b"6"), 1)
+        self.assertEqual(self.get(conn, b"a:1:counter"), b"6")
+        self.assertEqual(conn.exchange(b"decr a:1:counter 3\r\n", b"\r\n"), b"3\r\n")
+        self.assertEqual(self.get(conn, b"a:1:counter"), b"3")
+        copies = [direct_get(i, k) for i in range(NUM_SERVERS) for k in (b"a:1:counter", b"a:1aa:counter", b"a:1ba:counter")]
+        self.assertEqual(sorted(c for c in copies if c is not None), [b"3"])
 
 
 if __name__ == "__main__":

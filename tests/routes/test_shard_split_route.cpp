@@ -2,6 +2,9 @@
 // gets, deletes and sets of a split shard go, over scripted destinations.
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <utility>
+
 #include "route_test_util.hpp"
 #include "routes/host_id.hpp"
 #include "routes/shard_split_route.hpp"
@@ -48,7 +51,7 @@ TEST_CASE("ShardSplitter: split keys, as mcrouter's createSplitKey", "[routes][s
   CHECK(ShardSplitter::split_key("/r/c/a:1:blah", 8, 1) == "/r/c/a:1aa:blah");
 }
 
-TEST_CASE("ShardSplitRoute: deletes go to every copy, sets to the key, gets to this host's copy",
+TEST_CASE("ShardSplitRoute: deletes go to every copy, everything else to this host's copy",
           "[routes][shard_split]") {
   using V = std::vector<std::string>;
   SECTION("deletes") {
@@ -56,19 +59,15 @@ TEST_CASE("ShardSplitRoute: deletes go to every copy, sets to the key, gets to t
     h.route(Op::delete_, "a:1:foo");
     CHECK(all_seen(h) == V{"delete a:1:foo", "delete a:1aa:foo", "delete a:1ba:foo"});
   }
-  SECTION("sets and arithmetic: the key itself") {
-    Harness h(split_pool(R"({"1": 3})"));
-    h.route(Op::set, "a:1:foo");
-    h.route(Op::incr, "a:1:counter");
-    CHECK(all_seen(h) == V{"incr a:1:counter", "set a:1:foo"});
-  }
-  SECTION("gets: copy host_id % count") {
+  SECTION("gets, sets and arithmetic: copy host_id % count (mcrouter's current ShardSplitRoute)") {
     for (std::uint32_t id : {0u, 1u, 2u, 3u, 5u}) {
       HostIdOverride host(id);
       Harness h(split_pool(R"({"1": 3})"));
       h.route(Op::get, "a:1:foo");
-      const std::string expected = id % 3 == 0 ? "get a:1:foo" : id % 3 == 1 ? "get a:1aa:foo" : "get a:1ba:foo";
-      CHECK(all_seen(h) == V{expected});
+      h.route(Op::set, "a:1:foo");
+      h.route(Op::incr, "a:1:counter");
+      const std::string copy = id % 3 == 0 ? "1" : id % 3 == 1 ? "1aa" : "1ba";
+      CHECK(all_seen(h) == V{"get a:" + copy + ":foo", "incr a:" + copy + ":counter", "set a:" + copy + ":foo"});
     }
   }
   SECTION("shards not split, keys without a shard id, and split copies pass through") {
@@ -86,6 +85,7 @@ TEST_CASE("ShardSplitRoute: deletes go to every copy, sets to the key, gets to t
     CHECK(all_seen(h) == V{"delete x:7:y", "delete x:7aa:y"});
   }
   SECTION("--route-key lists every copy a delete reaches") {
+    HostIdOverride host(0);
     Harness h(split_pool(R"({"1": 2})"));
     CHECK(h.where(Op::delete_, "a:1:foo").size() == 2);
     CHECK(h.where(Op::set, "a:1:foo").size() == 1);
@@ -107,7 +107,61 @@ TEST_CASE("ShardSplitter: counts as mcrouter reads them", "[routes][shard_split]
   CHECK(capped.where(Op::delete_, "a:3:k").size() == 1);
   Harness huge(R"({"type": "PoolRoute", "pool": "ABC", "shard_splits": {"1": 18446744073709551615}})");
   CHECK(huge.where(Op::delete_, "a:1:k").size() == 677);
-  CHECK(build_error(R"({"type": "PoolRoute", "pool": "ABC", "shard_splits": {"1": {"new_split_size": 2}}})") ==
-        "test.json: route.shard_splits.1: the timed form of a shard split {\"old_split_size\", \"new_split_size\", "
-        "...} is not supported; give the split count");
+}
+
+TEST_CASE("ShardSplitter: timed splits, as mcrouter's ShardSplitterTest", "[routes][shard_split]") {
+  using std::chrono::seconds;
+  const auto now = std::chrono::system_clock::now();
+  const auto unix_now = std::chrono::duration_cast<seconds>(now.time_since_epoch()).count();
+  // mcrouter's getConfigTemplate: 1 -> 10 copies over 7200 s.
+  auto timed = [&](std::int64_t start) {
+    return nlohmann::json{{"123", {{"old_split_size", 1}, {"new_split_size", 10}, {"migration_period", 7200},
+                                   {"split_start", start}}}};
+  };
+  config::Config cfg = config::parse_config(test_config_text(R"("NullRoute")"), "test.json");
+  ScriptedProvider dests;
+  RouteFactory f(cfg, dests);
+  // The share of host ids (0 .. 32767, as mcrouter's test) that use the new count.
+  auto migrated = [&](std::int64_t start) {
+    auto splitter = ShardSplitter::parse(f, timed(start), "shard_splits", now);
+    std::string_view shard;
+    const auto* split = splitter.find("abc:123:", &shard);
+    REQUIRE(split != nullptr);
+    CHECK(shard == "123");
+    std::size_t n = 0;
+    for (std::uint32_t host = 0; host < 32768; ++host) {
+      const auto size = split->size_for_host(now, host);
+      if (size == 10) ++n;
+      if (size != 1 && size != 10) FAIL("size " << size);
+    }
+    return static_cast<double>(n) / 32768;
+  };
+  CHECK(migrated(unix_now + 100) == 0.0);   // beforeMigration
+  CHECK(migrated(unix_now - 8000) == 1.0);  // afterMigration
+  for (auto [elapsed, point] : {std::pair{720, 0.1}, {1440, 0.2}, {3600, 0.5}, {6480, 0.9}}) {
+    const double m = migrated(unix_now - elapsed);
+    CHECK(m > point - 0.01);
+    CHECK(m < point + 0.02);
+  }
+  // A plain count fans deletes out; a timed split only with fanout_deletes.
+  auto plain = ShardSplitter::parse(f, nlohmann::json{{"123", 10}}, "shard_splits", now);
+  CHECK(plain.find("abc:123:", nullptr)->fanout_deletes);
+  CHECK_FALSE(plain.find("abc:123aa:", nullptr));
+  CHECK_FALSE(plain.find("abc:12:", nullptr));
+  CHECK_FALSE(ShardSplitter::parse(f, timed(unix_now - 8000), "shard_splits", now).find("abc:123:", nullptr)->fanout_deletes);
+  CHECK_THROWS_WITH(ShardSplitter::parse(f, nlohmann::json{{"1", {{"new_split_size", 0}}}}, "shard_splits", now),
+                    "test.json: shard_splits.1.new_split_size: expected a positive integer, got 0");
+  CHECK_THROWS_WITH(ShardSplitter::parse(f, nlohmann::json{{"1", {{"split_start", -5}}}}, "shard_splits", now),
+                    "test.json: shard_splits.1.split_start: expected a non-negative integer (seconds), got -5");
+}
+
+TEST_CASE("ShardSplitRoute: a timed split without fanout_deletes sends deletes to this host's copy only",
+          "[routes][shard_split]") {
+  HostIdOverride host(1);
+  Harness h(split_pool(R"({"1": {"old_split_size": 3, "new_split_size": 3}})"));
+  h.route(Op::delete_, "a:1:foo");
+  CHECK(all_seen(h) == std::vector<std::string>{"delete a:1aa:foo"});
+  Harness fan(split_pool(R"({"1": {"new_split_size": 2, "fanout_deletes": true}})"));
+  fan.route(Op::delete_, "a:1:foo");
+  CHECK(all_seen(fan) == std::vector<std::string>{"delete a:1:foo", "delete a:1aa:foo"});
 }
