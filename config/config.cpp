@@ -23,18 +23,20 @@ namespace mcrelay::config {
 
 namespace {
 
-constexpr std::array<std::string_view, 4> kTopLevelKeys = {"pools", "route", "routes", "named_handles"};
+constexpr std::array<std::string_view, 6> kTopLevelKeys = {"pools",    "route",          "routes",
+                                                           "named_handles", "clusters", "regional_pools"};
 constexpr std::array<std::string_view, 2> kRouteEntryKeys = {"aliases", "route"};
+// The keys of one cluster of the old top-level "clusters" object (mcrouter's PoolFactory::parseClusters).
+constexpr std::array<std::string_view, 1> kClusterKeys = {"pools"};
+// Old mcrouter forms that changed where keys go and that mcrelay does not implement: refused rather than
+// ignored, since ignoring them would route differently.
+constexpr std::array<std::string_view, 2> kRefusedPoolForms = {"migrated_pools", "migrated_regional_pools"};
 
 std::string json_quote(std::string_view s) { return describe_json(nlohmann::json(std::string(s))); }
 
-// "unknown key "rotue" (did you mean "route"?)" or "unknown key "x" (known keys: a, b)".
-std::string unknown_key_reason(std::string_view what, std::string_view key,
-                                std::span<const std::string_view> known) {
-  if (auto match = closest_match(key, known)) {
-    return fmt::format("unknown {} {} (did you mean {}?)", what, json_quote(key), json_quote(*match));
-  }
-  return fmt::format("unknown {} {} (known keys: {})", what, json_quote(key), fmt::join(known, ", "));
+// "unknown key "x" ignored (known keys: a, b)".
+std::string ignored_key_reason(std::string_view what, std::string_view key, std::span<const std::string_view> known) {
+  return fmt::format("unknown {} {} ignored (known keys: {})", what, json_quote(key), fmt::join(known, ", "));
 }
 
 class Loader {
@@ -47,11 +49,7 @@ class Loader {
     if (!root.is_object()) {
       throw error("", fmt::format("the top level must be a JSON object, got {}", describe_json(root)));
     }
-    for (const auto& [key, value] : root.items()) {
-      if (std::find(kTopLevelKeys.begin(), kTopLevelKeys.end(), key) == kTopLevelKeys.end()) {
-        throw error(json_path_key("", key), unknown_key_reason("top-level key", key, kTopLevelKeys));
-      }
-    }
+    check_keys(root, "", "top-level key", kTopLevelKeys);
     load_pools();
     load_routes();
     load_named_handles();
@@ -61,6 +59,28 @@ class Loader {
  private:
   ConfigError error(const std::string& path, const std::string& reason) const {
     return ConfigError::at_path(config_.source, path, reason);
+  }
+
+  void warn(const std::string& path, const std::string& reason) {
+    config_.warnings.push_back(path.empty() ? fmt::format("{}: {}", config_.source, reason)
+                                            : fmt::format("{}: {}: {}", config_.source, path, reason));
+  }
+
+  // The unknown-key policy (config/suggest.hpp): a misspelt key is an error, any other unknown one a warning.
+  void check_keys(const nlohmann::json& obj, const std::string& path, std::string_view what,
+                  std::span<const std::string_view> known) {
+    for (const auto& [key, value] : obj.items()) {
+      if (std::find(known.begin(), known.end(), key) != known.end()) continue;
+      const std::string key_path = json_path_key(path, key);
+      if (auto match = misspelt_key(key, known)) {
+        throw error(key_path, fmt::format("unknown {} {} (did you mean {}?)", what, json_quote(key), json_quote(*match)));
+      }
+      if (std::find(kRefusedPoolForms.begin(), kRefusedPoolForms.end(), key) != kRefusedPoolForms.end()) {
+        throw error(key_path, fmt::format("{} (mcrouter's old pool migration) is not supported; use a MigrateRoute",
+                                          json_quote(key)));
+      }
+      warn(key_path, ignored_key_reason(what, key, known));
+    }
   }
 
   // Pools given inline in routes (config/pool_config.hpp) join "pools", so that routes find them by name.
@@ -73,16 +93,91 @@ class Loader {
     }
   }
 
+  // A pools object as written, and where it is ("pools", "clusters.A.pools").
+  struct PoolsObject {
+    const nlohmann::json* pools;
+    std::string path;
+  };
+
+  // Every pools object: "pools", "regional_pools", and the "pools" of each cluster of "clusters".
+  std::vector<PoolsObject> pools_objects() {
+    std::vector<PoolsObject> out;
+    const nlohmann::json& root = config_.root;
+    for (const char* key : {"pools", "regional_pools"}) {
+      if (const auto it = root.find(key); it != root.end()) out.push_back({&*it, key});
+    }
+    if (const auto clusters = root.find("clusters"); clusters != root.end()) {
+      if (!clusters->is_object()) {
+        throw error("clusters", fmt::format("must be an object mapping cluster names to {{\"pools\": {{...}}}}, got {}",
+                                            describe_json(*clusters)));
+      }
+      for (const auto& [name, cluster] : clusters->items()) {
+        const std::string path = json_path_key("clusters", name);
+        if (!cluster.is_object()) {
+          throw error(path, fmt::format("a cluster must be an object with \"pools\", got {}", describe_json(cluster)));
+        }
+        check_keys(cluster, path, "cluster key", kClusterKeys);
+        if (const auto it = cluster.find("pools"); it != cluster.end()) {
+          out.push_back({&*it, json_path_key(path, "pools")});
+        }
+      }
+    }
+    return out;
+  }
+
   void load_pools() {
-    const auto pools = config_.root.find("pools");
-    if (pools == config_.root.end()) return;
-    if (!pools->is_object()) {
-      throw error("pools", fmt::format("must be an object mapping pool names to pools, got {}", describe_json(*pools)));
+    const auto objects = pools_objects();
+    std::map<std::string, std::string, std::less<>> seen;  // pool name -> its path
+    for (const auto& [pools, pools_path] : objects) {
+      if (!pools->is_object()) {
+        throw error(pools_path,
+                    fmt::format("must be an object mapping pool names to pools, got {}", describe_json(*pools)));
+      }
+      for (const auto& [name, pool] : pools->items()) {
+        const std::string path = json_path_key(pools_path, name);
+        const auto [it, inserted] = seen.emplace(name, path);
+        if (!inserted) throw error(path, fmt::format("duplicate pool {} (also at {})", json_quote(name), it->second));
+        if (pool.is_object() && !pool.contains("servers") && !pool.contains("discover") &&
+            pool.contains("server_list_from_pool")) {
+          config_.pools.emplace(name, parse_pool_config(name, borrow_servers(pool, path, *pools, objects), path,
+                                                        config_.source));
+        } else {
+          config_.pools.emplace(name, parse_pool_config(name, pool, path, config_.source));
+        }
+      }
     }
-    for (const auto& [name, pool] : pools->items()) {
-      const std::string path = json_path_key("pools", name);
-      config_.pools.emplace(name, parse_pool_config(name, pool, path, config_.source));
+  }
+
+  // mcrouter's "server_list_from_pool": the pool takes the "servers" of the named pool, looked up in its own
+  // pools object first (as mcrouter does), then in the other pools objects of this config (mcrouter would ask
+  // its config source for a pool file there). Its other options stay its own.
+  nlohmann::json borrow_servers(const nlohmann::json& pool, const std::string& path, const nlohmann::json& siblings,
+                                const std::vector<PoolsObject>& objects) {
+    const std::string from_path = json_path_key(path, "server_list_from_pool");
+    const auto& from = pool["server_list_from_pool"];
+    if (!from.is_string()) throw error(from_path, fmt::format("must be a pool name, got {}", describe_json(from)));
+    const auto& source_name = from.get_ref<const std::string&>();
+    const nlohmann::json* source = nullptr;
+    if (const auto it = siblings.find(source_name); it != siblings.end()) {
+      source = &*it;
+    } else {
+      for (const auto& object : objects) {
+        if (!object.pools->is_object()) continue;
+        if (const auto it = object.pools->find(source_name); it != object.pools->end()) {
+          source = &*it;
+          break;
+        }
+      }
     }
+    if (source == nullptr) throw error(from_path, fmt::format("no pool named {}", json_quote(source_name)));
+    const auto servers = source->is_object() ? source->find("servers") : source->end();
+    if (!source->is_object() || servers == source->end()) {
+      throw error(from_path, fmt::format("pool {} has no \"servers\" list to take (it must list its servers itself)",
+                                         json_quote(source_name)));
+    }
+    nlohmann::json out = pool;
+    out["servers"] = *servers;
+    return out;
   }
 
   void load_routes() {
@@ -127,11 +222,7 @@ class Loader {
       throw error(path, fmt::format("must be an object {{\"aliases\": [...], \"route\": ...}}, got {}",
                                     describe_json(entry)));
     }
-    for (const auto& [key, value] : entry.items()) {
-      if (std::find(kRouteEntryKeys.begin(), kRouteEntryKeys.end(), key) == kRouteEntryKeys.end()) {
-        throw error(json_path_key(path, key), unknown_key_reason("key", key, kRouteEntryKeys));
-      }
-    }
+    check_keys(entry, path, "key", kRouteEntryKeys);
     const auto aliases = entry.find("aliases");
     if (aliases == entry.end()) throw error(path, "missing \"aliases\" (a list of routing prefixes like \"/a/b/\")");
     const auto handle = entry.find("route");

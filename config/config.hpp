@@ -11,6 +11,13 @@
 // Accepted input: mcrouter's JSON with comments and trailing commas (config/relaxed_json.hpp) and JSONM macros
 // (config/jsonm.hpp), expanded before anything else looks at the document; after expansion the top level is
 // {"pools": {...}, "route": ... | "routes": ..., "named_handles": ...} with exactly one of route/routes.
+// Older mcrouter forms are read too: "clusters": {"<cluster>": {"pools": {...}}} (each cluster's pools join
+// "pools"; a pool name must be unique across all of them), "regional_pools" (more pools), and a pool given as
+// {"server_list_from_pool": "<other pool>"} (it takes that pool's "servers", its own other options).
+//
+// Unknown keys (top level, route entries, cluster objects) follow mcrouter, which ignores them, except for
+// likely typos (config/suggest.hpp misspelt_key): a typo is an error ("did you mean ...?"); any other unknown
+// key is ignored and named in `warnings`, which the caller logs once per load.
 #include <functional>
 #include <map>
 #include <string>
@@ -56,6 +63,9 @@ struct Config {
   // The expanded config, as mcrouter's __mcrouter__.preprocessed_config shows it.
   const nlohmann::json& preprocessed() const noexcept { return root; }
   std::vector<PoolListener> pool_listeners;  // twemproxy YAML only: bound once, at start-up
+  // Things mcrouter ignores and mcrelay ignores too, one line each ("<source>: <path>: <reason>"): logged
+  // as warnings when the config is loaded. Route handles add theirs through RouteFactory::warn.
+  std::vector<std::string> warnings;
 };
 
 // Parses, expands (JSONM) and validates `text`; `source` names it in error messages. `jsonm` carries the

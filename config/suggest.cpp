@@ -44,4 +44,18 @@ std::optional<std::string> closest_match(std::string_view word, std::span<const 
   return best;
 }
 
+std::optional<std::string> misspelt_key(std::string_view key, std::span<const std::string_view> known) {
+  std::optional<std::string> best;
+  std::size_t best_distance = 3;
+  for (std::string_view candidate : known) {
+    const std::size_t d = edit_distance(key, candidate);
+    const std::size_t limit = candidate.size() <= 4 ? 1 : 2;
+    if (d <= limit && d < best_distance) {
+      best_distance = d;
+      best = std::string(candidate);
+    }
+  }
+  return best;
+}
+
 }  // namespace mcrelay::config

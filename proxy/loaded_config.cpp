@@ -11,6 +11,7 @@
 #include "routes/hash/md5.hpp"
 #include "proxy/discovery_config.hpp"
 #include "proxy/router.hpp"
+#include "proxy/util/logging.hpp"
 
 namespace mcrelay {
 namespace {
@@ -78,6 +79,8 @@ void expand_and_check(LoadedConfig& loaded, const PoolMembers& members) {
   }
   InertProvider inert;
   Router check(loaded.config, inert, loaded.route_prefix);
+  loaded.warnings = loaded.config.warnings;
+  loaded.warnings.insert(loaded.warnings.end(), check.warnings().begin(), check.warnings().end());
 }
 
 }  // namespace
@@ -94,6 +97,7 @@ std::shared_ptr<LoadedConfig> load_config_text(const std::string& text, const st
   loaded->loaded_at = std::chrono::system_clock::now();
   loaded->route_prefix = route_prefix;
   expand_and_check(*loaded, members);
+  for (const auto& w : loaded->warnings) log::warn("config: {}", w);
   return loaded;
 }
 

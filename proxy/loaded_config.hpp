@@ -30,6 +30,9 @@ struct LoadedConfig {
   std::map<std::string, std::string> config_params;  // --config-params: JSONM variables, kept for reloads
   std::string file;           // the watched file, for "file:" specs
   std::uint64_t generation = 1;  // 1 for the config loaded at start, +1 for every successful reload
+  // What the loader and the route factory ignored (unknown keys, broken shadows...), as mcrouter ignores
+  // them: logged as warnings by load_config_text, once per load.
+  std::vector<std::string> warnings;
 };
 
 // The JSON used when mcrelay is started without any config.

@@ -17,6 +17,7 @@ Router::Router(const config::Config& config, DestinationProvider& destinations, 
     for (const auto& alias : entry.aliases) by_prefix_[alias] = tree;
   }
   factory.build_unreferenced_named_handles();
+  warnings_ = factory.warnings();
   if (trees_.empty()) throw config::ConfigError(fmt::format("{}: no route configured", config.source));
   if (auto it = by_prefix_.find(default_prefix); it != by_prefix_.end()) {
     default_ = it->second;

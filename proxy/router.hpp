@@ -36,6 +36,8 @@ class Router {
   RouteHandle& default_route() const noexcept { return *default_; }
   // Every distinct tree (broadcasts such as flush_all go to all of them).
   const std::vector<RouteHandlePtr>& trees() const noexcept { return trees_; }
+  // What the route factory ignored while building (RouteFactory::warn), for the caller to log.
+  const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
  private:
   RouteHandle* default_route(std::string_view default_prefix) const;
@@ -43,6 +45,7 @@ class Router {
   std::map<std::string, RouteHandlePtr, std::less<>> by_prefix_;
   std::vector<RouteHandlePtr> trees_;
   RouteHandlePtr default_;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace mcrelay

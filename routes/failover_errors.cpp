@@ -9,6 +9,7 @@
 #include "config/json_path.hpp"
 #include "config/suggest.hpp"
 #include "routes/route_factory.hpp"
+#include "routes/route_helpers.hpp"
 
 namespace mcrelay {
 
@@ -97,6 +98,7 @@ FailoverErrors FailoverErrors::parse(const RouteFactory& f, const nlohmann::json
                              "got {}",
                              config::describe_json(j)));
   }
+  check_keys(f, j, path, "failover_errors", {"gets", "updates", "deletes"});  // the unknown-key policy
   for (const auto& [key, value] : j.items()) {
     std::string where = config::json_path_key(path, key);
     if (key == "gets") {
@@ -105,11 +107,22 @@ FailoverErrors FailoverErrors::parse(const RouteFactory& f, const nlohmann::json
       out.updates_ = parse_list(f, value, where);
     } else if (key == "deletes") {
       out.deletes_ = parse_list(f, value, where);
-    } else {
-      f.fail(path, fmt::format("unknown key {} (known keys: gets, updates, deletes)",
-                               config::describe_json(nlohmann::json(key))));
     }
   }
+  return out;
+}
+
+FailoverErrors FailoverErrors::per_operation(const std::vector<Result>& gets, const std::vector<Result>& updates,
+                                             const std::vector<Result>& deletes) {
+  auto mask = [](const std::vector<Result>& results) {
+    Mask m = 0;
+    for (Result r : results) m |= bit(r);
+    return m;
+  };
+  FailoverErrors out;
+  out.gets_ = mask(gets);
+  out.updates_ = mask(updates);
+  out.deletes_ = mask(deletes);
   return out;
 }
 

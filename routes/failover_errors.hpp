@@ -37,6 +37,10 @@ class FailoverErrors {
   FailoverErrors() = default;  // the default set for every operation
 
   static FailoverErrors parse(const RouteFactory& f, const nlohmann::json& j, const std::string& path);
+  // The given errors per operation class (FailoverWithExptimeRoute's old "settings" build theirs this way);
+  // other operations keep the default set.
+  static FailoverErrors per_operation(const std::vector<Result>& gets, const std::vector<Result>& updates,
+                                      const std::vector<Result>& deletes);
 
   bool should_failover(Op op, Result r) const noexcept;
 

@@ -4,6 +4,7 @@
 
 #include "config/json_describe.hpp"
 #include "routes/route_factory.hpp"
+#include "routes/route_helpers.hpp"
 
 namespace mcrelay {
 
@@ -13,10 +14,9 @@ FailoverRateLimiter FailoverRateLimiter::parse(const RouteFactory& f, const nloh
   double rate = 0;
   double burst = 1000;
   bool have_rate = false;
+  check_keys(f, j, path, "failover_limit", {"rate", "burst"});  // the unknown-key policy
   for (const auto& [key, value] : j.items()) {
-    if (key != "rate" && key != "burst") {
-      f.fail(path, fmt::format("unknown key {} (known keys: rate, burst)", config::describe_json(nlohmann::json(key))));
-    }
+    if (key != "rate" && key != "burst") continue;
     if (!value.is_number()) {
       f.fail(path + "." + key, fmt::format("expected a number, got {}", config::describe_json(value)));
     }

@@ -12,7 +12,9 @@
 // wrapped), so set/add/.../touch/gat requests that fail over are stored with exptime min(theirs, cap), 0
 // counting as infinite; the request is copied, never changed in place. Then it is a FailoverRoute over
 // [normal, failover...]: same failover errors, same "last reply when all fail", same reply merging;
-// broadcasts go to every child. mcrouter's old "settings" object is not supported (use failover_errors).
+// broadcasts go to every child. mcrouter's old "settings" object (per-error failover switches and
+// failover_tag, routes/failover_exptime_settings.hpp) sets the failover errors in place of failover_errors
+// (giving both is an error); its failover_tag, like the top-level one, tags the failover requests.
 // A missing `failover` leaves just `normal`.
 #include <memory>
 

@@ -1,5 +1,7 @@
 #include "routes/hash_route.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "routes/fan_out.hpp"
@@ -28,7 +30,9 @@ HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, con
     if (auto it = spec.find("weights"); it != spec.end()) {
       if (!it->is_array()) f.fail(path + ".weights", "expected a list of numbers in [0, 1]");
       w.clear();
-      for (std::size_t i = 0; i < it->size(); ++i) {
+      // mcrouter reads only the first n weights (one per server); entries past them are ignored unchecked.
+      const std::size_t used = n > 0 ? std::min<std::size_t>(it->size(), n) : it->size();
+      for (std::size_t i = 0; i < used; ++i) {
         const auto& v = (*it)[i];
         if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1) {
           f.fail(fmt::format("{}.weights[{}]", path, i), "expected a number in [0, 1]");

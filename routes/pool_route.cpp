@@ -9,6 +9,7 @@
 #include "routes/hash/spooky_hash.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
+#include "routes/shard_split_route.hpp"
 
 namespace mcrelay {
 
@@ -30,10 +31,7 @@ void check_ignored_keys(const RouteFactory& f, const nlohmann::json& j, const st
 }  // namespace
 
 RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
-  if (j.contains("shard_splits")) {
-    f.fail(path + ".shard_splits", "shard splits are not supported (they change which server a key goes to)");
-  }
-  check_keys(f, j, path, "PoolRoute", {"pool", "hash", "asynclog", "rates", "shadows"});
+  check_keys(f, j, path, "PoolRoute", {"pool", "hash", "asynclog", "rates", "shadows", "shard_splits"});
   check_ignored_keys(f, j, path);
   const auto& pool_spec = f.require(j, "pool", path);
   const auto& pool = f.pool_spec(pool_spec, path + ".pool");  // a name or an inline pool
@@ -64,56 +62,17 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
     eject = it->get<bool>();
   }
   auto shadows = build_shadows(f, j, path, static_cast<std::uint32_t>(destinations.size()));
-  return std::make_shared<PoolRoute>(pool.name, std::move(destinations), std::move(selector), eject,
-                                     std::move(shadows));
+  RouteHandlePtr route = std::make_shared<PoolRoute>(pool.name, std::move(destinations), std::move(selector),
+                                                     eject, std::move(shadows));
+  // shard_splits (routes/shard_split_route.hpp): in front of the pool, as mcrouter puts its ShardSplitRoute.
+  if (auto it = j.find("shard_splits"); it != j.end()) {
+    auto splitter = ShardSplitter::parse(f, *it, path + ".shard_splits");
+    if (!splitter.empty()) route = std::make_shared<ShardSplitRoute>(std::move(route), std::move(splitter));
+  }
+  return route;
 }
 
-std::vector<PoolRoute::Shadow> PoolRoute::build_shadows(RouteFactory& f, const nlohmann::json& j,
-                                                        const std::string& path, std::uint32_t pool_size) {
-  std::vector<Shadow> out;
-  auto it = j.find("shadows");
-  if (it == j.end()) return out;
-  const std::string where = path + ".shadows";
-  if (!it->is_array()) f.fail(where, fmt::format("expected a list of shadows, got {}", config::describe_json(*it)));
-  for (std::size_t i = 0; i < it->size(); ++i) {
-    const auto& s = (*it)[i];
-    const std::string at = config::json_path_index(where, i);
-    if (!s.is_object()) f.fail(at, fmt::format("expected an object, got {}", config::describe_json(s)));
-    // validate_replies is accepted (mcrouter only logs mismatches with it) and ignored.
-    check_keys(f, s, at, "a shadow", {"target", "index_range", "key_fraction_range", "validate_replies"});
-    f.get_bool(s, "validate_replies", at, false);
-    Shadow shadow;
-    shadow.target = f.build(f.require(s, "target", at), at + ".target");
-    shadow.index_end = pool_size;
-    if (auto r = s.find("index_range"); r != s.end()) {
-      const std::string rp = at + ".index_range";
-      if (!r->is_array() || r->size() != 2 || !(*r)[0].is_number_unsigned() || !(*r)[1].is_number_unsigned()) {
-        f.fail(rp, fmt::format("expected [first, end) as two non-negative integers, got {}", config::describe_json(*r)));
-      }
-      auto b = (*r)[0].get<std::uint64_t>();
-      auto e = (*r)[1].get<std::uint64_t>();
-      if (b > e || e > pool_size) {
-        f.fail(rp, fmt::format("[{}, {}) is not a range of server indexes of a pool of {}", b, e, pool_size));
-      }
-      shadow.index_begin = static_cast<std::uint32_t>(b);
-      shadow.index_end = static_cast<std::uint32_t>(e);
-    }
-    if (auto r = s.find("key_fraction_range"); r != s.end()) {
-      const std::string rp = at + ".key_fraction_range";
-      if (!r->is_array() || r->size() != 2 || !(*r)[0].is_number() || !(*r)[1].is_number()) {
-        f.fail(rp, fmt::format("expected [low, high] as two numbers, got {}", config::describe_json(*r)));
-      }
-      double lo = (*r)[0].get<double>();
-      double hi = (*r)[1].get<double>();
-      if (!(0 <= lo && lo <= hi && hi <= 1)) f.fail(rp, fmt::format("need 0 <= low <= high <= 1, got [{}, {}]", lo, hi));
-      // As mcrouter scales them: fraction x covers hashes up to x * UINT32_MAX.
-      shadow.key_lo = static_cast<std::uint32_t>(lo * UINT32_MAX);
-      shadow.key_hi = static_cast<std::uint32_t>(hi * UINT32_MAX);
-    }
-    out.push_back(std::move(shadow));
-  }
-  return out;
-}
+// PoolRoute::build_shadows is in routes/pool_route_shadows.cpp.
 
 PoolRoute::PoolRoute(std::string pool_name, std::vector<RouteHandlePtr> destinations, HashSelector selector,
                      bool eject_down_servers, std::vector<Shadow> shadows)

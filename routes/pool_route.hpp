@@ -1,8 +1,9 @@
 #pragma once
 // PoolRoute {pool, hash: {hash_func, salt, weights}}: a HashRoute over the servers of one pool, the route
 // almost every mcrouter config uses. Built by RouteFactory; route() runs on a worker thread.
-// mcrouter's `asynclog` (bool) and `rates` (object) are type-checked and ignored; `shard_splits` is refused
-// with a reason; any other key is an "unknown key" error.
+// mcrouter's `asynclog` (bool) and `rates` (object) are type-checked and ignored; `shard_splits` puts a
+// ShardSplitRoute in front of the pool (routes/shard_split_route.hpp); other keys follow the unknown-key
+// policy (routes/route_helpers.hpp check_keys).
 //
 // `shadows` (mcrouter's shadowing): [{"target": route, "index_range": [b, e], "key_fraction_range": [lo, hi]}].
 // A request whose key goes to a server of index b <= i < e (default: every server) and whose routing key
@@ -42,6 +43,7 @@ class PoolRoute final : public HashRoute {
   void collect_destinations(const Request& req, std::vector<std::string>& out) const override;
   const std::string& pool_name() const noexcept { return pool_name_; }
   // Parses j["shadows"] (absent: none) for `pool_size` children; also used by the standalone ShadowRoute.
+  // As mcrouter, a shadow it cannot use is dropped with a warning (routes/pool_route_shadows.cpp).
   static std::vector<Shadow> build_shadows(RouteFactory& f, const nlohmann::json& j, const std::string& path,
                                            std::uint32_t pool_size);
 

@@ -52,11 +52,8 @@ double RateLimitRoute::steady_seconds() {
 RateLimitRoute::Rates RateLimitRoute::parse_rates(RouteFactory& f, const nlohmann::json& rates,
                                                   const std::string& path) {
   if (!rates.is_object()) f.fail(path, fmt::format("expected an object, got {}", config::describe_json(rates)));
-  for (const auto& [key, _] : rates.items()) {
-    if (std::find(kRateKeys.begin(), kRateKeys.end(), key) == kRateKeys.end()) {
-      f.fail(path, fmt::format("unknown key \"{}\" in rates (known keys: {})", key, fmt::join(kRateKeys, ", ")));
-    }
-  }
+  check_keys(f, rates, path, "rates",
+             {kRateKeys[0], kRateKeys[1], kRateKeys[2], kRateKeys[3], kRateKeys[4], kRateKeys[5]});
   return Rates{parse_pair(f, rates, path, "gets"), parse_pair(f, rates, path, "sets"),
                parse_pair(f, rates, path, "deletes")};
 }

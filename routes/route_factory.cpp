@@ -71,6 +71,11 @@ void RouteFactory::fail(const std::string& path, std::string_view reason) const 
   throw config::ConfigError(fmt::format("{}: {}: {}", config_.source, path, reason));
 }
 
+void RouteFactory::warn(const std::string& path, std::string_view reason) const {
+  std::string text = fmt::format("{}: {}: {}", config_.source, path, reason);
+  if (std::find(warnings_.begin(), warnings_.end(), text) == warnings_.end()) warnings_.push_back(std::move(text));
+}
+
 const nlohmann::json& RouteFactory::require(const nlohmann::json& obj, std::string_view field,
                                             const std::string& path) const {
   auto it = obj.find(field);
@@ -211,6 +216,20 @@ RouteHandlePtr RouteFactory::build_from_string(std::string_view s, const std::st
     obj["children"] = std::string(rest);
   }
   return build(obj, path);
+}
+
+RouteHandlePtr RouteFactory::try_build(const nlohmann::json& j, const std::string& path, std::string* error) {
+  const std::size_t depth = building_.size();
+  try {
+    return build(j, path);
+  } catch (const config::ConfigError& e) {
+    building_.resize(depth);  // a named handle that failed half-way is not "being built" any more
+    std::string_view what = e.what();
+    const std::string prefix = config_.source + ": ";
+    if (what.starts_with(prefix)) what.remove_prefix(prefix.size());
+    if (error) *error = std::string(what);
+    return nullptr;
+  }
 }
 
 void RouteFactory::build_unreferenced_named_handles() {

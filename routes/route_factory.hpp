@@ -69,6 +69,11 @@ class RouteFactory {
   // A route: an object with "type", a "Type|arg|..." shorthand string, or the name of a named handle.
   RouteHandlePtr build(const nlohmann::json& j, const std::string& path);
 
+  // build(), except that a ConfigError is caught: nullptr, with `*error` set to its reason (the message
+  // without the "<source>: " prefix). For the parts of a config mcrouter drops when they are broken
+  // (a shadow whose target cannot be built).
+  RouteHandlePtr try_build(const nlohmann::json& j, const std::string& path, std::string* error);
+
   // Builds the top-level named handles that no route referenced, so that their errors are reported too.
   void build_unreferenced_named_handles();
 
@@ -93,6 +98,11 @@ class RouteFactory {
 
   // Throws ConfigError("<source>: <path>: <reason>").
   [[noreturn]] void fail(const std::string& path, std::string_view reason) const;
+  // Records a warning "<source>: <path>: <reason>" (something mcrouter ignores, e.g. an unknown key): the
+  // config still loads. Each distinct warning is kept once, in the order first seen; the caller that builds
+  // the tree to validate the config (proxy/loaded_config.cpp) logs them.
+  void warn(const std::string& path, std::string_view reason) const;
+  const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
   // Typed field access with errors that name the path.
   const nlohmann::json& require(const nlohmann::json& obj, std::string_view field, const std::string& path) const;
@@ -110,6 +120,7 @@ class RouteFactory {
   const RouteRegistry& registry_;
   std::map<std::string, RouteHandlePtr, std::less<>> named_;  // built named handles
   std::vector<std::string> building_;                          // named handles being built (cycle check)
+  mutable std::vector<std::string> warnings_;                  // see warn()
 };
 
 // "did you mean" helper: the closest candidate within edit distance 2, or empty.

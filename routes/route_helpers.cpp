@@ -17,11 +17,15 @@ void check_keys(const RouteFactory& f, const nlohmann::json& j, const std::strin
   for (const auto& [key, _] : j.items()) {
     if (std::find(known.begin(), known.end(), key) != known.end()) continue;
     std::string quoted = config::describe_json(nlohmann::json(key));
-    if (auto match = config::closest_match(key, known)) {
+    if (auto match = config::misspelt_key(key, known)) {
       f.fail(path, fmt::format("unknown key {} in {} (did you mean \"{}\"?)", quoted, type, *match));
     }
-    f.fail(path, fmt::format("unknown key {} in {} (known keys: {})", quoted, type,
-                             fmt::join(known.begin() + 2, known.end(), ", ")));
+    if (allowed.size() == 0) {
+      f.warn(path, fmt::format("unknown key {} in {} ignored ({} takes no options)", quoted, type, type));
+    } else {
+      f.warn(path, fmt::format("unknown key {} in {} ignored (known keys: {})", quoted, type,
+                               fmt::join(known.begin() + 2, known.end(), ", ")));
+    }
   }
 }
 

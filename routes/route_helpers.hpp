@@ -21,8 +21,11 @@ class RouteFactory;
 
 // --- config load (may throw ConfigError) -----------------------------------------------------------------
 
-// Rejects keys of the handle object `j` other than "type", "name" and `allowed`:
-// "<path>: unknown key "chidren" in FailoverRoute (did you mean "children"?)".
+// The unknown-key policy (config/suggest.hpp misspelt_key) for the handle object `j`, whose keys are
+// "type", "name" and `allowed`: a key that misspells one of them is an error
+// "<path>: unknown key "chidren" in FailoverRoute (did you mean "children"?)"; any other unknown key is
+// ignored, as mcrouter ignores it, with a warning (RouteFactory::warn):
+// "<path>: unknown key "x" in FailoverRoute ignored (known keys: children, ...)".
 void check_keys(const RouteFactory& f, const nlohmann::json& j, const std::string& path, std::string_view type,
                 std::initializer_list<std::string_view> allowed);
 

@@ -323,8 +323,11 @@ TEST_CASE("config: top-level errors", "[config]") {
         "config.json: Routes: unknown top-level key \"Routes\" (did you mean \"routes\"?)");
   CHECK(error_for(R"j({"named_handle": [], "route": "NullRoute"})j") ==
         "config.json: named_handle: unknown top-level key \"named_handle\" (did you mean \"named_handles\"?)");
-  CHECK(error_for(R"j({"servers": [], "route": "NullRoute"})j") ==
-        "config.json: servers: unknown top-level key \"servers\" (known keys: pools, route, routes, named_handles)");
+  // Any other unknown key is ignored, as mcrouter ignores it, with a warning (config/config.hpp).
+  CHECK(error_for(R"j({"servers": [], "route": "NullRoute"})j") == "");
+  CHECK(parse_config(R"j({"servers": [], "route": "NullRoute"})j", "config.json").warnings ==
+        std::vector<std::string>{"config.json: servers: unknown top-level key \"servers\" ignored (known keys: pools, "
+                                 "route, routes, named_handles, clusters, regional_pools)"});
   CHECK(error_for(R"j({"route": "NullRoute", "routes": {"/a/b/": "NullRoute"}})j") ==
         "config.json: both \"route\" and \"routes\" are given; use exactly one");
   CHECK(error_for(R"j({"pools": {}})j") ==
@@ -405,8 +408,10 @@ TEST_CASE("config: routes errors", "[config]") {
   CHECK(error_for(with_routes(R"j([{"aliases": ["/a/b/"]}])j")) == "config.json: routes[0]: missing \"route\"");
   CHECK(error_for(with_routes(R"j([{"alias": ["/a/b/"], "route": "PoolRoute|A"}])j")) ==
         "config.json: routes[0].alias: unknown key \"alias\" (did you mean \"aliases\"?)");
-  CHECK(error_for(with_routes(R"j([{"aliases": ["/a/b/"], "route": "PoolRoute|A", "x": 1}])j")) ==
-        "config.json: routes[0].x: unknown key \"x\" (known keys: aliases, route)");
+  CHECK(error_for(with_routes(R"j([{"aliases": ["/a/b/"], "route": "PoolRoute|A", "x": 1}])j")) == "");
+  CHECK(parse_config(with_routes(R"j([{"aliases": ["/a/b/"], "route": "PoolRoute|A", "x": 1}])j"), "config.json")
+            .warnings == std::vector<std::string>{"config.json: routes[0].x: unknown key \"x\" ignored (known keys: "
+                                                  "aliases, route)"});
   CHECK(error_for(with_routes(R"j([{"aliases": [], "route": "PoolRoute|A"}])j")) ==
         "config.json: routes[0].aliases: must be a non-empty list of routing prefixes like \"/a/b/\", got a list");
   CHECK(error_for(with_routes(R"j([{"aliases": "/a/b/", "route": "PoolRoute|A"}])j")) ==

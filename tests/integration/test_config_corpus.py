@@ -38,36 +38,8 @@ REFUSED_BY_DESIGN = {
         "which only Facebook's Carbon router speaks; mcrelay serves memcached's protocols",
 }
 
-CLUSTERS_GAP = 'clusters: unknown top-level key "clusters" (known keys: pools, route, routes, named_handles)'
-
 # file -> the exact current error (the text after "invalid config: <path>: ").
 KNOWN_GAPS = {
-    # The older top-level "clusters": {"X": {"pools": {...}}} form (pools grouped by cluster).
-    "mcrouter-test_basic_failover.json": CLUSTERS_GAP,
-    "mcrouter-test_basic_all_majority.json": CLUSTERS_GAP,
-    "mcrouter-test_basic_all_sync.json": CLUSTERS_GAP,
-    "mcrouter-test_wch3.json": CLUSTERS_GAP,
-    "mcrouter-test_logical_routing_policies.json": CLUSTERS_GAP,
-    "mcrouter-test_const_shard_hash.json": CLUSTERS_GAP,
-    # mcrouter's FailoverWithExptimeRoute takes failover_tag inside "settings".
-    "mcrouter-test_get_failover_with_failover_tag.json":
-        'route.settings: FailoverWithExptimeRoute "settings" is not supported; use "failover_errors"',
-    # A pool that borrows another pool's server list.
-    "mcrouter-test_server_list_from_another_pool.json":
-        'pools["A.alt"]: missing "servers" (a non-empty list of "host:port" strings) or "discover" '
-        '(a headless Service to look up in DNS)',
-    # Shadow settings read from runtime variables (*_rv).
-    "mcrouter-test_shadow.json":
-        'named_handles[0].shadows[0]: unknown key "index_range_rv" in a shadow '
-        '(known keys: target, index_range, key_fraction_range, validate_replies)',
-    # mcrouter ignores keys it does not know ("default" here); mcrelay rejects them. (PrefixPolicyRoute, the
-    # old name of OperationSelectorRoute, is served.)
-    "mcrouter-test_same_pool_failover.json":
-        'route: unknown key "default" in OperationSelectorRoute (known keys: operation_policies, default_policy)',
-    "mcrouter-test_reliable_pool_policy.json":
-        'route: unknown key "default" in OperationSelectorRoute (known keys: operation_policies, default_policy)',
-    "mcrouter-test_shard_splits.json":
-        "route.policies.a.shard_splits: shard splits are not supported (they change which server a key goes to)",
     # host:port:protocol:security with security "ssl" (TLS to memcached).
     "wikimedia-puppet_profile_idp_memcached.json":
         'pools.idp.servers[1]: invalid server address "192.0.2.10:11211:ascii:ssl": only plain (unencrypted) '
@@ -234,6 +206,63 @@ ROUTES = {
         (["set", "foo"], SameSet(*[f"test-shard-0-{i}.test-shard-0.default.svc.cluster.local:11211"
                                    for i in range(2)])),
     ],
+    # The old top-level "clusters" form: each cluster's pools are pools (test_basic_failover.py and friends).
+    # FailoverWithExptimeRoute: normal A, then failover B.
+    "mcrouter-test_basic_failover.json": [(["get", "/a/a/k"], Exact("localhost:12345", "localhost:12346"))],
+    "mcrouter-test_basic_all_majority.json": [
+        (["set", "/a/a/k"], SameSet(*[f"localhost:{p}" for p in range(12345, 12349)])),
+    ],
+    "mcrouter-test_basic_all_sync.json": [
+        (["set", "/a/a/k"], SameSet(*[f"localhost:{p}" for p in range(12345, 12348)])),
+    ],
+    # test_logical_routing_policies.py: every alias is served by pool A-foo.
+    "mcrouter-test_logical_routing_policies.json": [
+        (["get", f"{prefix}k"], Exact("127.0.0.1:11610"))
+        for prefix in ("/region1/cluster1/", "/region1/cluster2/", "/region2/cluster3/")
+    ],
+    # ConstShard: the number between the first two colons is the server index.
+    "mcrouter-test_const_shard_hash.json": [
+        (["get", "/region/cluster/foo:0:bar"], Exact("127.0.0.1:11610")),
+        (["get", "/region/cluster/foo:1:bar"], Exact("127.0.0.1:11611")),
+    ],
+    # FailoverWithExptimeRoute with the old "settings" object: normal A.wildcard, then failover A.gut.
+    "mcrouter-test_get_failover_with_failover_tag.json": [
+        (["get", "k"], Exact("localhost:12346", "localhost:12345")),
+    ],
+    # test_server_list_from_another_pool.py: A.alt takes A.pri's servers.
+    "mcrouter-test_server_list_from_another_pool.json": [
+        (["get", "alt:k"], Exact("localhost:12345")),
+        (["get", "pri:k"], Exact("localhost:12345")),
+    ],
+    # The shadows mcrouter drops (broken ranges, bad targets, non-objects) are dropped; the routes stand.
+    "mcrouter-test_shadow.json": [
+        (["get", "b_old:k"], Exact("127.0.0.1:11720")),
+        (["get", "b_new:k"], Exact("127.0.0.1:11721")),
+    ],
+    # OperationSelectorRoute (and its old name PrefixPolicyRoute) with the "default" key mcrouter ignores:
+    # deletes to both copies, gets to the salted hash then the five failover hashes, nothing else routed.
+    "mcrouter-test_same_pool_failover.json": [
+        (["delete", "k"], Exact("localhost:12345", "localhost:12345")),
+        (["get", "k"], Exact(*["localhost:12345"] * 6)),
+        (["incr", "k"], Exact()),
+    ],
+    "mcrouter-test_reliable_pool_policy.json": [
+        (["delete", "k"], SameSet("127.0.0.1:11610", "127.0.0.1:11611")),
+        (["get", "k"], Steps(*[["127.0.0.1:11610", "127.0.0.1:11611"]] * 6)),
+        (["incr", "k"], Exact()),
+    ],
+    # test_shard_splits.py: "a:1:" keys are split 3 ways: deletes go to all three copies ("a:1:x", "a:1aa:x",
+    # "a:1ba:x"), sets and gets to this host's copy; "a:5:" is not split.
+    "mcrouter-test_shard_splits.json": [
+        (["delete", "a:1:foo"], Steps(local(11610, 11611, 11612), local(11610, 11611, 11612),
+                                      local(11610, 11611, 11612))),
+        (["set", "a:1:foo"], Steps(local(11610, 11611, 11612))),
+        (["get", "a:1:foo"], Steps(local(11610, 11611, 11612))),
+        (["delete", "a:5:bar"], Steps(local(11610, 11611, 11612))),
+        (["delete", "b:1:foo"], Steps(local(11610, 11611, 11612), local(11610, 11611, 11612))),
+        # "2": -1 is ignored (with a warning): not split.
+        (["delete", "b:2:foo"], Steps(local(11610, 11611, 11612))),
+    ],
 }
 
 # mcrelay answers differently from mcrouter here on purpose (docs/routing.md, "Different or not supported").
@@ -334,6 +363,40 @@ class TestConfigCorpus(unittest.TestCase):
             self.assertIn(got[0], ("127.0.0.1:12345", "[::1]:12346"))
             seen.add(got[0])
         self.assertEqual(len(seen), 2, "16 keys all went to one server")
+
+    def test_wch3_weights(self):
+        # test_wch3.py: the same key goes to the same server under /test/A/, /test/B/ (weights list longer than
+        # the servers: the extra entries are ignored) and /test/C/ (one weight short: the last server gets 0.5);
+        # servers of weight 0 (indexes 0 and 3) get no key.
+        path = os.path.join(CORPUS_DIR, "mcrouter-test_wch3.json")
+        seen = set()
+        for i in range(12):
+            key = f"someprefix:{i}:|#|id=123"
+            got = []
+            for prefix in ("/test/A/", "/test/B/", "/test/C/"):
+                code, out, err = run(["--route-key", "get", prefix + key, "--config", f"file:{path}"])
+                self.assertEqual(code, 0, err)
+                got.append(out.strip())
+            self.assertEqual(len(set(got)), 1, f"{key}: {got}")
+            self.assertNotIn(got[0], ("127.0.0.1:11610", "127.0.0.1:11613"), key)
+            seen.add(got[0])
+        self.assertGreater(len(seen), 2, "12 keys went to at most 2 servers")
+
+    def test_config_warnings_name_what_is_ignored(self):
+        # mcrouter ignores unknown keys and the shadows it cannot use; mcrelay loads such configs and says what
+        # it ignored, once, as a warning.
+        path = os.path.join(CORPUS_DIR, "mcrouter-test_shadow.json")
+        code, out, err = run(["--validate-config", "--config", f"file:{path}"])
+        self.assertEqual(code, 0, out + err)
+        warnings = [l for l in err.splitlines() if "shadow ignored" in l]
+        self.assertEqual(len(warnings), 6, err)
+        self.assertIn('route.policies.f.shadows[3]: shadow ignored, as mcrouter ignores it: its target cannot be '
+                      'built: route.policies.f.shadows[3].target: unknown route handle or name "do_not_exist"', err)
+        path = os.path.join(CORPUS_DIR, "mcrouter-test_same_pool_failover.json")
+        code, out, err = run(["--validate-config", "--config", f"file:{path}"])
+        self.assertEqual(code, 0, out + err)
+        self.assertIn('route: unknown key "default" in OperationSelectorRoute ignored (known keys: '
+                      'operation_policies, default_policy)', err)
 
     def test_deterministic_failover_tries(self):
         # FailoverRoute with DeterministicOrderPolicy max_tries 10: the normal pool's shard, then 9 distinct

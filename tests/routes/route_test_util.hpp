@@ -117,6 +117,7 @@ struct Harness {
   explicit Harness(const std::string& route_json) : cfg(config::parse_config(test_config_text(route_json), "test.json")) {
     RouteFactory f(cfg, dests);
     root = f.build(cfg.routes.at(0).route, cfg.routes.at(0).json_path);
+    warnings = f.warnings();
   }
 
   ScriptedDestination& d(const std::string& name) {
@@ -154,6 +155,7 @@ struct Harness {
   config::Config cfg;
   ScriptedProvider dests;
   RouteHandlePtr root;
+  std::vector<std::string> warnings;  // RouteFactory::warn: what the build ignored
 };
 
 // The ConfigError message building `route_json` gives, or "no error".

@@ -51,6 +51,10 @@ TEST_CASE("AllSyncRoute: broadcast and config errors", "[routes][all_sync_route]
   CHECK(a->reply.result == Result::ok);
   for (auto* n : {"a:1", "b:1", "c:1"}) CHECK(h.sent_to(n) == 1);
   CHECK(build_error(R"("AllSyncRoute|Pool|Zebra")") == "test.json: route.children: unknown pool \"Zebra\"");
-  CHECK(build_error(R"({"type": "AllSyncRoute", "children": ["PoolRoute|A"], "timeout": 5})") ==
-        "test.json: route: unknown key \"timeout\" in AllSyncRoute (known keys: children)");
+  // An unknown key that misspells nothing is ignored, as mcrouter ignores it, with a warning.
+  Harness extra(R"({"type": "AllSyncRoute", "children": ["PoolRoute|A"], "timeout": 5})");
+  CHECK(extra.warnings == std::vector<std::string>{
+                              "test.json: route: unknown key \"timeout\" in AllSyncRoute ignored (known keys: children)"});
+  CHECK(build_error(R"({"type": "AllSyncRoute", "chilren": ["PoolRoute|A"]})") ==
+        "test.json: route: unknown key \"chilren\" in AllSyncRoute (did you mean \"children\"?)");
 }

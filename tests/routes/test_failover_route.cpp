@@ -185,7 +185,10 @@ TEST_CASE("FailoverRoute: config errors name the path", "[routes][failover_route
             .find("test.json: route.failover_errors[0]: unknown error kind \"nope\" (valid: aborted, ") == 0);
   CHECK(build_error(R"({"type": "FailoverRoute", "children": ["PoolRoute|A"],
                         "failover_errors": {"sets": []}})") ==
-        "test.json: route.failover_errors: unknown key \"sets\" (known keys: gets, updates, deletes)");
+        "test.json: route.failover_errors: unknown key \"sets\" in failover_errors (did you mean \"gets\"?)");
+  Harness other(R"({"type": "FailoverRoute", "children": ["PoolRoute|A"], "failover_errors": {"arith": []}})");
+  CHECK(other.warnings == std::vector<std::string>{"test.json: route.failover_errors: unknown key \"arith\" in "
+                                                   "failover_errors ignored (known keys: gets, updates, deletes)"});
   CHECK(build_error(R"({"type": "FailoverRoute", "chidren": ["PoolRoute|A"]})") ==
         "test.json: route: unknown key \"chidren\" in FailoverRoute (did you mean \"children\"?)");
   CHECK(build_error(R"({"type": "FailoverRoute"})") == "test.json: route: missing required field \"children\"");

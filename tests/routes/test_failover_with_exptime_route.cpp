@@ -140,8 +140,18 @@ TEST_CASE("FailoverWithExptimeRoute: config errors", "[routes][failover_with_exp
         "test.json: route: missing required field \"normal\"");
   CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover_exptime": "60"})") ==
         "test.json: route.failover_exptime: expected an integer, got \"60\"");
-  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "settings": {}})")
-            .find("test.json: route.settings: FailoverWithExptimeRoute \"settings\" is not supported") == 0);
+  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "settings": {"tko": 1}})") ==
+        "test.json: route.settings.tko: expected true, false or an object {\"gets\", \"updates\", \"deletes\"}, got 1");
+  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A",
+                        "settings": {"tko": {"gets": "yes"}}})") ==
+        "test.json: route.settings.tko.gets: expected true or false, got \"yes\"");
+  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A",
+                        "settings": {"connect_timeout": false}})") ==
+        "test.json: route.settings: unknown key \"connect_timeout\" in FailoverWithExptimeRoute settings (did you mean "
+        "\"connectTimeout\"?)");
+  CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "settings": {},
+                        "failover_errors": ["timeout"]})") ==
+        "test.json: route: both \"settings\" and \"failover_errors\" say which errors fail over; give one");
   CHECK(build_error(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|X"})") ==
         "test.json: route.failover.pool: unknown pool \"X\"; did you mean \"A\"?");
 }
@@ -171,4 +181,51 @@ TEST_CASE("FailoverWithExptimeRoute: failover_tag appends :failover=1 after a ha
     plain.route(make_req(Op::get, "testkey|#|extra=1"));
     CHECK(plain.d("b:1").seen == std::vector<std::string>{"get testkey|#|extra=1"});
   }
+}
+
+TEST_CASE("FailoverWithExptimeRoute: the old settings object switches failover per error kind and operation",
+          "[routes][failover_with_exptime_route]") {
+  // mcrouter's FailoverWithExptimeSettings: tko (TKO, connect error, busy), connectTimeout and dataTimeout
+  // (timeout, SERVER_ERROR), each on for gets and updates and off for deletes unless told otherwise.
+  auto failed_over = [](const std::string& settings, Op op, Result error) {
+    Harness h(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B",
+                  "settings": )" + settings + "}");
+    h.d("a:1").reply = err(error);
+    h.route(op, "k");
+    return h.sent_to("b:1") == 1;
+  };
+  SECTION("defaults: gets and updates fail over, deletes do not; a local error never does") {
+    CHECK(failed_over("{}", Op::get, Result::timeout));
+    CHECK(failed_over("{}", Op::set, Result::connect_timeout));
+    CHECK(failed_over("{}", Op::get, Result::tko));
+    CHECK(failed_over("{}", Op::get, Result::remote_error));
+    CHECK_FALSE(failed_over("{}", Op::delete_, Result::timeout));
+    CHECK_FALSE(failed_over("{}", Op::get, Result::local_error));
+    CHECK_FALSE(failed_over("{}", Op::get, Result::client_error));
+  }
+  SECTION("a bool sets a kind for every operation; an object, the operations it names") {
+    CHECK_FALSE(failed_over(R"({"dataTimeout": false})", Op::get, Result::timeout));
+    CHECK(failed_over(R"({"dataTimeout": false})", Op::get, Result::connect_timeout));
+    CHECK(failed_over(R"({"tko": true})", Op::delete_, Result::connect_error));
+    CHECK_FALSE(failed_over(R"({"tko": true})", Op::delete_, Result::timeout));
+    CHECK_FALSE(failed_over(R"({"connectTimeout": {"updates": false}})", Op::set, Result::connect_timeout));
+    CHECK(failed_over(R"({"connectTimeout": {"updates": false}})", Op::get, Result::connect_timeout));
+  }
+  SECTION("the object's own gets/updates/deletes are every kind's defaults") {
+    CHECK(failed_over(R"({"deletes": true})", Op::delete_, Result::timeout));
+    CHECK_FALSE(failed_over(R"({"gets": false})", Op::get, Result::tko));
+    CHECK(failed_over(R"({"gets": false, "tko": {"gets": true}})", Op::get, Result::tko));
+    CHECK_FALSE(failed_over(R"({"gets": false, "tko": {"gets": true}})", Op::get, Result::timeout));
+  }
+}
+
+TEST_CASE("FailoverWithExptimeRoute: settings.failover_tag tags the failover requests",
+          "[routes][failover_with_exptime_route]") {
+  // mcrouter's test_get_failover_with_failover_tag.json gives failover_tag inside "settings".
+  Harness h(R"({"type": "FailoverWithExptimeRoute", "normal": "PoolRoute|A", "failover": "PoolRoute|B",
+                "failover_exptime": 3, "settings": {"failover_tag": true}})");
+  h.d("a:1").reply = err(Result::timeout);
+  h.route(make_req(Op::get, "testkey|#|extra=1"));
+  CHECK(h.d("a:1").seen == std::vector<std::string>{"get testkey|#|extra=1"});
+  CHECK(h.d("b:1").seen == std::vector<std::string>{"get testkey|#|extra=1:failover=1"});
 }

@@ -157,20 +157,48 @@ TEST_CASE("PoolRoute: ignored keys are type-checked, unsupported ones refused", 
         "test.json: route.asynclog: expected true or false, got \"yes\"");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "rates": 100})") ==
         "test.json: route.rates: expected an object, got 100");
-  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shard_splits": {}})") ==
-        "test.json: route.shard_splits: shard splits are not supported (they change which server a key goes to)");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shard_splits": {}})") == "no error");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shard_splits": []})") ==
+        "test.json: route.shard_splits: expected an object mapping shard ids to split counts, got a list");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": []})") == "no error");
-  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": [{"index_range": [0, 1]}]})") ==
-        "test.json: route.shadows[0]: missing required field \"target\"");
-  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": [{"target": "PoolRoute|A", "index_range": [0, 4]}]})") ==
-        "test.json: route.shadows[0].index_range: [0, 4) is not a range of server indexes of a pool of 3");
-  CHECK(message(R"({"type": "PoolRoute", "pool": "A",
-                    "shadows": [{"target": "PoolRoute|A", "key_fraction_range": [0.5, 0.1]}]})") ==
-        "test.json: route.shadows[0].key_fraction_range: need 0 <= low <= high <= 1, got [0.5, 0.1]");
-  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": [{"target": "PoolRout|B"}]})") ==
-        "test.json: route.shadows[0].target: unknown route handle type \"PoolRout\"; did you mean \"PoolRoute\"?");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "shadows": [{"target": "PoolRout|B"}]})") == "no error");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "asynclgo": true})") ==
         "test.json: route: unknown key \"asynclgo\" in PoolRoute (did you mean \"asynclog\"?)");
-  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") ==
-        "test.json: route: unknown key \"bogus_option\" in PoolRoute (known keys: pool, hash, asynclog, rates, shadows)");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") == "no error");
+}
+
+TEST_CASE("PoolRoute: what mcrouter ignores is ignored with a warning", "[routes][pool_route]") {
+  auto warnings = [](const std::string& route) {
+    auto cfg = three_servers(route);
+    FakeProvider fakes;
+    RouteFactory f(cfg, fakes);
+    f.build(cfg.routes.at(0).route, "route");
+    return f.warnings();
+  };
+  using W = std::vector<std::string>;
+  CHECK(warnings(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") ==
+        W{"test.json: route: unknown key \"bogus_option\" in PoolRoute ignored (known keys: pool, hash, asynclog, "
+          "rates, shadows, shard_splits)"});
+  // Shadows mcrouter cannot use are dropped (makeShadowRoutes logs them and goes on).
+  CHECK(warnings(R"({"type": "PoolRoute", "pool": "A", "shadows": {"target": "PoolRoute|A"}})") ==
+        W{"test.json: route.shadows: shadow ignored, as mcrouter ignores it: expected a list of shadows, got an object"});
+  CHECK(warnings(R"({"type": "PoolRoute", "pool": "A", "shadows": [{"index_range": [0, 1]}, 7]})") ==
+        W{"test.json: route.shadows[0]: shadow ignored, as mcrouter ignores it: no \"target\"",
+          "test.json: route.shadows[1]: shadow ignored, as mcrouter ignores it: expected an object, got 7"});
+  CHECK(warnings(R"({"type": "PoolRoute", "pool": "A",
+                     "shadows": [{"target": "PoolRoute|A", "key_fraction_range": [0.5, 0.1]}]})") ==
+        W{"test.json: route.shadows[0]: shadow ignored, as mcrouter ignores it: key_fraction_range: need 0 <= low <= "
+          "high <= 1, got [0.5,0.1]"});
+  CHECK(warnings(R"({"type": "PoolRoute", "pool": "A", "shadows": [{"target": "PoolRout|B"}]})") ==
+        W{"test.json: route.shadows[0]: shadow ignored, as mcrouter ignores it: its target cannot be built: "
+          "route.shadows[0].target: unknown route handle type \"PoolRout\"; did you mean \"PoolRoute\"?"});
+  CHECK(warnings(R"({"type": "PoolRoute", "pool": "A",
+                     "shadows": [{"target": "PoolRoute|A", "index_range_rv": 3}]})") ==
+        W{"test.json: route.shadows[0]: shadow ignored, as mcrouter ignores it: index_range_rv: expected the name "
+          "of a runtime variable, got 3"});
+  // Runtime-variable names are accepted; with no runtime variables the static ranges apply.
+  CHECK(warnings(R"({"type": "PoolRoute", "pool": "A",
+                     "shadows": [{"target": "PoolRoute|A", "index_range": [0, 9], "index_range_rv": "ir",
+                                  "key_fraction_range": [0, 1], "key_fraction_range_rv": "kfr"}]})")
+            .empty());
 }

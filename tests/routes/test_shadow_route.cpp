@@ -45,7 +45,17 @@ TEST_CASE("ShadowRoute: key_fraction_range, no shadows, errors", "[routes][shado
              Catch::Contains("a ShadowRoute is a list of 2 routes here, where one route is expected"));
   CHECK_THAT(build_error(R"({"type": "ShadowRoute", "children": "PoolRoute|A", "shadow_policy": "x", "shadows": []})"),
              Catch::Contains("only the \"default\" shadow policy is supported"));
-  CHECK_THAT(build_error(R"({"type": "ShadowRoute", "children": "PoolRoute|A",
-                             "shadows": [{"target": "PoolRoute|B", "index_range": [0, 2]}]})"),
-             Catch::Contains("[0, 2) is not a range of server indexes of a pool of 1"));
+  // As mcrouter, indexes past the children match nothing (index 0 is shadowed here); a range it cannot read
+  // drops the shadow with a warning.
+  Harness past(R"({"type": "ShadowRoute", "children": "PoolRoute|A",
+                   "shadows": [{"target": "PoolRoute|B", "index_range": [0, 2]}]})");
+  past.route(Op::get, "k");
+  CHECK(past.sent_to("b:1") == 1);
+  CHECK(past.warnings.empty());
+  Harness backwards(R"({"type": "ShadowRoute", "children": "PoolRoute|A",
+                        "shadows": [{"target": "PoolRoute|B", "index_range": [2, 0]}]})");
+  backwards.route(Op::get, "k");
+  CHECK(backwards.sent_to("b:1") == 0);
+  CHECK(backwards.warnings == std::vector<std::string>{"test.json: route.shadows[0]: shadow ignored, as mcrouter "
+                                                       "ignores it: index_range: [2, 0) is not a range"});
 }
