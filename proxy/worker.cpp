@@ -220,10 +220,8 @@ void Worker::start_session(Stream stream, const std::string& default_prefix, boo
     auto ctx = server_.server_tls_context();
     auto* socket = stream.tcp_socket();
     Stream tls_stream(std::move(*socket), std::move(ctx));
-    ++handshakes_;
     tls_accept(io_, std::move(tls_stream), std::chrono::milliseconds(options_.tls_handshake_timeout_ms),
                [this](Stream ready) {
-                 --handshakes_;
                  if (stopping_) {
                    ready.close();
                    server_.release_connection();
@@ -232,7 +230,6 @@ void Worker::start_session(Stream stream, const std::string& default_prefix, boo
                  start_session(std::move(ready), {}, false);
                },
                [this](const std::string& why) {
-                 --handshakes_;
                  server_.release_connection();
                  log::debug("worker {}: TLS handshake with a client failed: {}", id_, why);
                });

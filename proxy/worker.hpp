@@ -125,7 +125,6 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   std::vector<std::string> acceptor_prefixes_;  // acceptors_[i]'s default routing prefix, or empty
   std::vector<bool> acceptor_tls_;              // acceptors_[i] is a --ssl-port one
   std::vector<boost::asio::local::stream_protocol::acceptor> unix_acceptors_;
-  std::size_t handshakes_ = 0;  // TLS handshakes in progress (admitted against --max-conns already)
   // Servers reached over TLS: their context and expected name (probes and replays use the same).
   std::map<std::string, UpstreamSettings, std::less<>> tls_servers_;
   std::thread thread_;
