@@ -356,6 +356,11 @@ std::string check_tls_options(const Options& o) {
   if (!o.unix_domain_sock.empty() && o.listen_sock_fd >= 0) {
     return "--unix-domain-sock and --listen-sock-fd cannot be combined (each replaces the listeners)";
   }
+  // mcrouter silently drops the TLS ports then; refusing is safer than serving plain text only.
+  if (!o.ssl_ports.empty() && (o.listen_sock_fd >= 0 || !o.unix_domain_sock.empty())) {
+    return "--ssl-port cannot be combined with --listen-sock-fd or --unix-domain-sock (they replace the TCP "
+           "listeners, TLS ones included)";
+  }
   return "";
 }
 

@@ -176,6 +176,10 @@ TEST_CASE("options: TLS flags that need each other are an error (exit 2)", "[opt
   CHECK(parse({"--ssl-require-peer-certs"}).error.starts_with("--ssl-require-peer-certs needs --server-pem-ca-path"));
   CHECK(parse({"--pem-cert-path", "/c"}).error.starts_with("--pem-cert-path and --pem-key-path go together"));
   CHECK(parse({"--unix-domain-sock", "/s", "--listen-sock-fd", "3"}).error.starts_with("--unix-domain-sock and"));
+  CHECK(parse({"--ssl-port", "5443", "--server-pem-cert-path", "/c", "--server-pem-key-path", "/k",
+               "--unix-domain-sock", "/s"}).error.starts_with("--ssl-port cannot be combined"));
+  CHECK(parse({"--ssl-port", "5443", "--server-pem-cert-path", "/c", "--server-pem-key-path", "/k",
+               "--listen-sock-fd", "3"}).error.starts_with("--ssl-port cannot be combined"));
   CHECK(parse({"--server-pem-cert-path", "/c", "--server-pem-key-path", "/k"}).error.empty());  // no TLS port: fine
 }
 
