@@ -353,6 +353,10 @@ std::string render_groups(const ProxyServer& server, unsigned want) {
   add(M, "upstream_timeouts", t.upstream_timeouts);
   add(M, "upstream_connects", t.upstream_connects);
   add(M, "upstream_connect_errors", t.upstream_connect_errors);
+  add(M, "tls_handshakes", t.tls_handshakes);
+  add(M, "tls_handshake_failures", t.tls_handshake_failures);
+  add(M, "upstream_tls_handshakes", t.upstream_tls_handshakes);
+  add(M, "upstream_tls_resumed", t.upstream_tls_resumed);
   std::uint64_t up = 0, tko = 0;
   for (const auto& [_, d] : t.destinations) (d.tko ? tko : up) += 1;
   add(M, "destinations_up", up);

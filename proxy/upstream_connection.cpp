@@ -198,6 +198,8 @@ void UpstreamConnection::start_tls() {
     }
     self->last_tls_error_.clear();
     const bool resumed = SSL_session_reused(self->stream_.tls().native_handle()) == 1;
+    self->worker_.stats().upstream_tls_handshakes.add();
+    if (resumed) self->worker_.stats().upstream_tls_resumed.add();
     log::debug("upstream {}: TLS handshake done ({})", self->name_, resumed ? "session resumed" : "new session");
     self->tls_sessions_.remember(self->stream_.tls());
     self->on_connected();

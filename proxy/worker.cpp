@@ -222,6 +222,7 @@ void Worker::start_session(Stream stream, const std::string& default_prefix, boo
     Stream tls_stream(std::move(*socket), std::move(ctx));
     tls_accept(io_, std::move(tls_stream), std::chrono::milliseconds(options_.tls_handshake_timeout_ms),
                [this](Stream ready) {
+                 stats_.tls_handshakes.add();
                  if (stopping_) {
                    ready.close();
                    server_.release_connection();
@@ -231,6 +232,7 @@ void Worker::start_session(Stream stream, const std::string& default_prefix, boo
                },
                [this](const std::string& why) {
                  server_.release_connection();
+                 stats_.tls_handshake_failures.add();
                  log::debug("worker {}: TLS handshake with a client failed: {}", id_, why);
                });
     return;

@@ -172,6 +172,11 @@ class TestTls(unittest.TestCase):
             log = relay.stderr_text()
             self.assertEqual(log.count("TLS handshake done (new session)"), 1, log)
             self.assertEqual(log.count("TLS handshake done (session resumed)"), 2, log)
+            with Conn(relay.port) as c:
+                from mcrelay_testlib import parse_stats
+                stats = parse_stats(c.exchange(b"stats\r\n", b"END\r\n"))
+            self.assertEqual(stats["upstream_tls_handshakes"], "3")
+            self.assertEqual(stats["upstream_tls_resumed"], "2")
 
     def test_mutual_tls(self):
         with tls_memcached(self.pki) as mc, \
@@ -321,6 +326,11 @@ class TestTls(unittest.TestCase):
             self.assertEqual(ok.request(b"get x\r\n", b"END\r\n"), b"VALUE x 0 1\r\nx\r\nEND\r\n")
             for s in (silent, garbage):
                 s.close()
+            from mcrelay_testlib import Conn, parse_stats
+            with Conn(relay.port) as c:
+                stats = parse_stats(c.exchange(b"stats\r\n", b"END\r\n"))
+            self.assertEqual(stats["tls_handshakes"], "1")
+            self.assertEqual(stats["tls_handshake_failures"], "2")  # the garbage and the silent one
             ok.close()
             relay.assert_alive()
 
