@@ -106,15 +106,16 @@ void TlsSessionCache::offer(ssl::stream<asio::ip::tcp::socket>& stream) {
   if (session_ != nullptr) SSL_set_session(stream.native_handle(), static_cast<SSL_SESSION*>(session_));
 }
 
-void TlsSessionCache::remember(ssl::stream<asio::ip::tcp::socket>& stream) {
+bool TlsSessionCache::remember(ssl::stream<asio::ip::tcp::socket>& stream) {
   SSL_SESSION* s = SSL_get1_session(stream.native_handle());
-  if (s == nullptr) return;
+  if (s == nullptr) return false;
   if (SSL_SESSION_is_resumable(s) != 1) {
     SSL_SESSION_free(s);
-    return;
+    return false;
   }
   forget();
   session_ = s;
+  return true;
 }
 
 void TlsSessionCache::forget() {

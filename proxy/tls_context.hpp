@@ -60,8 +60,9 @@ class TlsSessionCache {
   ~TlsSessionCache();
   // Before the handshake: offer the remembered session, if any.
   void offer(boost::asio::ssl::stream<boost::asio::ip::tcp::socket>& stream);
-  // After a handshake, or before closing: keep the stream's session if it can be resumed.
-  void remember(boost::asio::ssl::stream<boost::asio::ip::tcp::socket>& stream);
+  // After a handshake, after the first replies, or before closing: keep the stream's session if it can be
+  // resumed (returns whether it could).
+  bool remember(boost::asio::ssl::stream<boost::asio::ip::tcp::socket>& stream);
   void forget();
 
  private:

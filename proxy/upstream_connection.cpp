@@ -60,6 +60,7 @@ UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health,
   auto addr = asio::ip::make_address(host_, ec);
   if (!ec) literal_.emplace_back(addr, port_);
   if (settings_.use_tls && settings_.tls_name.empty()) settings_.tls_name = host_;
+  if (settings_.use_tls && !settings_.tls_sessions) settings_.tls_sessions = std::make_shared<TlsSessionCache>();
 }
 
 UpstreamConnection::~UpstreamConnection() = default;
@@ -177,7 +178,7 @@ void UpstreamConnection::start_tls() {
     reset(Result::connect_error, "TLS error: cannot check the name " + settings_.tls_name);
     return;
   }
-  tls_sessions_.offer(s);
+  settings_.tls_sessions->offer(s);
   auto gen = generation_;
   stream_.async_handshake(asio::ssl::stream_base::client, [self = Ref<UpstreamConnection>(this), gen](const error_code& ec) {
     if (gen != self->generation_) return;
@@ -191,7 +192,7 @@ void UpstreamConnection::start_tls() {
       } else {
         log::debug("upstream {}: TLS handshake failed: {}", self->name_, why);
       }
-      self->tls_sessions_.forget();
+      self->settings_.tls_sessions->forget();
       self->worker_.stats().upstream_connect_errors.add();
       self->reset(Result::connect_error, "TLS handshake failed: " + why);
       return;
@@ -201,7 +202,8 @@ void UpstreamConnection::start_tls() {
     self->worker_.stats().upstream_tls_handshakes.add();
     if (resumed) self->worker_.stats().upstream_tls_resumed.add();
     log::debug("upstream {}: TLS handshake done ({})", self->name_, resumed ? "session resumed" : "new session");
-    self->tls_sessions_.remember(self->stream_.tls());
+    // TLS 1.2: resumable now. TLS 1.3: the ticket comes after the handshake (kept after the first replies).
+    self->tls_session_kept_ = self->settings_.tls_sessions->remember(self->stream_.tls());
     self->on_connected();
   });
 }
@@ -299,6 +301,9 @@ void UpstreamConnection::start_read() {
 // in_ holds [0, in_size_) unread bytes; reads append after them.
 void UpstreamConnection::on_read(std::size_t n) {
   in_size_ += n;
+  // A TLS 1.3 server sends its session ticket right after the handshake: it has been read with the first
+  // replies, so the other connections to this server can resume from now on.
+  if (!tls_session_kept_ && stream_.is_tls()) tls_session_kept_ = settings_.tls_sessions->remember(stream_.tls());
   now_ = Clock::now();
   auto gen = generation_;
   process_replies();
@@ -456,7 +461,7 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
     dstats_->connections.sub();
   }
   // TLS 1.3 sends its session tickets after the handshake: keep the newest for the next connect.
-  if (state_ == State::connected && stream_.is_tls()) tls_sessions_.remember(stream_.tls());
+  if (state_ == State::connected && stream_.is_tls()) settings_.tls_sessions->remember(stream_.tls());
   state_ = State::disconnected;
   stream_.close();
   resolver_.cancel();

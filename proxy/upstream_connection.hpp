@@ -44,6 +44,9 @@ struct UpstreamSettings {
   std::shared_ptr<boost::asio::ssl::context> tls;  // null with use_tls: TLS unavailable, for `tls_error`
   std::string tls_name;
   std::string tls_error;
+  // The server's last TLS session, shared by every connection of one worker to it (its pool connections,
+  // probes, delete replays: all on that worker's thread), so each reconnect resumes. Null: per connection.
+  std::shared_ptr<TlsSessionCache> tls_sessions;
 };
 
 class UpstreamConnection : public RefCounted {
@@ -115,8 +118,8 @@ class UpstreamConnection : public RefCounted {
   boost::asio::ip::tcp::resolver resolver_;
   UpstreamSettings settings_;
   Stream stream_;
-  TlsSessionCache tls_sessions_;  // TLS: the last session, resumed on reconnect
   std::string last_tls_error_;    // logged as a warning once, then at debug level while it repeats
+  bool tls_session_kept_ = false;  // this connection's resumable session is in the cache already
   boost::asio::steady_timer timer_;          // reply deadline of the oldest request
   boost::asio::steady_timer connect_timer_;
   State state_ = State::disconnected;

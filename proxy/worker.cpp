@@ -99,7 +99,11 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
     settings.tls = server_.client_tls_context();
     settings.tls_error = server_.client_tls_error();
     settings.tls_name = options_.ssl_service_identity.empty() ? server.host : options_.ssl_service_identity;
-    tls_servers_[server.text] = settings;
+    // One session cache per server on this worker, kept across reloads (a new timeout makes a new
+    // destination, but the server is the same: its session still resumes).
+    auto& known = tls_servers_[server.text];
+    settings.tls_sessions = known.tls_sessions ? known.tls_sessions : std::make_shared<TlsSessionCache>();
+    known = settings;
   }
   // The same server with the same settings shares connections across pools and across reloads.
   std::string key = fmt::format("{}|{}|{}{}", server.text, settings.server_timeout_ms, settings.connect_timeout_ms,

@@ -178,6 +178,20 @@ class TestTls(unittest.TestCase):
             self.assertEqual(stats["upstream_tls_handshakes"], "3")
             self.assertEqual(stats["upstream_tls_resumed"], "2")
 
+    def test_connections_to_one_server_share_its_session(self):
+        # With several connections per server, the first one's session (its TLS 1.3 ticket, read with its
+        # first reply) lets the others resume: one full handshake per server and worker.
+        with tls_memcached(self.pki) as mc, \
+                Mcrelay(tls_pool(mc), args=["--pem-ca-path", self.pki.path("ca.crt"), "--num-proxies", "1",
+                                            "--connections-per-server", "4"]) as relay:
+            from mcrelay_testlib import Conn, parse_stats
+            with Conn(relay.port) as c:
+                for i in range(40):  # sequential: keys spread over the 4 connections by hash
+                    self.assertEqual(c.exchange(b"set s%d 0 0 1\r\nx\r\n" % i, b"\r\n"), b"STORED\r\n")
+                stats = parse_stats(c.exchange(b"stats\r\n", b"END\r\n"))
+            self.assertEqual(stats["upstream_tls_handshakes"], "4")
+            self.assertEqual(stats["upstream_tls_resumed"], "3")
+
     def test_mutual_tls(self):
         with tls_memcached(self.pki) as mc, \
                 Mcrelay(tls_pool(mc), args=self.listener_args(require_peer_certs=True) +
@@ -333,6 +347,19 @@ class TestTls(unittest.TestCase):
             self.assertEqual(stats["tls_handshake_failures"], "2")  # the garbage and the silent one
             ok.close()
             relay.assert_alive()
+
+    def test_several_tls_ports(self):
+        # --ssl-port PORT,PORT: a TLS listener on each (0 picks a free one each time).
+        with Memcached() as mc, Mcrelay({"pools": {"A": {"servers": [mc.address]}}, "route": "PoolRoute|A"},
+                                        args=["--ssl-port", "0,0", "--server-pem-cert-path", self.pki.path("server.crt"),
+                                              "--server-pem-key-path", self.pki.path("server.key")]) as relay:
+            wait_for(lambda: len(TLS_PORT_RE.findall(relay.stderr_text())) == 2, 5, "two TLS listeners")
+            ports = [int(p) for p in TLS_PORT_RE.findall(relay.stderr_text())]
+            self.assertEqual(len(set(ports + [relay.port])), 3)
+            for i, port in enumerate(ports):
+                conn = TlsConn(port, client_context(self.pki))
+                self.assertEqual(conn.request(b"set p%d 0 0 1\r\nx\r\n" % i, b"\r\n"), b"STORED\r\n")
+                conn.close()
 
     def test_start_up_errors_name_the_file(self):
         missing = os.path.join(self.pki.dir, "missing.crt")
