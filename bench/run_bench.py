@@ -41,8 +41,10 @@ THROUGHPUT_TARGET_RATIO = 1.0  # ... with at least this times its throughput
 
 DEFAULT_MCRELAY_ARGS = "--num-proxies 1 --listen-addresses {host} -p {port} --config-file {config}"
 
-ALL_TARGETS = ("direct", "twemproxy", "mcrelay", "mcrelay-nometrics")
+ALL_TARGETS = ("direct", "twemproxy", "mcrelay", "mcrelay-nometrics", "mcrelay-tls")
 DEFAULT_TARGETS = ("direct", "twemproxy", "mcrelay")  # mcrelay-nometrics joins with --mcrelay-nometrics
+# mcrelay-tls (with --targets): TLS from the load generator to mcrelay and from mcrelay to two memcached -Z of
+# its own (certificates made with the openssl CLI); compared with "mcrelay" it gives what TLS costs.
 METRICS_COST_TARGET = 0.03  # metrics may cost at most 3% of mcrelay's CPU per request
 
 
@@ -127,10 +129,14 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
-def probe(port: int, timeout: float = 1.0) -> bool:
-    """True when the port answers a memcached ASCII `get` (a miss: END) correctly."""
+def probe(port: int, timeout: float = 1.0, tls_ca: Path | None = None) -> bool:
+    """True when the port answers a memcached ASCII `get` (a miss: END) correctly (over TLS with `tls_ca`)."""
     try:
-        with socket.create_connection((HOST, port), timeout=timeout) as s:
+        with socket.create_connection((HOST, port), timeout=timeout) as raw:
+            s = raw
+            if tls_ca is not None:
+                import ssl
+                s = ssl.create_default_context(cafile=str(tls_ca)).wrap_socket(raw, server_hostname="localhost")
             s.sendall(b"get __mcrelay_bench_probe__\r\n")
             data = b""
             while not data.endswith(b"END\r\n"):
@@ -141,11 +147,12 @@ def probe(port: int, timeout: float = 1.0) -> bool:
                 if len(data) > 4096:
                     return False
             return True
-    except OSError:
+    except OSError:  # ssl.SSLError included
         return False
 
 
-def wait_ready(p: subprocess.Popen, port: int, name: str, log_path: Path | None, timeout: float = 15.0) -> None:
+def wait_ready(p: subprocess.Popen, port: int, name: str, log_path: Path | None, timeout: float = 15.0,
+               tls_ca: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if p.poll() is not None:
@@ -153,7 +160,7 @@ def wait_ready(p: subprocess.Popen, port: int, name: str, log_path: Path | None,
             if log_path and log_path.exists():
                 tail = log_path.read_text(errors="replace")[-2000:]
             raise RuntimeError(f"{name} exited with status {p.returncode} during start-up\n{tail}")
-        if probe(port):
+        if probe(port, tls_ca=tls_ca):
             return
         time.sleep(0.05)
     raise RuntimeError(f"{name} did not answer on {HOST}:{port} within {timeout:.0f}s")
@@ -215,7 +222,8 @@ def find_or_build_loadgen(explicit: str | None, cache_dir: Path) -> Path:
     cache_dir.mkdir(parents=True, exist_ok=True)
     cxx = os.environ.get("CXX", "g++")
     tmp = cache_dir / f"mcrelay_loadgen.{os.getpid()}.tmp"
-    cmd = [cxx, "-std=c++20", "-O2", "-Wall", "-Wextra", str(LOADGEN_SRC), "-o", str(tmp), "-pthread"]
+    cmd = [cxx, "-std=c++20", "-O2", "-Wall", "-Wextra", str(LOADGEN_SRC), "-o", str(tmp), "-pthread", "-lssl",
+           "-lcrypto"]
     log(f"building the load generator (under {BUILD_LOCK}): {' '.join(cmd)}")
     with open(BUILD_LOCK, "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # the machine's 2 cores are shared: one build at a time
@@ -227,8 +235,8 @@ def find_or_build_loadgen(explicit: str | None, cache_dir: Path) -> Path:
     return cached
 
 
-def run_loadgen(loadgen: Path, servers: list[int], cpu_pids: list[int], args) -> dict:
-    argv = [str(loadgen)]
+def run_loadgen(loadgen: Path, servers: list[int], cpu_pids: list[int], args, extra=()) -> dict:
+    argv = [str(loadgen), *extra]
     for port in servers:
         argv += ["--server", f"{HOST}:{port}"]
     argv += [
@@ -258,10 +266,11 @@ def run_loadgen(loadgen: Path, servers: list[int], cpu_pids: list[int], args) ->
 
 # --------------------------------------------------------------------------------------------- targets
 class Backends:
-    """Two memcached servers shared by every target."""
+    """Two memcached servers shared by every target (TLS ones, with `tls_args`, for mcrelay-tls)."""
 
-    def __init__(self, args, workdir: Path):
+    def __init__(self, args, workdir: Path, tls_args=(), name="memcached", tls_ca: Path | None = None):
         self.args, self.workdir = args, workdir
+        self.tls_args, self.name, self.tls_ca = list(tls_args), name, tls_ca
         self.ports: list[int] = []
         self.procs: list[subprocess.Popen] = []
         for i in range(2):
@@ -273,10 +282,11 @@ class Backends:
                 "-m", "256", "-c", "4096"]
         if os.geteuid() == 0:
             argv += ["-u", "root"]  # not "nobody": a uid change would clear PR_SET_PDEATHSIG
-        lp = self.workdir / f"memcached{i}.log"
+        argv += self.tls_args
+        lp = self.workdir / f"{self.name}{i}.log"
         p = spawn(argv, lp)
         try:
-            wait_ready(p, port, f"memcached {port}", lp)
+            wait_ready(p, port, f"memcached {port}", lp, tls_ca=self.tls_ca)
         except RuntimeError:
             stop(p)
             raise
@@ -309,6 +319,12 @@ class Target:
     def check_alive(self) -> None:
         if self.proc is not None and self.proc.poll() is not None:
             raise RuntimeError(f"{self.name} died (status {self.proc.returncode}); see its log")
+
+    def backend_pids(self, shared: Backends) -> list[int]:
+        return shared.pids
+
+    def loadgen_args(self) -> list[str]:
+        return []
 
 
 class Direct(Target):
@@ -392,6 +408,82 @@ class Mcrelay(Target):
 
     def measured_pids(self):
         return [self.proc.pid]
+
+
+def make_certificates(workdir: Path) -> dict:
+    """A CA and a server certificate for localhost / 127.0.0.1 (openssl CLI), for the mcrelay-tls target."""
+    openssl = shutil.which("openssl")
+    if not openssl:
+        raise RuntimeError("the mcrelay-tls target needs the openssl CLI")
+    d = workdir / "pki"
+    d.mkdir(exist_ok=True)
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    (d / "ext.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    for cmd in (["req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=bench-ca"],
+                ["req", "-new", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"],
+                ["x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-set_serial", "2",
+                 "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf"]):
+        subprocess.run([openssl, *cmd], cwd=d, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return {"ca": d / "ca.crt", "cert": d / "server.crt", "key": d / "server.key"}
+
+
+class McrelayTls(Mcrelay):
+    """mcrelay-tls: the load generator speaks TLS to mcrelay's --ssl-port, and mcrelay TLS ("use_ssl") to two
+    memcached -Z of its own; the same workload and flags as "mcrelay" otherwise."""
+
+    def __init__(self, args, workdir: Path):
+        super().__init__(args, None, workdir, args.mcrelay, "mcrelay-tls")
+        self.tls_port = 0
+
+    def start(self):
+        if getattr(self, "pki", None) is None:  # a retried start keeps the certificates its servers loaded
+            self.pki = make_certificates(self.workdir)
+        pki = self.pki
+        if self.backends is None:
+            self.backends = Backends(self.args, self.workdir, name="memcached-tls", tls_ca=pki["ca"], tls_args=[
+                "-Z", "-o", f"ssl_chain_cert={pki['cert']},ssl_key={pki['key']}"])
+        self.port, self.tls_port = free_ports(2)
+        conf = self.workdir / f"{self.name}.json"
+        conf.write_text(json.dumps({
+            "pools": {"A": {"servers": [f"{HOST}:{p}" for p in self.backends.ports], "use_ssl": True}},
+            "route": "PoolRoute|A",
+        }))
+        extra = self.args.mcrelay_args.format(port=self.port, config=conf, host=HOST).split()
+        argv = [self.binary] + extra + ["--ssl-port", str(self.tls_port), "--server-pem-cert-path", str(pki["cert"]),
+                                        "--server-pem-key-path", str(pki["key"]), "--pem-ca-path", str(pki["ca"])]
+        lp = self.workdir / f"{self.name}.log"
+        log(f"starting {self.name}: {' '.join(argv)}")
+        self.proc = spawn(argv, lp)
+        try:
+            wait_ready(self.proc, self.port, self.name, lp)
+        except RuntimeError:
+            stop(self.proc)
+            raise
+
+    def check_alive(self) -> None:
+        super().check_alive()
+        self.backends.check_alive()
+
+    def front_ports(self):
+        return [self.tls_port]
+
+    def backend_pids(self, shared: Backends) -> list[int]:
+        return self.backends.pids
+
+    def loadgen_args(self) -> list[str]:
+        return ["--tls-ca", str(self.pki["ca"])]
+
+
+def tls_cost(summary: dict) -> dict | None:
+    """What TLS on both sides costs: mcrelay-tls over mcrelay (CPU per request of the proxy, p99, throughput)."""
+    if "mcrelay" not in summary or "mcrelay-tls" not in summary:
+        return None
+    p, t = summary["mcrelay"], summary["mcrelay-tls"]
+    return {"cpu_per_req_ratio": t["cpu_us_per_req"] / p["cpu_us_per_req"],
+            "cpu_us_per_req_added": t["cpu_us_per_req"] - p["cpu_us_per_req"],
+            "p99_ratio": t["p99_us"] / p["p99_us"] if p["p99_us"] else None,
+            "throughput_ratio": t["ops_per_sec"] / p["ops_per_sec"],
+            "backend_cpu_us_per_req_added": t["backend_cpu_us_per_req"] - p["backend_cpu_us_per_req"]}
 
 
 # ------------------------------------------------------------------------------------------- figures
@@ -557,6 +649,11 @@ def print_report(args, summary: dict, ratios: dict) -> None:
               + " ".join(f"{x:.2f}" for x in pr["cpu_per_req_ratio_per_round"])
               + f" (median {pr['cpu_per_req_ratio_median']:.2f}x)")
     print(ratios["text"])
+    tc = ratios.get("tls_cost")
+    if tc:
+        print(f"TLS cost (mcrelay-tls vs mcrelay): proxy CPU/request {tc['cpu_per_req_ratio']:.2f}x "
+              f"({tc['cpu_us_per_req_added']:+.2f} us), p99 {fmt(tc['p99_ratio'], '.2f')}x, throughput "
+              f"{tc['throughput_ratio']:.2f}x; memcached CPU/request {tc['backend_cpu_us_per_req_added']:+.2f} us")
     mc = ratios.get("metrics_cost")
     if mc:
         print(f"metrics cost: mcrelay CPU/request {mc['ratio']:.3f}x mcrelay-nometrics ({mc['cost']:+.1%}; paired per "
@@ -629,7 +726,7 @@ def parse_args(argv=None):
             ((("nutcracker", args.nutcracker),) if "twemproxy" in args.targets else ()):
         if not (path and os.access(path, os.X_OK)):
             ap.error(f"{name} not found at {path!r}")
-    if "mcrelay" in args.targets and not os.access(args.mcrelay, os.X_OK):
+    if ("mcrelay" in args.targets or "mcrelay-tls" in args.targets) and not os.access(args.mcrelay, os.X_OK):
         ap.error(f"mcrelay binary not found at {args.mcrelay} (build it, pass --mcrelay PATH, "
                  f"or run with --targets direct,twemproxy)")
     return args
@@ -652,7 +749,8 @@ def main(argv=None) -> int:
                  "twemproxy": lambda: Twemproxy(args, backends, workdir),
                  "mcrelay": lambda: Mcrelay(args, backends, workdir, args.mcrelay),
                  "mcrelay-nometrics": lambda: Mcrelay(args, backends, workdir, args.mcrelay_nometrics,
-                                                      "mcrelay-nometrics")}[name]()
+                                                      "mcrelay-nometrics"),
+                 "mcrelay-tls": lambda: McrelayTls(args, workdir)}[name]()
             start_with_retry(t.start, name)
             targets[name] = t
         log(f"memcached on {HOST}:{backends.ports[0]} and {HOST}:{backends.ports[1]}; "
@@ -667,9 +765,10 @@ def main(argv=None) -> int:
                 if before is not None and before > args.quiet_threshold:
                     log(f"note: machine still busy ({before:.2f} cores used by others) after waiting "
                         f"{args.quiet_wait:g}s; measuring anyway")
-                res = run_loadgen(loadgen, t.front_ports(), sorted(set(pids + backends.pids)), args)
+                bpids = t.backend_pids(backends)
+                res = run_loadgen(loadgen, t.front_ports(), sorted(set(pids + bpids)), args, t.loadgen_args())
                 t.check_alive()
-                d = derive(res, pids, backends.pids)
+                d = derive(res, pids, bpids)
                 results["rounds"][name].append(d)
                 results["raw"][name].append(res)
                 log(f"round {rnd}/{args.rounds} {name:<17}: {d['ops_per_sec']:>8.0f} ops/s  p99 {d['p99_us']:>6.0f} us  "
@@ -681,6 +780,7 @@ def main(argv=None) -> int:
         summary = {n: summarize(r) for n, r in results["rounds"].items()}
         ratios = verdict(summary, results["rounds"])
         ratios["metrics_cost"] = metrics_cost(summary, results["rounds"])
+        ratios["tls_cost"] = tls_cost(summary)
         print_report(args, summary, ratios)
         if args.json:
             doc = {

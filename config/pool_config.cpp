@@ -228,6 +228,7 @@ PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool
                   fmt::format("must be a port number between 1 and 65535, got {}", describe_json(*it)));
     }
     for (auto& server : config.servers) {
+      if (server.unix_socket) continue;  // a path has no port
       server.port = static_cast<std::uint16_t>(*port);
       server.text = server.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", server.host, server.port)
                                                                : fmt::format("{}:{}", server.host, server.port);
@@ -248,6 +249,20 @@ PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool
                     fmt::format("a weight must be a number in [0, 1], got {}", describe_json(weight)));
       }
       config.weights.push_back(value);
+    }
+  }
+
+  // use_ssl (mcrouter): TLS to every server of the pool (not over Unix sockets: mcrouter refuses that too).
+  if (const auto it = pool.find("use_ssl"); it != pool.end()) {
+    if (!it->is_boolean()) {
+      throw error(json_path_key(json_path, "use_ssl"), fmt::format("must be true or false, got {}", describe_json(*it)));
+    }
+    config.use_ssl = it->get<bool>();
+    for (const auto& server : config.servers) {
+      if (config.use_ssl && server.unix_socket) {
+        throw error(json_path_key(json_path, "use_ssl"),
+                    fmt::format("TLS over a Unix socket ({}) is not supported (as in mcrouter)", server.text));
+      }
     }
   }
 
@@ -278,15 +293,22 @@ PoolConfig parse_pool_config(const std::string& name, const nlohmann::json& pool
     }
   }
 
-  // mcrouter's TLS options: refuse rather than silently connect in plain text.
-  if (const auto it = pool.find("use_ssl"); it != pool.end() && !(it->is_boolean() && !it->get<bool>())) {
-    throw error(json_path_key(json_path, "use_ssl"),
-                fmt::format("TLS to servers is not supported, got {}", describe_json(*it)));
-  }
-  if (const auto it = pool.find("security_mech"); it != pool.end() &&
-                                                  !(it->is_string() && lower(it->get<std::string>()) == "plain")) {
-    throw error(json_path_key(json_path, "security_mech"),
-                fmt::format("only plain (unencrypted) connections are supported, got {}", describe_json(*it)));
+  // security_mech (newer mcrouter's spelling): "plain", or "ssl"/"tls" as use_ssl; the kernel-TLS and
+  // TLS-to-plain variants are refused rather than silently connecting otherwise.
+  if (const auto it = pool.find("security_mech"); it != pool.end()) {
+    const std::string mech = it->is_string() ? lower(it->get<std::string>()) : std::string();
+    if (mech == "ssl" || mech == "tls") {
+      config.use_ssl = true;
+    } else if (mech != "plain") {
+      throw error(json_path_key(json_path, "security_mech"),
+                  fmt::format("must be \"plain\" or \"ssl\" (TLS), got {}", describe_json(*it)));
+    }
+    for (const auto& server : config.servers) {
+      if (config.use_ssl && server.unix_socket) {
+        throw error(json_path_key(json_path, "security_mech"),
+                    fmt::format("TLS over a Unix socket ({}) is not supported (as in mcrouter)", server.text));
+      }
+    }
   }
   return config;
 }

@@ -59,6 +59,7 @@ struct PoolConfig {
                                        // shorter or longer than servers, as mcrouter allows)
   std::optional<std::uint32_t> server_timeout_ms, connect_timeout_ms;
   bool keep_routing_prefix = false;
+  bool use_ssl = false;   // "use_ssl": true (mcrouter's): TLS to every server of the pool (docs/tls.md)
   nlohmann::json raw;     // the pool object as written (other options are read elsewhere)
   std::string json_path;  // "pools.A"
 };

@@ -86,10 +86,12 @@ void check_protocol(std::string_view protocol) {
   fail(fmt::format("unknown protocol {} (only ascii is supported)", quote(protocol)));
 }
 
-void check_security(std::string_view security) {
+// Returns true for TLS ("ssl", mcrouter's name for it).
+bool parse_security(std::string_view security) {
   const std::string s = lower(security);
-  if (s.empty() || s == "plain") return;
-  fail(fmt::format("only plain (unencrypted) connections are supported, got security {}", quote(security)));
+  if (s.empty() || s == "plain") return false;
+  if (s == "ssl") return true;
+  fail(fmt::format("unknown security {} (plain or ssl)", quote(security)));
 }
 
 void check_compression(std::string_view compression) {
@@ -98,8 +100,8 @@ void check_compression(std::string_view compression) {
   fail(fmt::format("compression is not supported, got {} (use notcompressed or leave it out)", quote(compression)));
 }
 
-// `rest` is ":port[:protocol[:security[:compression]]]".
-void parse_fields(std::string_view rest, ServerAddress& address) {
+// `rest` is ":port[:protocol[:security[:compression]]]" (without the port for a Unix socket).
+void parse_fields(std::string_view rest, ServerAddress& address, bool has_port = true) {
   std::vector<std::string_view> fields;
   std::string_view remaining = rest.substr(1);
   while (true) {
@@ -108,20 +110,42 @@ void parse_fields(std::string_view rest, ServerAddress& address) {
     if (colon == std::string_view::npos) break;
     remaining = remaining.substr(colon + 1);
   }
+  if (!has_port) fields.insert(fields.begin(), std::string_view{});
   if (fields.size() > 4) {
-    fail("too many ':'-separated fields (expected host:port[:protocol[:security[:compression]]])");
+    fail(has_port ? "too many ':'-separated fields (expected host:port[:protocol[:security[:compression]]])"
+                  : "too many ':'-separated fields (expected unix:/path[:protocol[:security[:compression]]])");
   }
-  address.port = parse_port(fields[0]);
+  if (has_port) address.port = parse_port(fields[0]);
   if (fields.size() > 1) check_protocol(fields[1]);
-  if (fields.size() > 2) check_security(fields[2]);
+  if (fields.size() > 2) address.use_ssl = parse_security(fields[2]);
   if (fields.size() > 3) check_compression(fields[3]);
+}
+
+ServerAddress parse_unix_address(std::string_view text) {
+  ServerAddress address;
+  const std::string_view rest = text.substr(5);
+  const auto colon = rest.find(':');
+  const std::string_view path = rest.substr(0, colon);
+  if (path.empty()) fail("missing path after \"unix:\"");
+  if (path[0] != '/') fail(fmt::format("the Unix socket path {} must be absolute", quote(path)));
+  if (path.size() > 107) fail("the Unix socket path is longer than 107 bytes (the limit of a socket address)");
+  for (unsigned char c : path) {
+    if (c < ' ' || c == 0x7f) fail(fmt::format("invalid character (byte 0x{:02x}) in path {}", c, quote(path)));
+  }
+  if (colon != std::string_view::npos) parse_fields(rest.substr(colon), address, /*has_port=*/false);
+  if (address.use_ssl) fail("TLS over a Unix socket is not supported (as in mcrouter); use security plain");
+  address.unix_socket = true;
+  address.host = std::string(path);
+  address.port = 0;
+  address.text = "unix:" + address.host;
+  return address;
 }
 
 }  // namespace
 
 ServerAddress parse_server_address(std::string_view text) {
   if (text.empty()) fail("empty server address");
-  if (lower(text.substr(0, 5)) == "unix:") fail("UNIX domain sockets are not supported");
+  if (text.substr(0, 5) == "unix:") return parse_unix_address(text);
 
   ServerAddress address;
   std::string_view rest;  // ":port:protocol:..." or empty

@@ -27,26 +27,24 @@ constexpr int kReadsPerTurn = 8;                          // fairness between cl
 constexpr std::size_t kKeysPerOutstandingRequest = 8;
 }  // namespace
 
-ClientSession::ClientSession(Worker& worker, asio::ip::tcp::socket socket)
-    : worker_(worker), socket_(std::move(socket)), parser_(worker.parser_limits()) {}
+ClientSession::ClientSession(Worker& worker, Stream stream)
+    : worker_(worker), stream_(std::move(stream)), parser_(worker.parser_limits()) {}
 
 ClientSession::~ClientSession() = default;
 
 void ClientSession::start() {
-  error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
-  socket_.non_blocking(true, ec);
+  stream_.prepare();
   worker_.stats().curr_connections.add();
   worker_.stats().total_connections.add();
   rbuf_ = std::make_unique<char[]>(kReadBuffer);
   last_active_tick_ = worker_.tick();  // a client that has not sent anything yet is idle from now, not from 0
-  if (auto peer = socket_.remote_endpoint(ec); !ec) client_ip_hash_ = client_ip_hash(peer.address().to_string());
+  if (auto peer = stream_.remote_ip(); !peer.empty()) client_ip_hash_ = client_ip_hash(peer);
   start_read();
 }
 
 void ClientSession::start_read() {
   read_state_ = ReadState::waiting;
-  socket_.async_read_some(asio::buffer(rbuf_.get(), kReadBuffer),
+  stream_.async_read_some(asio::buffer(rbuf_.get(), kReadBuffer),
                           [self = Ref<ClientSession>(this)](const error_code& ec, std::size_t n) {
                             if (self->closed_) return;
                             self->read_state_ = ReadState::idle;
@@ -77,7 +75,7 @@ void ClientSession::drain_socket() {
   for (int i = 0; i < kReadsPerTurn; ++i) {
     if (closed_ || input_closed_ || read_state_ == ReadState::paused) return;
     error_code ec;
-    std::size_t n = socket_.read_some(asio::buffer(worker_.scratch(), worker_.scratch_size()), ec);
+    std::size_t n = stream_.read_some(asio::buffer(worker_.scratch(), worker_.scratch_size()), ec);
     if (ec == asio::error::would_block || ec == asio::error::try_again) return;
     if (ec || n == 0) {
       if (!ec || ec == asio::error::eof) {
@@ -556,7 +554,7 @@ void ClientSession::flush() {
     return;
   }
   error_code ec;
-  std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+  std::size_t n = stream_.write_some(asio::buffer(out_), ec);
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
     close();
     return;
@@ -572,7 +570,7 @@ void ClientSession::flush() {
   writing_ = true;
   wbuf_.assign(out_, n);
   out_.clear();
-  asio::async_write(socket_, asio::buffer(wbuf_), [self = Ref<ClientSession>(this)](const error_code& e, std::size_t m) {
+  stream_.async_write(asio::buffer(wbuf_), [self = Ref<ClientSession>(this)](const error_code& e, std::size_t m) {
     if (self->closed_) return;
     if (e) {
       self->close();
@@ -627,9 +625,7 @@ void ClientSession::close() {
   if (closed_) return;
   closed_ = true;
   worker_.stats().requests_processing.sub(outstanding());  // never answered now
-  error_code ec;
-  socket_.shutdown(asio::socket_base::shutdown_both, ec);
-  socket_.close(ec);
+  stream_.close();
   worker_.stats().curr_connections.sub();
   worker_.session_closed(this);
 }

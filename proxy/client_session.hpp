@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/ip/tcp.hpp>
 
 #include "proxy/protocol/reply.hpp"
 #include "proxy/protocol/request_parser.hpp"
+#include "proxy/stream.hpp"
 #include "proxy/util/ref_counted.hpp"
 
 namespace mcrelay {
@@ -27,7 +27,8 @@ class Worker;
 
 class ClientSession : public RefCounted {
  public:
-  ClientSession(Worker& worker, boost::asio::ip::tcp::socket socket);
+  // `stream`: accepted (TCP or Unix socket), or TLS with its handshake done (proxy/tls_accept.hpp).
+  ClientSession(Worker& worker, Stream stream);
   ~ClientSession();
 
   void start();
@@ -89,7 +90,7 @@ class ClientSession : public RefCounted {
   void on_meta_reply(std::uint64_t seq, const RequestPtr& req, bool quiet, Reply&& reply);
 
   Worker& worker_;
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
   std::string default_prefix_;  // set_default_prefix(); empty: the router's default route
   RequestParser parser_;
   static constexpr std::size_t kReadBuffer = 2048;

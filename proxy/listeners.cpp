@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
 
+#include "proxy/unix_listener.hpp"
 #include "proxy/util/logging.hpp"
 #include "proxy/worker.hpp"
 
@@ -165,6 +166,10 @@ std::vector<std::string> foreign_listeners(const std::vector<ProcListener>& list
 std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::unique_ptr<Worker>>& workers,
                                           const std::vector<config::PoolListener>& pool_listeners) {
   if (o.listen_sock_fd >= 0) return adopt_listen_fd(o, workers);
+  if (!o.unix_domain_sock.empty()) {  // as mcrouter: the Unix socket replaces the TCP listeners
+    bind_unix_listener(o.unix_domain_sock, backlog(o), workers);
+    return {};
+  }
   struct Bound {
     asio::ip::address addr;
     std::uint16_t port;
@@ -172,6 +177,7 @@ std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::uni
     std::vector<tcp::acceptor> acceptors;  // one per worker, bound, not yet listening
     std::string default_prefix = {};       // a twemproxy pool's own listen address: its route
     std::string pool = {};
+    bool tls = false;                       // an --ssl-port listener
   };
   std::vector<Bound> bound;
   std::set<ino_t> own;
@@ -180,10 +186,12 @@ std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::uni
     std::uint16_t port;
     std::string prefix;
     std::string pool;
+    bool tls = false;
   };
   std::vector<Wanted> wanted_list;
   for (const auto& addr_text : o.listen_addresses) {
     for (std::uint16_t port : listen_ports(o)) wanted_list.push_back({addr_text, port, {}, {}});
+    for (std::uint16_t port : o.ssl_ports) wanted_list.push_back({addr_text, port, {}, {}, /*tls=*/true});
   }
   for (const auto& l : pool_listeners) {
     auto colon = l.address.rfind(':');
@@ -201,7 +209,7 @@ std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::uni
     auto addr = resolve_listen_address(addr_text);
     {
       std::uint16_t wanted = want.port;
-      Bound b{addr, wanted, addr_text, {}, want.prefix, want.pool};
+      Bound b{addr, wanted, addr_text, {}, want.prefix, want.pool, want.tls};
       for (auto& w : workers) {
         tcp::acceptor acc(w->io());
         tcp::endpoint ep(addr, b.port);
@@ -236,6 +244,12 @@ std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::uni
   check_all();
   std::vector<std::uint16_t> ports;
   for (auto& b : bound) {
+    if (b.tls) {
+      for (std::size_t i = 0; i < workers.size(); ++i) workers[i]->add_tls_acceptor(std::move(b.acceptors[i]));
+      log::notice("listening on {}:{} (TLS; {} worker{})", b.addr_text, b.port, workers.size(),
+                  workers.size() == 1 ? "" : "s");
+      continue;
+    }
     for (std::size_t i = 0; i < workers.size(); ++i) workers[i]->add_acceptor(std::move(b.acceptors[i]), b.default_prefix);
     if (!b.pool.empty()) {
       log::notice("pool {}: listening on {}:{} ({} worker{})", b.pool, b.addr_text, b.port, workers.size(),

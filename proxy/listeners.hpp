@@ -27,7 +27,8 @@ namespace mcrelay {
 
 class Worker;
 
-// Binds (or adopts --listen-sock-fd), checks the port is ours alone, listens, gives each worker its acceptors
+// Binds (or adopts --listen-sock-fd; or, with --unix-domain-sock, listens on that Unix socket only, as
+// mcrouter does, and returns no port), also the --ssl-port listeners (TLS) on every listen address, checks the port is ours alone, listens, gives each worker its acceptors
 // and logs "listening on ADDRESS:PORT" for each. Returns the ports listened on (the real ones for -p 0).
 // `pool_listeners` (twemproxy configs): each "host:port" is bound too, its connections taking that pool's
 // route by default; "/path" (Unix socket) entries are skipped with a warning. Their ports are not returned.

@@ -64,6 +64,27 @@ std::string set_ports(Options& o, const std::string& v) {
   return "";
 }
 
+// --ssl-port A,B (TLS listeners) and --unix-domain-sock PATH (docs/tls.md).
+std::string set_ssl_ports(Options& o, const std::string& v) {
+  std::vector<std::uint16_t> ports;
+  for (const auto& p : split_commas(v)) {
+    auto n = parse_uint64(p);
+    if (!n || *n > 65535) return "ports from 0 to 65535, comma-separated";
+    ports.push_back(static_cast<std::uint16_t>(*n));
+  }
+  if (ports.empty()) return "ports from 0 to 65535, comma-separated";
+  o.ssl_ports = ports;
+  return "";
+}
+
+std::string set_unix_domain_sock(Options& o, const std::string& v) {
+  if (v.empty()) return "a path";
+  // sockaddr_un's sun_path: 108 bytes with the terminating NUL.
+  if (v.size() > 107) return "a path of at most 107 bytes (the limit of a Unix socket address)";
+  o.unix_domain_sock = v;
+  return "";
+}
+
 std::string set_listen_addresses(Options& o, const std::string& v) {
   auto a = split_commas(v);
   if (a.empty()) return "addresses, comma-separated";
@@ -229,10 +250,10 @@ const OptionSpec kOptions[] = {
     {"proxy-max-inflight-requests", 0, A::required, E::no_effect, nullptr},
     {"proxy-max-inflight-shadow-requests", 0, A::required, E::no_effect, nullptr},
     {"proxy-max-throttled-requests", 0, A::required, E::no_effect, nullptr},
-    {"pem-cert-path", 0, A::required, E::no_effect, nullptr},
-    {"pem-key-path", 0, A::required, E::no_effect, nullptr},
-    {"pem-ca-path", 0, A::required, E::no_effect, nullptr},
-    {"ssl-service-identity", 0, A::required, E::no_effect, nullptr},
+    {"pem-cert-path", 0, A::required, E::acts, set_string<&Options::pem_cert_path>},
+    {"pem-key-path", 0, A::required, E::acts, set_string<&Options::pem_key_path>},
+    {"pem-ca-path", 0, A::required, E::acts, set_string<&Options::pem_ca_path>},
+    {"ssl-service-identity", 0, A::required, E::acts, set_string<&Options::ssl_service_identity>},
     {"additional-ssl-service-identities", 0, A::required, E::no_effect, nullptr},
     {"ssl-service-identity-authorization-log", 0, A::toggle, E::no_effect, nullptr},
     {"ssl-service-identity-authorization-enforce", 0, A::toggle, E::no_effect, nullptr},
@@ -328,15 +349,15 @@ const OptionSpec kOptions[] = {
     {"carbon-router-name", 0, A::required, E::no_effect, nullptr},
     {"listen-addresses", 0, A::required, E::acts, set_listen_addresses},
     {"port", 'p', A::required, E::acts, set_ports},
-    {"ssl-port", 0, A::required, E::refused, nullptr},
+    {"ssl-port", 0, A::required, E::acts, set_ssl_ports},
     {"tls-ticket-key-seed-path", 0, A::required, E::no_effect, nullptr},
-    {"ssl-require-peer-certs", 0, A::toggle, E::no_effect, nullptr},
-    {"server-pem-cert-path", 0, A::required, E::no_effect, nullptr},
-    {"server-pem-key-path", 0, A::required, E::no_effect, nullptr},
-    {"server-pem-ca-path", 0, A::required, E::no_effect, nullptr},
+    {"ssl-require-peer-certs", 0, A::toggle, E::acts, set_flag<&Options::ssl_require_peer_certs>},
+    {"server-pem-cert-path", 0, A::required, E::acts, set_string<&Options::server_pem_cert_path>},
+    {"server-pem-key-path", 0, A::required, E::acts, set_string<&Options::server_pem_key_path>},
+    {"server-pem-ca-path", 0, A::required, E::acts, set_string<&Options::server_pem_ca_path>},
     {"ssl-use-ktls12", 0, A::toggle, E::no_effect, nullptr},
     {"listen-sock-fd", 0, A::required, E::acts, set_listen_sock_fd},
-    {"unix-domain-sock", 0, A::required, E::refused, nullptr},
+    {"unix-domain-sock", 0, A::required, E::acts, set_unix_domain_sock},
     {"connection-limit", 'n', A::required, E::acts, set_uint<&Options::connection_limit, 1, (1ull << 30)>},
     {"max-conns", 0, A::required, E::acts, set_uint<&Options::max_conns, 0, 10000000>},
     {"tcp-listen-backlog", 0, A::required, E::acts, set_uint<&Options::tcp_listen_backlog, 1, 1 << 20>},
@@ -397,6 +418,10 @@ const OptionSpec kOptions[] = {
     {"enable-admin-keys", 0, A::toggle, E::mcrelay, set_flag<&Options::enable_admin_keys>},
     // The spelling issue 12 proposed; the keys are off unless --enable-admin-keys, so it changes nothing.
     {"disable-admin-keys", 0, A::none, E::mcrelay, disable_admin_keys},
+    // TLS (docs/tls.md): mcrelay's own
+    {"tls-handshake-timeout-ms", 0, A::required, E::mcrelay,
+     set_uint<&Options::tls_handshake_timeout_ms, 1, kHour>},
+    {"tls-reload-interval-ms", 0, A::required, E::mcrelay, set_uint<&Options::tls_reload_interval_ms, 10, kHour>},
 };
 
 }  // namespace

@@ -107,6 +107,18 @@ Listening:
       --max-conns N           client connections in total; past it new ones are refused
                               (default 1: the open-files limit less 64; 0: no limit)
   -n, --connection-limit N    raise the open-files limit (RLIMIT_NOFILE) to N
+TLS and Unix sockets (docs/tls.md):
+      --ssl-port PORT[,PORT]  TLS listeners beside the plain ones (on the same --listen-addresses)
+      --server-pem-cert-path F  certificate chain of the TLS listeners (PEM; re-read when the file changes)
+      --server-pem-key-path F   its private key (PEM)
+      --server-pem-ca-path F    CA of client certificates (checked when a client sends one)
+      --ssl-require-peer-certs  mutual TLS: clients must present a certificate from that CA
+      --pem-cert-path F, --pem-key-path F  client certificate for servers reached over TLS (pool "use_ssl")
+      --pem-ca-path F         CA the servers' certificates must chain to (default: the system's CAs)
+      --ssl-service-identity NAME  name the servers' certificates must carry (default: each server's host)
+      --unix-domain-sock PATH listen on this Unix socket instead of TCP (as mcrouter)
+      --tls-handshake-timeout-ms MS  a client's TLS handshake must finish within MS (default 5000)
+      --tls-reload-interval-ms MS    how often the certificate files are checked for changes (default 5000)
 Config:
       --config file:PATH      load the route config from PATH (watched for changes)
       --config '<json>'       use this JSON as the route config (wins over -f and --config-str)
@@ -204,7 +216,6 @@ Replies the proxy makes itself (docs/protocol.md):
   };
   text += "Accepted for mcrouter compatibility, without effect here (named in a warning at start-up):\n";
   text += wrap(ignored);
-  text += "Refused (exit 2): --ssl-port (no TLS), --unix-domain-sock (TCP only).\n";
   text += "\nA value may follow its option (--port 5000, -p 5000) or be joined to it (--port=5000, -p5000);\n"
           "toggles also take =1/0, =true/false. A unique prefix of a long option is accepted, as by mcrouter.\n"
           "With no config, mcrelay serves in front of 127.0.0.1:11211.\n"
@@ -370,7 +381,29 @@ ParsedOptions parse_options(const std::vector<std::string>& args) {
                             o.admin_address);
     }
   }
+  if (r.error.empty()) r.error = check_tls_options(o);
   return r;
+}
+
+std::string check_tls_options(const Options& o) {
+  if (!o.ssl_ports.empty() && (o.server_pem_cert_path.empty() || o.server_pem_key_path.empty())) {
+    return "--ssl-port needs --server-pem-cert-path and --server-pem-key-path (the listeners' certificate and key)";
+  }
+  if (o.ssl_require_peer_certs && o.server_pem_ca_path.empty()) {
+    return "--ssl-require-peer-certs needs --server-pem-ca-path (the CA that client certificates must chain to)";
+  }
+  if (o.pem_cert_path.empty() != o.pem_key_path.empty()) {
+    return "--pem-cert-path and --pem-key-path go together (the client certificate shown to TLS servers and its key)";
+  }
+  if (!o.unix_domain_sock.empty() && o.listen_sock_fd >= 0) {
+    return "--unix-domain-sock and --listen-sock-fd cannot be combined (each replaces the listeners)";
+  }
+  // mcrouter silently drops the TLS ports then; refusing is safer than serving plain text only.
+  if (!o.ssl_ports.empty() && (o.listen_sock_fd >= 0 || !o.unix_domain_sock.empty())) {
+    return "--ssl-port cannot be combined with --listen-sock-fd or --unix-domain-sock (they replace the TCP "
+           "listeners, TLS ones included)";
+  }
+  return "";
 }
 
 }  // namespace mcrelay

@@ -82,6 +82,21 @@ struct Options {
   bool miss_on_get_errors = true;              // a routed get-like request that fails answers a miss, as mcrouter
                                                // (--disable-miss-on-get-errors: the error goes to the client)
   bool disable_miss_on_arith_errors = false;   // incr/decr that fail answer NOT_FOUND unless this is set
+
+  // TLS and Unix domain sockets (docs/tls.md), mcrouter's flags unless marked mcrelay's
+  std::vector<std::uint16_t> ssl_ports;        // --ssl-port A,B: TLS listeners beside the plain ones
+  std::string server_pem_cert_path;            // --server-pem-cert-path: the TLS listeners' certificate chain
+  std::string server_pem_key_path;             // --server-pem-key-path: its private key
+  std::string server_pem_ca_path;              // --server-pem-ca-path: CA that client certificates chain to
+  bool ssl_require_peer_certs = false;         // --ssl-require-peer-certs: clients must present a certificate
+  std::string pem_cert_path;                   // --pem-cert-path: certificate shown to TLS servers (use_ssl)
+  std::string pem_key_path;                    // --pem-key-path: its private key
+  std::string pem_ca_path;                     // --pem-ca-path: CA the servers' certificates must chain to
+  std::string ssl_service_identity;            // --ssl-service-identity: name servers' certificates must carry
+                                               // (default: each server's host)
+  std::string unix_domain_sock;                // --unix-domain-sock PATH: listen there instead of TCP ports
+  std::uint32_t tls_handshake_timeout_ms = 5000;  // --tls-handshake-timeout-ms (mcrelay): clients' handshakes
+  std::uint32_t tls_reload_interval_ms = 5000;    // --tls-reload-interval-ms (mcrelay): certificate files polled
 };
 
 struct ParsedOptions {
@@ -103,6 +118,10 @@ std::size_t max_conns_from_rlimit();
 
 // Whether `address` is a loopback address (127.0.0.0/8, ::1). False for anything that is not an IP address.
 bool is_loopback_address(const std::string& address);
+
+// Cross-option checks of the TLS and Unix socket flags (e.g. --ssl-port without a certificate): "" or the
+// error (exit 2). Called by parse_options once every flag is read.
+std::string check_tls_options(const Options& o);
 
 // mcrouter's -v/--verbosity N as a --log-level: 0 -> "warn", 1 -> "info", 2 and more -> "debug".
 std::string verbosity_log_level(unsigned verbosity);

@@ -17,6 +17,7 @@
 #include "proxy/listeners.hpp"
 #include "proxy/stats_files.hpp"
 #include "proxy/stats_report.hpp"
+#include "proxy/unix_listener.hpp"
 #include "proxy/util/logging.hpp"
 
 namespace mcrelay {
@@ -35,6 +36,20 @@ ProxyServer::ProxyServer(Options options, std::shared_ptr<const LoadedConfig> co
     // mcrouter's special value: as many as the open-files limit allows.
     options_.max_conns = max_conns_from_rlimit();
     log::info("--max-conns 1: limit derived from the open-files limit: {} client connections", options_.max_conns);
+  }
+  // TLS contexts: a certificate that does not load is a start-up error (exit 1, with the file named).
+  if (!options_.ssl_ports.empty()) {
+    server_tls_ = std::make_unique<TlsReloader>(
+        TlsFiles{options_.server_pem_cert_path, options_.server_pem_key_path, options_.server_pem_ca_path},
+        options_.ssl_require_peer_certs);
+  }
+  // To servers: mcrouter reads these files only when a pool uses TLS, and its users may pass them anyway;
+  // so a file that does not load is a warning here, and connections to TLS servers fail with the reason.
+  try {
+    client_tls_ = make_client_tls_context(TlsFiles{options_.pem_cert_path, options_.pem_key_path, options_.pem_ca_path});
+  } catch (const std::exception& e) {
+    client_tls_error_ = e.what();
+    log::warn("TLS to servers is unavailable: {}; connections to pools with \"use_ssl\" will fail", e.what());
   }
   unsigned n = options_.num_proxies ? options_.num_proxies : available_cpus();
   if (options_.core_multiplier > 0 && available_cpus() >= options_.core_multiplier_threshold) {
@@ -129,6 +144,7 @@ int ProxyServer::run() {
                                                 : "token from " + options_.admin_token_file +
                                                       " required but for /healthz and /readyz");
   }
+  if (server_tls_) server_tls_->start(control_, std::chrono::milliseconds(options_.tls_reload_interval_ms));
   for (auto& w : workers_) w->start();
   workers_running_ = workers_.size();
   // Deletes spooled before a restart are replayed now, then whatever is spooled is replayed periodically.
@@ -168,6 +184,7 @@ int ProxyServer::run() {
   signals.async_wait(on_signal);
   control_.run();
   for (auto& w : workers_) w->join();
+  if (!options_.unix_domain_sock.empty()) remove_unix_listener(options_.unix_domain_sock);  // as mcrouter
   log::info("stopped");
   return 0;
 }
@@ -207,6 +224,7 @@ void ProxyServer::begin_shutdown(int sig) {
   }
   draining_.store(true, std::memory_order_relaxed);
   if (watcher_) watcher_->stop();
+  if (server_tls_) server_tls_->stop();
   if (spool_timer_) spool_timer_->cancel();
   if (stats_file_timer_) stats_file_timer_->cancel();
   for (auto& w : workers_) {

@@ -23,6 +23,7 @@
 #include "proxy/options.hpp"
 #include "proxy/server_health.hpp"
 #include "proxy/stats_rates.hpp"
+#include "proxy/tls_reloader.hpp"
 #include "proxy/worker.hpp"
 
 namespace mcrelay {
@@ -51,6 +52,14 @@ class ProxyServer {
   HealthRegistry& health() noexcept { return health_; }
   DeleteSpool* spool() noexcept { return spool_.get(); }  // null without --async-dir
   std::shared_ptr<const LoadedConfig> config() const { return std::atomic_load(&config_); }
+  // TLS (docs/tls.md), any worker thread: the --ssl-port listeners' context as of now (reloaded when the
+  // certificate files change; null without --ssl-port), and the context for servers reached over TLS.
+  std::shared_ptr<boost::asio::ssl::context> server_tls_context() const {
+    return server_tls_ ? server_tls_->current() : nullptr;
+  }
+  // Null when --pem-* files did not load: client_tls_error() says why.
+  std::shared_ptr<boost::asio::ssl::context> client_tls_context() const noexcept { return client_tls_; }
+  const std::string& client_tls_error() const noexcept { return client_tls_error_; }
 
   // Control thread: re-read the config file; if its content changed, validate it and install it on every
   // worker. A config that does not load is logged with its errors and the running one keeps serving.
@@ -97,6 +106,9 @@ class ProxyServer {
   std::vector<std::uint16_t> ports_;  // listened on (the real ones for -p 0)
   std::unique_ptr<boost::asio::steady_timer> stats_file_timer_;
   bool startup_options_written_ = false;
+  std::unique_ptr<TlsReloader> server_tls_;              // with --ssl-port
+  std::shared_ptr<boost::asio::ssl::context> client_tls_;  // always: a pool may turn "use_ssl" on at a reload
+  std::string client_tls_error_;
 };
 
 }  // namespace mcrelay

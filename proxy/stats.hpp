@@ -109,6 +109,11 @@ struct WorkerStats {
   Counter bytes_written;
   Counter upstream_connects;
   Counter upstream_connect_errors;
+  // TLS (docs/tls.md): clients' handshakes on --ssl-port, and handshakes to servers (new or resumed session).
+  Counter tls_handshakes;
+  Counter tls_handshake_failures;
+  Counter upstream_tls_handshakes;
+  Counter upstream_tls_resumed;
   Counter upstream_timeouts;
   Counter upstream_resets;
   Counter upstream_requests;

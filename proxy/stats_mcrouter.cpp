@@ -124,11 +124,27 @@ std::map<std::string, std::uint32_t> server_timeouts(const ProxyServer& server) 
   return out;
 }
 
+// A server reached over TLS (pool "use_ssl", or its address's security field): mcrouter names its
+// security mechanism "ssl" in `stats servers`.
+bool uses_tls(const ProxyServer& server, const std::string& name) {
+  auto cfg = server.config();
+  for (const auto& [_, pool] : cfg->config.pools) {
+    for (const auto& s : pool.servers) {
+      if (s.text == name && (s.use_ssl || pool.use_ssl)) return true;
+    }
+  }
+  return false;
+}
+
 std::string key_of(const ProxyServer& server, const std::map<std::string, std::uint32_t>& timeouts,
                    const std::string& name, const DestinationTotals& d) {
   std::uint32_t timeout = server_timeout_of(timeouts, name, server.options().server_timeout_ms);
-  if (d.host.empty()) return fmt::format("{}:ascii:plain:notcompressed-{}", name, timeout);
-  return mcrouter_server_key(d.host, d.port, timeout);
+  std::string key = d.host.empty() ? fmt::format("{}:ascii:plain:notcompressed-{}", name, timeout)
+                                   : mcrouter_server_key(d.host, d.port, timeout);
+  if (uses_tls(server, name)) {
+    if (auto at = key.rfind(":ascii:plain:"); at != std::string::npos) key.replace(at, 13, ":ascii:ssl:");
+  }
+  return key;
 }
 
 std::string render_servers(const ProxyServer& server, const StatsTotals& t) {
@@ -338,6 +354,10 @@ std::string render_groups(const ProxyServer& server, unsigned want) {
   add(M, "upstream_timeouts", t.upstream_timeouts);
   add(M, "upstream_connects", t.upstream_connects);
   add(M, "upstream_connect_errors", t.upstream_connect_errors);
+  add(M, "tls_handshakes", t.tls_handshakes);
+  add(M, "tls_handshake_failures", t.tls_handshake_failures);
+  add(M, "upstream_tls_handshakes", t.upstream_tls_handshakes);
+  add(M, "upstream_tls_resumed", t.upstream_tls_resumed);
   std::uint64_t up = 0, tko = 0;
   for (const auto& [_, d] : t.destinations) (d.tko ? tko : up) += 1;
   add(M, "destinations_up", up);

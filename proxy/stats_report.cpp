@@ -47,6 +47,10 @@ StatsTotals collect_totals(const ProxyServer& server) {
     t.upstream_timeouts += s.upstream_timeouts.get();
     t.upstream_connects += s.upstream_connects.get();
     t.upstream_connect_errors += s.upstream_connect_errors.get();
+    t.tls_handshakes += s.tls_handshakes.get();
+    t.tls_handshake_failures += s.tls_handshake_failures.get();
+    t.upstream_tls_handshakes += s.upstream_tls_handshakes.get();
+    t.upstream_tls_resumed += s.upstream_tls_resumed.get();
     t.upstream_resets += s.upstream_resets.get();
     for (const auto& [name, d] : s.destinations()) {
       DestinationTotals& dt = t.destinations[name];
@@ -161,6 +165,14 @@ std::string render_prometheus(const ProxyServer& server) {
   out += fmt::format("mcrelay_client_connections_accepted_total {}\n", t.total_connections);
   help("mcrelay_client_connections_rejected_total", "counter", "Client connections refused (--max-conns).");
   out += fmt::format("mcrelay_client_connections_rejected_total {}\n", t.rejected_connections);
+  help("mcrelay_client_tls_handshakes_total", "counter", "Client TLS handshakes on --ssl-port, by outcome.");
+  out += fmt::format("mcrelay_client_tls_handshakes_total{{result=\"ok\"}} {}\n", t.tls_handshakes);
+  out += fmt::format("mcrelay_client_tls_handshakes_total{{result=\"failed\"}} {}\n", t.tls_handshake_failures);
+  help("mcrelay_upstream_tls_handshakes_total", "counter",
+       "Completed TLS handshakes to servers (use_ssl), by whether the last session was resumed.");
+  out += fmt::format("mcrelay_upstream_tls_handshakes_total{{session=\"new\"}} {}\n",
+                     t.upstream_tls_handshakes - t.upstream_tls_resumed);
+  out += fmt::format("mcrelay_upstream_tls_handshakes_total{{session=\"resumed\"}} {}\n", t.upstream_tls_resumed);
   help("mcrelay_requests_total", "counter", "Requests by operation (a multi-key get counts each key).");
   for (int i = 0; i < kOpCount; ++i) {
     out += fmt::format("mcrelay_requests_total{{op=\"{}\"}} {}\n", op_name(static_cast<Op>(i)), t.cmd[i]);

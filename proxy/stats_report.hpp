@@ -46,6 +46,8 @@ struct StatsTotals {
   std::uint64_t upstream_cmd[kOpCount] = {};
   std::uint64_t upstream_requests = 0, upstream_errors = 0, upstream_timeouts = 0, upstream_connects = 0,
                 upstream_connect_errors = 0, upstream_resets = 0;
+  std::uint64_t tls_handshakes = 0, tls_handshake_failures = 0, upstream_tls_handshakes = 0,
+                upstream_tls_resumed = 0;
   std::map<std::string, DestinationTotals> destinations;
 };
 

@@ -8,6 +8,7 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/write.hpp>
+#include <openssl/ssl.h>
 
 #include "proxy/protocol/lease_translation.hpp"
 #include "proxy/protocol/request_writer.hpp"
@@ -52,12 +53,14 @@ UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health,
       port_(health.port()),
       resolver_(worker.io()),
       settings_(settings),
-      socket_(worker.io()),
+      stream_(asio::ip::tcp::socket(worker.io())),
       timer_(worker.io()),
       connect_timer_(worker.io()) {
   error_code ec;
   auto addr = asio::ip::make_address(host_, ec);
   if (!ec) literal_.emplace_back(addr, port_);
+  if (settings_.use_tls && settings_.tls_name.empty()) settings_.tls_name = host_;
+  if (settings_.use_tls && !settings_.tls_sessions) settings_.tls_sessions = std::make_shared<TlsSessionCache>();
 }
 
 UpstreamConnection::~UpstreamConnection() = default;
@@ -94,7 +97,6 @@ void UpstreamConnection::connect() {
   state_ = State::connecting;
   resolve_failed_ = false;
   worker_.stats().upstream_connects.add();
-  socket_ = asio::ip::tcp::socket(worker_.io());
   auto gen = generation_;
   connect_timer_.expires_after(std::chrono::milliseconds(settings_.connect_timeout_ms));
   connect_timer_.async_wait([self = Ref<UpstreamConnection>(this), gen](const error_code& ec) {
@@ -102,6 +104,15 @@ void UpstreamConnection::connect() {
     self->worker_.stats().upstream_connect_errors.add();
     self->reset(Result::connect_timeout, "Connect timeout");
   });
+  if (host_.starts_with('/')) {  // "unix:/path" in the config: a Unix domain socket
+    stream_ = Stream(Stream::Unix(worker_.io()));
+    stream_.unix_socket()->async_connect(asio::local::stream_protocol::endpoint(host_),
+                                         [self = Ref<UpstreamConnection>(this), gen](const error_code& ec) {
+                                           if (gen == self->generation_) self->on_transport_connected(ec);
+                                         });
+    return;
+  }
+  stream_ = Stream(asio::ip::tcp::socket(worker_.io()));
   if (!literal_.empty()) {
     connect_to(literal_);
     return;
@@ -127,38 +138,94 @@ void UpstreamConnection::connect() {
 
 void UpstreamConnection::connect_to(const std::vector<asio::ip::tcp::endpoint>& endpoints) {
   auto gen = generation_;
-  asio::async_connect(socket_, endpoints,
+  asio::async_connect(*stream_.tcp_socket(), endpoints,
                       [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, const asio::ip::tcp::endpoint&) {
-                        if (gen != self->generation_) return;
-                        self->connect_timer_.cancel();
-                        if (ec) {
-                          self->worker_.stats().upstream_connect_errors.add();
-                          log::debug("upstream {}: connect failed: {}", self->name_, ec.message());
-                          self->reset(Result::connect_error, "Connection error: " + ec.message());
-                          return;
-                        }
-                        self->on_connected();
+                        if (gen == self->generation_) self->on_transport_connected(ec);
                       });
+}
+
+void UpstreamConnection::on_transport_connected(const error_code& ec) {
+  if (ec) {
+    connect_timer_.cancel();
+    worker_.stats().upstream_connect_errors.add();
+    log::debug("upstream {}: connect failed: {}", name_, ec.message());
+    reset(Result::connect_error, "Connection error: " + ec.message());
+    return;
+  }
+  if (settings_.use_tls) {
+    start_tls();  // the connect timer keeps running: it covers the handshake too
+    return;
+  }
+  connect_timer_.cancel();
+  on_connected();
+}
+
+// The TLS handshake to the server: its certificate checked against --pem-ca-path and the expected name, the
+// last session offered for resumption. A failure counts as a connect error (TKO) with OpenSSL's reason.
+void UpstreamConnection::start_tls() {
+  if (!settings_.tls) {  // the --pem-* files did not load (logged at start-up)
+    connect_timer_.cancel();
+    worker_.stats().upstream_connect_errors.add();
+    reset(Result::connect_error, "TLS error: " + settings_.tls_error);
+    return;
+  }
+  {
+    Stream tls(std::move(*stream_.tcp_socket()), settings_.tls);
+    stream_ = std::move(tls);
+  }
+  auto& s = stream_.tls();
+  if (!expect_server_name(s, settings_.tls_name)) {
+    connect_timer_.cancel();
+    worker_.stats().upstream_connect_errors.add();
+    reset(Result::connect_error, "TLS error: cannot check the name " + settings_.tls_name);
+    return;
+  }
+  settings_.tls_sessions->offer(s);
+  auto gen = generation_;
+  stream_.async_handshake(asio::ssl::stream_base::client, [self = Ref<UpstreamConnection>(this), gen](const error_code& ec) {
+    if (gen != self->generation_) return;
+    self->connect_timer_.cancel();
+    if (ec) {
+      std::string why = tls_error_text(self->stream_.tls(), ec);
+      if (why != self->last_tls_error_) {
+        log::warn("upstream {}: TLS handshake failed: {} (expected name {}; CA from --pem-ca-path)", self->name_, why,
+                  self->settings_.tls_name);
+        self->last_tls_error_ = why;
+      } else {
+        log::debug("upstream {}: TLS handshake failed: {}", self->name_, why);
+      }
+      self->settings_.tls_sessions->forget();
+      self->worker_.stats().upstream_connect_errors.add();
+      self->reset(Result::connect_error, "TLS handshake failed: " + why);
+      return;
+    }
+    self->last_tls_error_.clear();
+    const bool resumed = SSL_session_reused(self->stream_.tls().native_handle()) == 1;
+    self->worker_.stats().upstream_tls_handshakes.add();
+    if (resumed) self->worker_.stats().upstream_tls_resumed.add();
+    log::debug("upstream {}: TLS handshake done ({})", self->name_, resumed ? "session resumed" : "new session");
+    // TLS 1.2: resumable now. TLS 1.3: the ticket comes after the handshake (kept after the first replies).
+    self->tls_session_kept_ = self->settings_.tls_sessions->remember(self->stream_.tls());
+    self->on_connected();
+  });
 }
 
 void UpstreamConnection::on_connected() {
   state_ = State::connected;
   dstats_->connections.add();
-  error_code ec;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  stream_.prepare();
   // The kernel's defaults probe after 2 hours idle; an idle upstream connection to a memcached pod that
   // vanished (node lost, no RST) should be noticed within a minute: by default probe after 30 s idle, every
   // 10 s, give up after 3 unanswered probes (-I, -i, -K change these; -K 0 turns keepalive off).
-  if (settings_.keepalive_count > 0) {
-    socket_.set_option(asio::socket_base::keep_alive(true), ec);
-    const int fd = socket_.native_handle();
+  if (settings_.keepalive_count > 0 && stream_.tcp_socket() != nullptr) {
+    error_code ec;
+    stream_.tcp_socket()->set_option(asio::socket_base::keep_alive(true), ec);
+    const int fd = stream_.native_handle();
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &settings_.keepalive_idle_s, sizeof(int));
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &settings_.keepalive_interval_s, sizeof(int));
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &settings_.keepalive_count, sizeof(int));
   }
-  socket_.non_blocking(true, ec);
-  auto peer = socket_.remote_endpoint(ec);
-  peer_ip_ = ec ? std::string() : peer.address().to_string();
+  peer_ip_ = stream_.kind() == Stream::Kind::unix_socket ? host_ : stream_.remote_ip();
   in_.resize(kReadChunk);
   start_read();
   flush();
@@ -189,7 +256,7 @@ void UpstreamConnection::flush() {
 void UpstreamConnection::write_out() {
   writing_ = true;
   error_code ec;
-  std::size_t n = socket_.write_some(asio::buffer(out_), ec);
+  std::size_t n = stream_.write_some(asio::buffer(out_), ec);
   if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
     reset(Result::local_error, "Connection error: " + ec.message());
     return;
@@ -199,7 +266,7 @@ void UpstreamConnection::write_out() {
     return;
   }
   auto gen = generation_;
-  asio::async_write(socket_, asio::buffer(out_.data() + n, out_.size() - n),
+  stream_.async_write(asio::buffer(out_.data() + n, out_.size() - n),
                     [self = Ref<UpstreamConnection>(this), gen, n](const error_code& ec2, std::size_t m) {
                       if (gen != self->generation_) return;
                       if (ec2) {
@@ -220,7 +287,7 @@ void UpstreamConnection::on_write(std::size_t) {
 void UpstreamConnection::start_read() {
   if (in_.size() - in_size_ < kReadChunk / 4) in_.resize(in_.size() + kReadChunk);
   auto gen = generation_;
-  socket_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
+  stream_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
                           [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, std::size_t n) {
                             if (gen != self->generation_) return;
                             if (ec) {
@@ -236,6 +303,9 @@ void UpstreamConnection::start_read() {
 // in_ holds [0, in_size_) unread bytes; reads append after them.
 void UpstreamConnection::on_read(std::size_t n) {
   in_size_ += n;
+  // A TLS 1.3 server sends its session ticket right after the handshake: it has been read with the first
+  // replies, so the other connections to this server can resume from now on.
+  if (!tls_session_kept_ && stream_.is_tls()) tls_session_kept_ = settings_.tls_sessions->remember(stream_.tls());
   now_ = Clock::now();
   auto gen = generation_;
   process_replies();
@@ -392,9 +462,10 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
     if (why != Result::ok) worker_.stats().upstream_resets.add();  // ok: closed on purpose, not a failure
     dstats_->connections.sub();
   }
+  // TLS 1.3 sends its session tickets after the handshake: keep the newest for the next connect.
+  if (state_ == State::connected && stream_.is_tls()) settings_.tls_sessions->remember(stream_.tls());
   state_ = State::disconnected;
-  error_code ec;
-  socket_.close(ec);
+  stream_.close();
   resolver_.cancel();
   timer_.cancel();
   connect_timer_.cancel();

@@ -1,5 +1,7 @@
 #pragma once
-// UpstreamConnection: one pipelined TCP connection from a worker to a memcached server.
+// UpstreamConnection: one pipelined connection from a worker to a memcached server: TCP, TLS over TCP
+// (settings.tls set: the handshake is part of connecting, under the connect timeout, and the last TLS
+// session is offered again on reconnects), or a Unix domain socket (the server's host is a path).
 //
 // Contract: created, used and destroyed on its worker thread. send() queues a request and never blocks;
 // the connection is opened lazily on first use and again after a failure. Requests queued within one
@@ -13,9 +15,12 @@
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "proxy/protocol/reply_parser.hpp"
+#include "proxy/stream.hpp"
+#include "proxy/tls_context.hpp"
 #include "proxy/util/ref_counted.hpp"
 #include "routes/destination.hpp"
 
@@ -34,6 +39,14 @@ struct UpstreamSettings {
   int keepalive_count = 3;
   int keepalive_interval_s = 10;
   int keepalive_idle_s = 30;
+  // TLS to the server (pool "use_ssl"): the client context, and the name its certificate must carry.
+  bool use_tls = false;
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null with use_tls: TLS unavailable, for `tls_error`
+  std::string tls_name;
+  std::string tls_error;
+  // The server's last TLS session, shared by every connection of one worker to it (its pool connections,
+  // probes, delete replays: all on that worker's thread), so each reconnect resumes. Null: per connection.
+  std::shared_ptr<TlsSessionCache> tls_sessions;
 };
 
 class UpstreamConnection : public RefCounted {
@@ -81,6 +94,8 @@ class UpstreamConnection : public RefCounted {
 
   void connect();
   void connect_to(const std::vector<boost::asio::ip::tcp::endpoint>& endpoints);
+  void on_transport_connected(const boost::system::error_code& ec);  // TCP or Unix socket connected (or not)
+  void start_tls();
   void on_connected();
   void start_read();
   void on_read(std::size_t n);
@@ -105,7 +120,9 @@ class UpstreamConnection : public RefCounted {
   std::string peer_ip_;  // the server's address while connected (metaget's "from")
   boost::asio::ip::tcp::resolver resolver_;
   UpstreamSettings settings_;
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
+  std::string last_tls_error_;    // logged as a warning once, then at debug level while it repeats
+  bool tls_session_kept_ = false;  // this connection's resumable session is in the cache already
   boost::asio::steady_timer timer_;          // reply deadline of the oldest request
   boost::asio::steady_timer connect_timer_;
   State state_ = State::disconnected;

@@ -8,6 +8,7 @@
 #include "proxy/client_session.hpp"
 #include "proxy/delete_spool.hpp"
 #include "proxy/proxy_server.hpp"
+#include "proxy/tls_accept.hpp"
 #include "proxy/util/logging.hpp"
 
 namespace mcrelay {
@@ -40,6 +41,17 @@ Worker::~Worker() = default;
 void Worker::add_acceptor(asio::ip::tcp::acceptor acceptor, std::string default_prefix) {
   acceptors_.push_back(std::move(acceptor));
   acceptor_prefixes_.push_back(std::move(default_prefix));
+  acceptor_tls_.push_back(false);
+}
+
+void Worker::add_tls_acceptor(asio::ip::tcp::acceptor acceptor) {
+  acceptors_.push_back(std::move(acceptor));
+  acceptor_prefixes_.emplace_back();
+  acceptor_tls_.push_back(true);
+}
+
+void Worker::add_unix_acceptor(asio::local::stream_protocol::acceptor acceptor) {
+  unix_acceptors_.push_back(std::move(acceptor));
 }
 
 void Worker::install_config(std::shared_ptr<const LoadedConfig> config) {
@@ -81,8 +93,21 @@ std::shared_ptr<Destination> Worker::destination(const config::ServerAddress& se
   settings.keepalive_count = options_.keepalive_count;
   settings.keepalive_interval_s = options_.keepalive_interval_s;
   settings.keepalive_idle_s = options_.keepalive_idle_s;
+  const bool use_ssl = server.use_ssl || pool.use_ssl;
+  if (use_ssl) {
+    settings.use_tls = true;
+    settings.tls = server_.client_tls_context();
+    settings.tls_error = server_.client_tls_error();
+    settings.tls_name = options_.ssl_service_identity.empty() ? server.host : options_.ssl_service_identity;
+    // One session cache per server on this worker, kept across reloads (a new timeout makes a new
+    // destination, but the server is the same: its session still resumes).
+    auto& known = tls_servers_[server.text];
+    settings.tls_sessions = known.tls_sessions ? known.tls_sessions : std::make_shared<TlsSessionCache>();
+    known = settings;
+  }
   // The same server with the same settings shares connections across pools and across reloads.
-  std::string key = fmt::format("{}|{}|{}", server.text, settings.server_timeout_ms, settings.connect_timeout_ms);
+  std::string key = fmt::format("{}|{}|{}{}", server.text, settings.server_timeout_ms, settings.connect_timeout_ms,
+                                use_ssl ? "|tls" : "");
   used_destinations_.push_back(key);
   auto it = destinations_.find(key);
   if (it != destinations_.end()) return it->second;
@@ -109,8 +134,17 @@ std::vector<std::shared_ptr<Destination>> Worker::server_destinations() const {
   return out;
 }
 
+UpstreamSettings Worker::settings_for(const ServerHealth& health) const {
+  UpstreamSettings settings;
+  if (auto it = tls_servers_.find(health.name()); it != tls_servers_.end()) settings = it->second;
+  settings.server_timeout_ms = options_.server_timeout_ms;
+  settings.connect_timeout_ms = options_.connect_timeout_ms;
+  return settings;
+}
+
 void Worker::start() {
   for (std::size_t i = 0; i < acceptors_.size(); ++i) accept_next(i);
+  for (std::size_t i = 0; i < unix_acceptors_.size(); ++i) accept_next_unix(i);
   if (options_.idle_timeout_ms > 0) {
     idle_timer_ = std::make_unique<asio::steady_timer>(io_);
     sweep_idle();
@@ -157,13 +191,61 @@ void Worker::accept_next(std::size_t index) {
       accept_next(index);
       return;
     }
-    auto session = make_ref<ClientSession>(*this, std::move(socket));
-    if (!acceptor_prefixes_[index].empty()) session->set_default_prefix(acceptor_prefixes_[index]);
-    sessions_.push_back(session.get());
-    session->add_ref();  // the worker's reference, dropped in session_closed()
-    session->start();
+    start_session(Stream(std::move(socket)), acceptor_prefixes_[index], acceptor_tls_[index]);
     accept_next(index);
   });
+}
+
+void Worker::accept_next_unix(std::size_t index) {
+  unix_acceptors_[index].async_accept([this, index](const error_code& ec, asio::local::stream_protocol::socket socket) {
+    if (stopping_) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      log::warn("worker {}: accept on the Unix socket failed: {}; retrying in 100 ms", id_, ec.message());
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+      timer->async_wait([this, index, timer](const error_code&) {
+        if (!stopping_) accept_next_unix(index);
+      });
+      return;
+    }
+    if (!server_.admit_connection()) {
+      stats_.rejected_connections.add();
+      error_code ignored;
+      socket.close(ignored);
+    } else {
+      start_session(Stream(std::move(socket)), {}, false);
+    }
+    accept_next_unix(index);
+  });
+}
+
+void Worker::start_session(Stream stream, const std::string& default_prefix, bool tls) {
+  if (tls) {
+    auto ctx = server_.server_tls_context();
+    auto* socket = stream.tcp_socket();
+    Stream tls_stream(std::move(*socket), std::move(ctx));
+    tls_accept(io_, std::move(tls_stream), std::chrono::milliseconds(options_.tls_handshake_timeout_ms),
+               [this](Stream ready) {
+                 stats_.tls_handshakes.add();
+                 if (stopping_) {
+                   ready.close();
+                   server_.release_connection();
+                   return;
+                 }
+                 start_session(std::move(ready), {}, false);
+               },
+               [this](const std::string& why) {
+                 server_.release_connection();
+                 stats_.tls_handshake_failures.add();
+                 log::debug("worker {}: TLS handshake with a client failed: {}", id_, why);
+               });
+    return;
+  }
+  auto session = make_ref<ClientSession>(*this, std::move(stream));
+  if (!default_prefix.empty()) session->set_default_prefix(default_prefix);
+  sessions_.push_back(session.get());
+  session->add_ref();  // the worker's reference, dropped in session_closed()
+  session->start();
 }
 
 void Worker::session_closed(ClientSession* session) {
@@ -245,8 +327,7 @@ bool nothing_listens(Result r) noexcept { return r == Result::connect_error || r
 void Worker::start_probe(ServerHealth& health) {
   if (stopping_ || probes_.contains(&health)) return;
   UpstreamSettings settings;
-  settings.server_timeout_ms = options_.server_timeout_ms;
-  settings.connect_timeout_ms = options_.connect_timeout_ms;
+  settings = settings_for(health);
   auto probe = std::make_unique<Probe>(*this, health, settings);
   probe->delay = std::chrono::milliseconds(
       std::max<std::uint32_t>(1, health.retry_ms() ? health.retry_ms() : options_.probe_timeout_initial_ms));
@@ -357,6 +438,7 @@ void Worker::drain(std::chrono::milliseconds timeout, std::function<void()> done
     drain_deadline_ = std::chrono::steady_clock::now() + timeout;
     error_code ec;
     for (auto& a : acceptors_) a.close(ec);
+    for (auto& a : unix_acceptors_) a.close(ec);
     auto sessions = sessions_;
     for (auto* s : sessions) s->drain();
     drain_timer_ = std::make_unique<asio::steady_timer>(io_);
@@ -392,9 +474,7 @@ void Worker::replay_deletes(ServerHealth& health) {
   const auto& keys = batch->keys;
   if (keys.empty()) return;
   log::info("replaying {} spooled delete{} to {}", keys.size(), keys.size() == 1 ? "" : "s", health.name());
-  UpstreamSettings settings;
-  settings.server_timeout_ms = options_.server_timeout_ms;
-  settings.connect_timeout_ms = options_.connect_timeout_ms;
+  UpstreamSettings settings = settings_for(health);
   auto conn = make_ref<UpstreamConnection>(*this, health, stats_.destination(health.name()), settings);
   auto remaining = std::make_shared<std::size_t>(keys.size());
   std::string server = health.name();
@@ -416,6 +496,7 @@ void Worker::stop() {
     stopping_ = true;
     error_code ec;
     for (auto& a : acceptors_) a.close(ec);
+    for (auto& a : unix_acceptors_) a.close(ec);
     auto sessions = sessions_;
     for (auto* s : sessions) s->close();
     for (auto& [_, d] : destinations_) d->close();

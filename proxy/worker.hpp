@@ -16,6 +16,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "proxy/loaded_config.hpp"
@@ -23,6 +24,7 @@
 #include "proxy/protocol/request_parser.hpp"
 #include "proxy/router.hpp"
 #include "proxy/stats.hpp"
+#include "proxy/stream.hpp"
 #include "proxy/server_health.hpp"
 #include "proxy/upstream_destination.hpp"
 
@@ -40,6 +42,10 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   // `default_prefix`: sessions accepted there route keys without a routing prefix by that prefix's route
   // (a twemproxy pool's own listen address); empty: the default route.
   void add_acceptor(boost::asio::ip::tcp::acceptor acceptor, std::string default_prefix = {});
+  // Control thread, before start(): a --ssl-port acceptor (connections handshake TLS first, with the
+  // server's current TLS context), and a --unix-domain-sock acceptor.
+  void add_tls_acceptor(boost::asio::ip::tcp::acceptor acceptor);
+  void add_unix_acceptor(boost::asio::local::stream_protocol::acceptor acceptor);
   // Control thread: build the route trees for `config` on this worker (posted; takes effect between
   // requests). The first call must happen before start().
   void install_config(std::shared_ptr<const LoadedConfig> config);
@@ -95,6 +101,11 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
 
  private:
   void accept_next(std::size_t index);
+  void accept_next_unix(std::size_t index);
+  // Admission (--max-conns) done: TLS streams handshake first, then the session starts.
+  void start_session(Stream stream, const std::string& default_prefix, bool tls);
+  // The transport settings (TLS context and expected name) of a server, for probes and delete replays.
+  UpstreamSettings settings_for(const ServerHealth& health) const;
   void sweep_idle();
   void sweep_inactive_upstreams();  // --reset-inactive-connection-interval
   void finish_drain();
@@ -112,6 +123,10 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   boost::asio::io_context io_;
   std::vector<boost::asio::ip::tcp::acceptor> acceptors_;
   std::vector<std::string> acceptor_prefixes_;  // acceptors_[i]'s default routing prefix, or empty
+  std::vector<bool> acceptor_tls_;              // acceptors_[i] is a --ssl-port one
+  std::vector<boost::asio::local::stream_protocol::acceptor> unix_acceptors_;
+  // Servers reached over TLS: their context and expected name (probes and replays use the same).
+  std::map<std::string, UpstreamSettings, std::less<>> tls_servers_;
   std::thread thread_;
   WorkerStats stats_;
   std::vector<char> scratch_;

@@ -12,6 +12,9 @@ PKGS=(
   libboost1.81-dev nlohmann-json3-dev libfmt-dev catch2
   # twemproxy YAML configs (the parser nutcracker itself uses)
   libyaml-dev
+  # TLS to clients and to servers (OpenSSL 3 through Boost.Asio's ssl); the openssl CLI makes the tests'
+  # and the benchmark's certificates
+  libssl-dev openssl
   # sanitizers/fuzzing toolchain (clang's runtime for ASan/UBSan/libFuzzer)
   clang libclang-rt-14-dev
   # real servers and clients for tests

@@ -17,6 +17,10 @@
 // With several --server, keys are sharded client-side (key index modulo the number of servers) and
 // connection i talks only to server i % n and only about that server's keys ("memcached direct").
 //
+// With --tls-ca FILE every connection is TLS (OpenSSL), the server's certificate checked against FILE for
+// the name "localhost": the client side of bench/run_bench.py's mcrelay-tls target. The handshake happens
+// at connect time, before the window, so the window measures steady-state encrypted traffic.
+//
 // Output: one JSON object on stdout. Exit status 0 when the run completed (errors are reported, not
 // fatal), 2 on bad usage or when no connection could be made.
 
@@ -29,6 +33,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <algorithm>
 #include <atomic>
@@ -134,7 +141,10 @@ struct Options {
   bool populate = true;
   uint64_t seed = 1;
   std::vector<int> cpu_pids;
+  std::string tls_ca;  // --tls-ca: TLS to the servers, verified against this CA
 };
+
+SSL_CTX* g_tls = nullptr;  // set once in main() with --tls-ca; SSL_new on it is thread-safe
 
 [[noreturn]] void usage(const char* msg) {
   if (msg) std::fprintf(stderr, "mcrelay_loadgen: %s\n", msg);
@@ -150,7 +160,8 @@ struct Options {
                "  --warmup S        warm-up before the window in seconds (2)\n"
                "  --no-populate     do not set every key before the warm-up\n"
                "  --seed N          random seed (1)\n"
-               "  --cpu-pid PID     sample this process's CPU time at the window edges (repeatable)\n");
+               "  --cpu-pid PID     sample this process's CPU time at the window edges (repeatable)\n"
+               "  --tls-ca FILE     connect with TLS, checking the servers' certificates against FILE\n");
   std::exit(2);
 }
 
@@ -211,6 +222,8 @@ Options parse_args(int argc, char** argv) {
       o.populate = false;
     } else if (name == "--seed") {
       o.seed = std::strtoull(val().c_str(), nullptr, 10);
+    } else if (name == "--tls-ca") {
+      o.tls_ca = val();
     } else if (name == "--cpu-pid") {
       o.cpu_pids.push_back(std::atoi(val().c_str()));
     } else if (name == "--help" || name == "-h") {
@@ -349,6 +362,7 @@ enum class Op : uint8_t { None, Get, Set };
 
 struct Conn {
   int fd = -1;
+  SSL* ssl = nullptr;  // with --tls-ca
   int server = 0;
   bool connected = false;
   bool want_out = false;
@@ -394,8 +408,10 @@ class Worker {
     nservers_ = opt_.servers.size();
   }
   ~Worker() {
-    for (auto& c : conns_)
+    for (auto& c : conns_) {
+      if (c.ssl) SSL_free(c.ssl);
       if (c.fd >= 0) ::close(c.fd);
+    }
     if (ep_ >= 0) ::close(ep_);
   }
 
@@ -472,6 +488,19 @@ class Worker {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (g_tls) {  // blocking handshake (loopback), then non-blocking records
+      SSL* ssl = SSL_new(g_tls);
+      SSL_set_fd(ssl, fd);
+      SSL_set_tlsext_host_name(ssl, "localhost");
+      SSL_set1_host(ssl, "localhost");
+      if (SSL_connect(ssl) != 1) {
+        ERR_print_errors_fp(stderr);
+        SSL_free(ssl);
+        ::close(fd);
+        return false;
+      }
+      c.ssl = ssl;
+    }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP;
@@ -500,6 +529,10 @@ class Worker {
       if (phase_ == Phase::Populate) --active_;
     } else if (phase_ == Phase::Load && in_window(now_ns())) {
       stats_->error(kind);
+    }
+    if (c.ssl) {
+      SSL_free(c.ssl);
+      c.ssl = nullptr;
     }
     if (c.fd >= 0) {
       epoll_ctl(ep_, EPOLL_CTL_DEL, c.fd, nullptr);
@@ -567,6 +600,20 @@ class Worker {
   void flush_out(size_t i) {
     Conn& c = conns_[i];
     while (c.out_off < c.out.size()) {
+      if (c.ssl) {
+        int n = SSL_write(c.ssl, c.out.data() + c.out_off, int(c.out.size() - c.out_off));
+        if (n > 0) {
+          c.out_off += size_t(n);
+          continue;
+        }
+        int err = SSL_get_error(c.ssl, n);
+        if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+          if (!c.want_out) set_events(i, true);
+          return;
+        }
+        drop_conn(i, "send_failed");
+        return;
+      }
       ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
       if (n > 0) {
         c.out_off += size_t(n);
@@ -612,7 +659,19 @@ class Worker {
         drop_conn(i, "reply_too_long");
         return;
       }
-      ssize_t n = ::recv(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len, 0);
+      ssize_t n;
+      if (c.ssl) {
+        int r = SSL_read(c.ssl, c.in.data() + c.in_len, int(c.in.size() - c.in_len));
+        if (r <= 0) {
+          int err = SSL_get_error(c.ssl, r);
+          if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
+          drop_conn(i, err == SSL_ERROR_ZERO_RETURN ? "closed_by_server" : "recv_failed");
+          return;
+        }
+        n = r;
+      } else {
+        n = ::recv(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len, 0);
+      }
       if (n > 0) {
         c.in_len += size_t(n);
         // A complete reply (the next request is already sent, its reply cannot be here yet) or a
@@ -774,6 +833,12 @@ std::string json_escape(const std::string& s) {
 
 int main(int argc, char** argv) {
   Options opt = parse_args(argc, argv);
+  if (!opt.tls_ca.empty()) {
+    g_tls = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_mode(g_tls, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    if (SSL_CTX_load_verify_locations(g_tls, opt.tls_ca.c_str(), nullptr) != 1) usage("cannot load --tls-ca");
+    SSL_CTX_set_verify(g_tls, SSL_VERIFY_PEER, nullptr);
+  }
   Shared sh;
   sh.opt = &opt;
   for (size_t s = 0; s < opt.servers.size(); ++s) sh.populate_next.push_back(std::make_unique<std::atomic<uint64_t>>(0));

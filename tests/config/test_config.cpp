@@ -389,10 +389,14 @@ TEST_CASE("config: pool option errors", "[config]") {
         "services) is not supported: mcrelay talks to memcached servers in the ascii protocol");
   CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "protocol": 1})j")) ==
         "config.json: pools.A.protocol: only the ascii protocol is supported, got 1");
-  CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "use_ssl": true})j")) ==
-        "config.json: pools.A.use_ssl: TLS to servers is not supported, got true");
-  CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "security_mech": "tls"})j")) ==
-        "config.json: pools.A.security_mech: only plain (unencrypted) connections are supported, got \"tls\"");
+  CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "use_ssl": "yes"})j")) ==
+        "config.json: pools.A.use_ssl: must be true or false, got \"yes\"");
+  CHECK(error_for(with_pool(R"j({"servers": ["unix:/run/mc.sock"], "use_ssl": true})j")) ==
+        "config.json: pools.A.use_ssl: TLS over a Unix socket (unix:/run/mc.sock) is not supported (as in mcrouter)");
+  CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "security_mech": "ktls12"})j")) ==
+        "config.json: pools.A.security_mech: must be \"plain\" or \"ssl\" (TLS), got \"ktls12\"");
+  CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "use_ssl": true})j")).empty());
+  CHECK(error_for(with_pool(R"j({"servers": ["h:1"], "security_mech": "tls"})j")).empty());
 }
 
 TEST_CASE("config: routes errors", "[config]") {

@@ -73,8 +73,7 @@ TEST_CASE("server addresses: mcrouter's protocol/security/compression suffixes",
   CHECK(reason_for("h:1:umbrella:plain") == "only the ASCII protocol is supported, got \"umbrella\"");
   CHECK(reason_for("[::1]:1:thrift") == "only the ASCII protocol is supported, got \"thrift\"");
   CHECK(reason_for("h:1:binary") == "unknown protocol \"binary\" (only ascii is supported)");
-  CHECK(reason_for("h:1:ascii:ssl") ==
-        "only plain (unencrypted) connections are supported, got security \"ssl\"");
+  CHECK(reason_for("h:1:ascii:tls12") == "unknown security \"tls12\" (plain or ssl)");
   CHECK(reason_for("h:1:ascii:plain:compressed") ==
         "compression is not supported, got \"compressed\" (use notcompressed or leave it out)");
   CHECK(reason_for("h:1:ascii:plain:notcompressed:x") ==
@@ -99,5 +98,34 @@ TEST_CASE("server addresses: errors", "[config][server_address]") {
   CHECK(reason_for("::1") == "IPv6 addresses must be written in brackets, e.g. \"[::1]:11211\"");
   CHECK(reason_for("fe80::1:11211") == "IPv6 addresses must be written in brackets, e.g. \"[::1]:11211\"");
   CHECK(reason_for("2001:db8:0:0:0:0:0:1") == "IPv6 addresses must be written in brackets, e.g. \"[::1]:11211\"");
-  CHECK(reason_for("unix:/var/run/memcached.sock") == "UNIX domain sockets are not supported");
+  CHECK(reason_for("unix:") == "missing path after \"unix:\"");
+  CHECK(reason_for("unix:run/mc.sock") == "the Unix socket path \"run/mc.sock\" must be absolute");
+  CHECK(reason_for("unix:/" + std::string(107, 'a')) ==
+        "the Unix socket path is longer than 107 bytes (the limit of a socket address)");
+  CHECK(reason_for("unix:/run/mc.sock:ascii:ssl") ==
+        "TLS over a Unix socket is not supported (as in mcrouter); use security plain");
+  CHECK(reason_for("unix:/run/mc.sock:ascii:plain:notcompressed:x") ==
+        "too many ':'-separated fields (expected unix:/path[:protocol[:security[:compression]]])");
+}
+
+TEST_CASE("server addresses: TLS (security \"ssl\") and Unix domain sockets, as mcrouter's AccessPoint",
+          "[config][server_address]") {
+  const ServerAddress tls = parse_server_address("cache-0.cache:11211:ascii:ssl");
+  CHECK(tls.use_ssl);
+  CHECK(tls.host == "cache-0.cache");
+  CHECK(tls.text == "cache-0.cache:11211");  // the same server whatever the transport: one destination name
+  CHECK(parse_server_address("h:1:ascii:SSL").use_ssl);
+  CHECK_FALSE(parse_server_address("h:1:ascii:plain").use_ssl);
+  CHECK_FALSE(parse_server_address("h:1").use_ssl);
+
+  const ServerAddress u = parse_server_address("unix:/var/run/memcached/memcached.sock");
+  CHECK(u.unix_socket);
+  CHECK(u.host == "/var/run/memcached/memcached.sock");
+  CHECK(u.port == 0);
+  CHECK(u.text == "unix:/var/run/memcached/memcached.sock");
+  CHECK_FALSE(u.use_ssl);
+  const ServerAddress v = parse_server_address("unix:/run/mc.sock:ascii:plain:notcompressed");
+  CHECK(v.unix_socket);
+  CHECK(v.text == "unix:/run/mc.sock");
+  CHECK_FALSE(parse_server_address("unixhost:1").unix_socket);  // a host name that starts with "unix"
 }

@@ -308,7 +308,7 @@ class TestOptionGroups(unittest.TestCase):
         "facebook logging": ["--enable-axonlog", "--external-carbon-connection-logging-enabled", "--test-mode",
                              "--debug-fifo-root", "/tmp"],
         "thrift and carbon": ["--use-thrift", "--thrift-port", "7000", "--carbon-router-name", "Memcache"],
-        "client TLS paths": ["--pem-cert-path=/x.pem", "--pem-key-path=/x.key", "--ssl-verify-peers"],
+        "TLS tuning": ["--ssl-verify-peers", "--ssl-connection-cache", "--ssl-handshake-offload"],
         "qos and acl": ["--enable-qos", "--default-qos-class", "2", "--acl-checker-enable"],
         "deprecated": ["--gets", "--skip-sanity-checks", "-d", "-D", "3"],
     }
@@ -341,13 +341,15 @@ class TestOptionGroups(unittest.TestCase):
         finally:
             self.assertEqual(run.stop(), 0)
 
-    def test_refused_by_design(self):
-        for args, why in ((["--ssl-port", "5443"], "mcrelay does not serve TLS"),
-                          (["--unix-domain-sock", "/tmp/mcrouter.sock"], "mcrelay listens on TCP only")):
+    def test_tls_flags_that_need_each_other_exit_2(self):
+        # mcrouter's TLS listener flags work (tests/integration/test_tls.py); without its certificate the
+        # TLS port cannot serve, so that is a command-line error.
+        for args, why in ((["--ssl-port", "5443"], "--ssl-port needs --server-pem-cert-path"),
+                          (["--ssl-require-peer-certs"], "--ssl-require-peer-certs needs --server-pem-ca-path")):
             with self.subTest(args=args):
                 run = Run(["-p", str(free_port()), "--config-str", json.dumps(pool_json()), *args])
                 self.assertEqual(run.wait_exit(), 2, run.stderr())
-                self.assertIn(f'option "{args[0]}" is not supported: {why}', run.stderr())
+                self.assertIn(why, run.stderr())
                 run.stop()
 
     def test_typo_exits_2_with_a_suggestion(self):

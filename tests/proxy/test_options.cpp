@@ -144,9 +144,43 @@ TEST_CASE("options: accepted without effect, listed once for the warning", "[opt
   CHECK(e.options.no_effect_options.empty());
 }
 
-TEST_CASE("options: refused by design", "[options]") {
-  CHECK(parse({"--ssl-port", "5001"}).error.starts_with("option \"--ssl-port\" is not supported: mcrelay does not serve TLS"));
-  CHECK(parse({"--unix-domain-sock=/tmp/s"}).error.starts_with("option \"--unix-domain-sock\" is not supported"));
+TEST_CASE("options: TLS and Unix socket flags (mcrouter's names)", "[options][tls]") {
+  auto r = parse({"--ssl-port", "5001,5002", "--server-pem-cert-path", "/c.pem", "--server-pem-key-path=/k.pem",
+                  "--server-pem-ca-path", "/ca.pem", "--ssl-require-peer-certs", "--pem-cert-path", "/cc.pem",
+                  "--pem-key-path", "/ck.pem", "--pem-ca-path", "/sca.pem", "--ssl-service-identity", "cache.svc",
+                  "--tls-handshake-timeout-ms", "250", "--tls-reload-interval-ms", "100"});
+  REQUIRE(r.error.empty());
+  CHECK(r.options.ssl_ports == std::vector<std::uint16_t>{5001, 5002});
+  CHECK(r.options.port == 5000);  // the plain port is unchanged
+  CHECK(r.options.server_pem_cert_path == "/c.pem");
+  CHECK(r.options.server_pem_key_path == "/k.pem");
+  CHECK(r.options.server_pem_ca_path == "/ca.pem");
+  CHECK(r.options.ssl_require_peer_certs);
+  CHECK(r.options.pem_cert_path == "/cc.pem");
+  CHECK(r.options.pem_key_path == "/ck.pem");
+  CHECK(r.options.pem_ca_path == "/sca.pem");
+  CHECK(r.options.ssl_service_identity == "cache.svc");
+  CHECK(r.options.tls_handshake_timeout_ms == 250);
+  CHECK(r.options.tls_reload_interval_ms == 100);
+  CHECK(r.options.no_effect_options.empty());  // none of them is ignored any more
+
+  CHECK(parse({"--unix-domain-sock=/tmp/s"}).options.unix_domain_sock == "/tmp/s");
+  CHECK(parse({"--unix-domain-sock", "/" + std::string(107, 'a')}).error.starts_with("invalid --unix-domain-sock"));
+  CHECK(parse({"--ssl-port", "x"}).error == "invalid --ssl-port \"x\" (ports from 0 to 65535, comma-separated)");
+}
+
+TEST_CASE("options: TLS flags that need each other are an error (exit 2)", "[options][tls]") {
+  CHECK(parse({"--ssl-port", "5001"}).error ==
+        "--ssl-port needs --server-pem-cert-path and --server-pem-key-path (the listeners' certificate and key)");
+  CHECK(parse({"--ssl-port", "5001", "--server-pem-cert-path", "/c"}).error.starts_with("--ssl-port needs"));
+  CHECK(parse({"--ssl-require-peer-certs"}).error.starts_with("--ssl-require-peer-certs needs --server-pem-ca-path"));
+  CHECK(parse({"--pem-cert-path", "/c"}).error.starts_with("--pem-cert-path and --pem-key-path go together"));
+  CHECK(parse({"--unix-domain-sock", "/s", "--listen-sock-fd", "3"}).error.starts_with("--unix-domain-sock and"));
+  CHECK(parse({"--ssl-port", "5443", "--server-pem-cert-path", "/c", "--server-pem-key-path", "/k",
+               "--unix-domain-sock", "/s"}).error.starts_with("--ssl-port cannot be combined"));
+  CHECK(parse({"--ssl-port", "5443", "--server-pem-cert-path", "/c", "--server-pem-key-path", "/k",
+               "--listen-sock-fd", "3"}).error.starts_with("--ssl-port cannot be combined"));
+  CHECK(parse({"--server-pem-cert-path", "/c", "--server-pem-key-path", "/k"}).error.empty());  // no TLS port: fine
 }
 
 TEST_CASE("options: a typo is an error with a suggestion; prefixes as getopt_long", "[options]") {

@@ -1,0 +1,22 @@
+#pragma once
+// The --unix-domain-sock listener (mcrouter's flag): one Unix stream socket at PATH, shared by every worker
+// (each accepts on a duplicate of it).
+//
+// A file already at PATH is replaced only when it is a stale socket (nobody accepts connections on it: what
+// a crashed proxy leaves behind); a live socket or any other file is a start-up error, as a TCP port in use
+// is. The socket file is removed at exit (remove_unix_listener), as mcrouter does.
+//
+// Contract: main/control thread, before the workers start. Throws std::runtime_error with an operator-facing
+// message (the caller exits 1).
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mcrelay {
+
+class Worker;
+
+void bind_unix_listener(const std::string& path, int backlog, std::vector<std::unique_ptr<Worker>>& workers);
+void remove_unix_listener(const std::string& path) noexcept;
+
+}  // namespace mcrelay
