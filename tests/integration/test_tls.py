@@ -128,7 +128,8 @@ class TestTls(unittest.TestCase):
     def test_both_sides_set_get_multiget_meta(self):
         with tls_memcached(self.pki) as mc, \
                 Mcrelay(tls_pool(mc), args=self.listener_args() + ["--pem-ca-path", self.pki.path("ca.crt"),
-                                                                   "--num-proxies", "2"]) as relay:
+                                                                   "--num-proxies", "2",
+                                                                   "--enable-admin-keys"]) as relay:
             conn = TlsConn(tls_port(relay), client_context(self.pki))
             self.assertEqual(conn.request(b"set k1 5 0 2\r\nv1\r\n", b"\r\n"), b"STORED\r\n")
             self.assertEqual(conn.request(b"set k2 0 0 2\r\nv2\r\n", b"\r\n"), b"STORED\r\n")

@@ -97,7 +97,7 @@ class TestUnixSockets(unittest.TestCase):
     def test_listen_on_a_unix_socket_and_reach_memcached_through_one(self):
         with UnixMemcached(self.path("mc.sock")) as mc:
             config = {"pools": {"A": {"servers": [mc.address]}}, "route": "PoolRoute|A"}
-            relay = self.start_relay(config, self.path("mcrelay.sock"), ["--num-proxies", "2"])
+            relay = self.start_relay(config, self.path("mcrelay.sock"), ["--num-proxies", "2", "--enable-admin-keys"])
             relay.assert_alive()
             sock = self.path("mcrelay.sock")
             self.assertEqual(unix_exchange(sock, b"set u 3 0 2\r\nhi\r\n", b"\r\n"), b"STORED\r\n")
