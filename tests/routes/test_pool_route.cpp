@@ -123,7 +123,7 @@ TEST_CASE("factory errors name the path and suggest a fix", "[routes][factory]")
   CHECK(message(42) == "test.json: route: expected a route (object or string), got number");
 }
 
-TEST_CASE("PoolRoute: mcrouter's asynclog and rates are accepted and ignored", "[routes][pool_route]") {
+TEST_CASE("PoolRoute: asynclog is ignored; rates limit the pool but do not move keys", "[routes][pool_route]") {
   auto build = [](const std::string& route) {
     auto cfg = three_servers(route);
     FakeProvider fakes;
@@ -134,7 +134,7 @@ TEST_CASE("PoolRoute: mcrouter's asynclog and rates are accepted and ignored", "
     return where;
   };
   auto plain = build(R"({"type": "PoolRoute", "pool": "A"})");
-  // Placement is exactly that of the plain PoolRoute: the keys change nothing.
+  // Placement is exactly that of the plain PoolRoute (rates are enforced: test_pool_route_options.cpp).
   CHECK(build(R"({"type": "PoolRoute", "pool": "A", "asynclog": false})") == plain);
   CHECK(build(R"({"type": "PoolRoute", "pool": "A", "asynclog": true, "name": "A_async"})") == plain);
   CHECK(build(R"({"type": "PoolRoute", "pool": "A",
@@ -172,5 +172,7 @@ TEST_CASE("PoolRoute: ignored keys are type-checked, unsupported ones refused", 
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "asynclgo": true})") ==
         "test.json: route: unknown key \"asynclgo\" in PoolRoute (did you mean \"asynclog\"?)");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") ==
-        "test.json: route: unknown key \"bogus_option\" in PoolRoute (known keys: pool, hash, asynclog, rates, shadows)");
+        "test.json: route: unknown key \"bogus_option\" in PoolRoute (known keys: pool, hash, asynclog, rates, "
+        "shadows, slow_warmup, bucketize, total_buckets, bucketization_keyspace, total_buckets_by_prefix, "
+        "bucketize_until)");
 }

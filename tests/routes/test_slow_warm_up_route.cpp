@@ -121,3 +121,46 @@ TEST_CASE("SlowWarmUpRoute: errors count as neither hits nor misses", "[routes][
   rig.feed(1, Reply(Result::not_found));
   CHECK(rig.route->hit_rate() == 0.5);
 }
+
+TEST_CASE("PoolRoute slow_warmup wraps every server, sharing one failover target", "[routes][slow_warm_up_route]") {
+  Harness h(R"({"type": "PoolRoute", "pool": "ABC",
+                "slow_warmup": {"failoverTarget": "PoolRoute|D",
+                                "settings": {"enable_threshold": 0.5, "disable_threshold": 0.9, "min_requests": 1}}})");
+  // --route-key shows the server and the failover target (mcrouter's traverse visits both).
+  auto where = h.where(Op::get, "key");
+  REQUIRE(where.size() == 2);
+  CHECK(where[1] == "d:1");
+  // A server that misses everything goes cold after min_requests: 1; its gets then mostly go to D.
+  const std::string server = where[0];
+  h.d(server).reply = Reply(Result::not_found);
+  h.d("d:1").reply = hit("warm copy");
+  int from_d = 0;
+  for (int i = 0; i < 200; ++i) from_d += h.route(Op::get, "key").value == "warm copy";
+  CHECK(from_d > 150);  // the share sent to the cold server is start = 0.1 (hit rate 0)
+  CHECK(from_d < 200);
+}
+
+TEST_CASE("slow_warmup config errors", "[routes][slow_warm_up_route]") {
+  auto with = [](const std::string& sw) {
+    return build_error(R"({"type": "PoolRoute", "pool": "ABC", "slow_warmup": )" + sw + "}");
+  };
+  CHECK_THAT(with(R"("PoolRoute|D")"), Catch::Contains("slow_warmup: expected an object"));
+  CHECK_THAT(with(R"({})"), Catch::Contains("missing required field \"failoverTarget\""));
+  CHECK_THAT(with(R"({"failoverTarget": "PoolRoute|D", "settings": {"enable_threshold": 0.5}})"),
+             Catch::Contains("missing required field \"disable_threshold\""));
+  CHECK_THAT(with(R"({"failoverTarget": "PoolRoute|D", "settings": {"enable_threshold": 0.9, "disable_threshold": 0.5}})"),
+             Catch::Contains("enable_threshold must be strictly less than disable_threshold"));
+  CHECK_THAT(with(R"({"failoverTarget": "PoolRoute|D", "settings": {"enable_threshold": 0.1, "disable_threshold": 1.5}})"),
+             Catch::Contains("disable_threshold: must be in [0, 1]"));
+  CHECK_THAT(with(R"({"failoverTarget": "PoolRoute|D",
+                      "settings": {"enable_threshold": 0.1, "disable_threshold": 0.5, "start": 1}})"),
+             Catch::Contains("start: must be in (0, 1)"));
+  CHECK_THAT(with(R"({"failoverTarget": "PoolRoute|D",
+                      "settings": {"enable_threshold": 0.1, "disable_threshold": 0.5, "step": 100}})"),
+             Catch::Contains("step: must be in (0, 100)"));
+  CHECK_THAT(with(R"({"failoverTarget": "PoolRoute|D",
+                      "settings": {"enable_threshold": 0.1, "disable_threshold": 0.5, "min_requests": 0}})"),
+             Catch::Contains("min_requests: 0 is out of range"));
+  CHECK_THAT(with(R"({"failoverTarget": "PoolRoute|D", "setings": {}})"), Catch::Contains("did you mean \"settings\""));
+  CHECK(with(R"({"failoverTarget": "PoolRoute|D"})") == "no error");  // mcrouter's defaults
+}
