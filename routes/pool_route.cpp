@@ -39,9 +39,13 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
     f.fail(path + ".shard_splits", "shard splits are not supported (they change which server a key goes to)");
   }
   check_keys(f, j, path, "PoolRoute",
-             {"pool", "hash", "asynclog", "rates", "shadows", "slow_warmup", "bucketize", "total_buckets",
-              "bucketization_keyspace", "total_buckets_by_prefix", "bucketize_until"});
+             {"pool", "hash", "asynclog", "rates", "shadows", "shadow_policy", "slow_warmup", "bucketize",
+              "total_buckets", "bucketization_keyspace", "total_buckets_by_prefix", "bucketize_until"});
   check_ignored_keys(f, j, path);
+  // mcrouter's open-source build knows one shadow policy, "default" (the same request to the shadow).
+  if (auto policy = f.get_string(j, "shadow_policy", path, "default"); policy != "default") {
+    f.fail(path + ".shadow_policy", fmt::format("invalid shadow policy \"{}\" (mcrouter knows only \"default\")", policy));
+  }
   const auto& pool_spec = f.require(j, "pool", path);
   const auto& pool = f.pool_spec(pool_spec, path + ".pool");  // a name or an inline pool
   auto destinations = f.pool_destinations(pool);

@@ -13,6 +13,7 @@
 // A request whose key goes to a server of index b <= i < e (default: every server) and whose routing key
 // hashes into the fraction [lo, hi] of the key space (SpookyHashV2 32-bit, seed 0, as mcrouter; default
 // [0, 1]) is also sent to `target`, whose reply is ignored: the client always gets the pool's reply.
+// `shadow_policy` may only be "default" (the only one open-source mcrouter has).
 #include <cstdint>
 #include <optional>
 #include <vector>

@@ -173,6 +173,6 @@ TEST_CASE("PoolRoute: ignored keys are type-checked, unsupported ones refused", 
         "test.json: route: unknown key \"asynclgo\" in PoolRoute (did you mean \"asynclog\"?)");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") ==
         "test.json: route: unknown key \"bogus_option\" in PoolRoute (known keys: pool, hash, asynclog, rates, "
-        "shadows, slow_warmup, bucketize, total_buckets, bucketization_keyspace, total_buckets_by_prefix, "
+        "shadows, shadow_policy, slow_warmup, bucketize, total_buckets, bucketization_keyspace, total_buckets_by_prefix, "
         "bucketize_until)");
 }

@@ -203,3 +203,17 @@ TEST_CASE("PoolRoute bucketize errors", "[routes][pool_route][bucketize]") {
   CHECK(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "bucketize": false, "total_buckets": "many"})") ==
         "no error");
 }
+
+// --- shadow_policy ---------------------------------------------------------------------------------------------
+
+TEST_CASE("PoolRoute shadow_policy: only mcrouter's \"default\"", "[routes][pool_route][shadows]") {
+  PoolHarness h(3, R"({"type": "PoolRoute", "pool": "P", "shadow_policy": "default",
+                       "shadows": [{"target": "PoolRoute|B"}]})");
+  auto where = h.where("k");
+  REQUIRE(where.size() == 2);
+  CHECK(where[1] == "backup:1");
+  CHECK_THAT(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "shadow_policy": "MemcacheShadowPolicy"})"),
+             Catch::Contains("route.shadow_policy: invalid shadow policy \"MemcacheShadowPolicy\""));
+  CHECK_THAT(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "shadow_policy": 1})"),
+             Catch::Contains("route.shadow_policy: expected a string"));
+}
