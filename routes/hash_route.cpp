@@ -4,6 +4,7 @@
 
 #include "routes/fan_out.hpp"
 #include "routes/latest_route.hpp"
+#include "routes/load_balancer_route.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
 #include "routes/twemproxy_hash_spec.hpp"
@@ -51,6 +52,15 @@ HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, con
 }
 
 RouteHandlePtr HashRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
+  if (auto func = j.find("hash_func"); func != j.end() && func->is_string() && func->get<std::string>() == "LoadBalancer") {
+    // mcrouter's hash function "LoadBalancer": a LoadBalancerRoute over the children.
+    check_keys(f, j, path, "HashRoute",
+               {"children", "hash_func", "algorithm", "salt", "failover_count", "load_ttl_ms",
+                "default_server_load_percent", "seed"});
+    auto children = f.build_children(f.require(j, "children", path), path + ".children");
+    if (children.empty()) f.fail(path, "no children to hash over");
+    return LoadBalancerRoute::build_over(f, j, path, std::move(children));
+  }
   if (auto func = j.find("hash_func"); func != j.end() && func->is_string() && func->get<std::string>() == "Latest") {
     // mcrouter's hash function "Latest": a LatestRoute over the children, its options read from this object.
     check_keys(f, j, path, "HashRoute",

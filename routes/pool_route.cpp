@@ -69,9 +69,11 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
   std::string_view default_func = pool.weights.empty() ? "Ch3" : "WeightedCh3";
   const std::string func = hash_func_name(spec, default_func);
   auto bucketizer = KeyBucketizer::parse(f, j, path);
-  if (func == "Latest") {
-    if (bucketizer && destinations.size() > 1) f.fail(path + ".bucketize", "bucketize needs a WeightedCh3 hash, not Latest");
-    // mcrouter hands the merged hash object to LatestRoute: the pool's weights, then the "hash" keys.
+  if (func == "Latest" || func == "LoadBalancer") {
+    if (bucketizer && destinations.size() > 1) {
+      f.fail(path + ".bucketize", fmt::format("bucketize needs a WeightedCh3 hash, not {}", func));
+    }
+    // mcrouter hands the merged hash object to the route: the pool's weights, then the "hash" keys.
     nlohmann::json latest = nlohmann::json::object();
     if (auto w = pool.raw.find("weights"); w != pool.raw.end()) latest["weights"] = *w;
     if (spec.is_object()) {
@@ -80,7 +82,7 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
       latest["hash_func"] = spec;
     }
     wrap_slow_warmup(f, j, path, destinations);
-    return wrap_rates(f, j, path, build_latest_pool(f, j, path, latest, std::move(destinations)));
+    return wrap_rates(f, j, path, build_selection_pool(f, j, path, func, latest, std::move(destinations)));
   }
   // mcrouter buckets keys only for WeightedCh3 pools (its other hashes refuse; a pool of one server has no
   // hash at all).

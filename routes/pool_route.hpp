@@ -7,6 +7,7 @@
 //   `rates`:        the pool behind a RateLimitRoute (routes/rate_limit_route.hpp);
 //   `slow_warmup`:  each server behind a SlowWarmUpRoute (routes/slow_warm_up_route.hpp);
 //   "hash": "Latest" (or {"hash_func": "Latest", ...}): a LatestRoute over the servers instead of a hash;
+//   "hash": "LoadBalancer": likewise a LoadBalancerRoute;
 //   `bucketize`:    keys placed by their bucket (routes/key_bucketizer.hpp); needs a WeightedCh3 hash.
 //
 // `shadows` (mcrouter's shadowing): [{"target": route, "index_range": [b, e], "key_fraction_range": [lo, hi]}].

@@ -6,6 +6,7 @@
 
 #include "config/json_describe.hpp"
 #include "routes/latest_route.hpp"
+#include "routes/load_balancer_route.hpp"
 #include "routes/pool_route.hpp"
 #include "routes/rate_limit_route.hpp"
 #include "routes/route_factory.hpp"
@@ -36,12 +37,20 @@ RouteHandlePtr wrap_rates(RouteFactory& f, const nlohmann::json& j, const std::s
   return std::make_shared<RateLimitRoute>(std::move(pool), rates);
 }
 
-RouteHandlePtr build_latest_pool(RouteFactory& f, const nlohmann::json& j, const std::string& path,
-                                 const nlohmann::json& spec, std::vector<RouteHandlePtr> destinations) {
+RouteHandlePtr build_selection_pool(RouteFactory& f, const nlohmann::json& j, const std::string& path,
+                                    const std::string& func, const nlohmann::json& spec,
+                                    std::vector<RouteHandlePtr> destinations) {
   const std::string hash_path = path + ".hash";
-  check_keys(f, spec, hash_path, "a \"Latest\" hash",
-             {"hash_func", "tags", "failover_count", "weights", "salt", "thread_local_failover", "seed",
-              "failover_errors", "failover_limit", "failover_policy", "failover_tag", "enable_lease_pairing"});
+  if (func == "Latest") {
+    check_keys(f, spec, hash_path, "a \"Latest\" hash",
+               {"hash_func", "tags", "failover_count", "weights", "salt", "thread_local_failover", "seed",
+                "failover_errors", "failover_limit", "failover_policy", "failover_tag", "enable_lease_pairing"});
+  } else {
+    // "weights" and "tags" come from the pool (mcrouter merges them in); LoadBalancerRoute does not read them.
+    check_keys(f, spec, hash_path, "a \"LoadBalancer\" hash",
+               {"hash_func", "tags", "weights", "algorithm", "salt", "failover_count", "load_ttl_ms",
+                "default_server_load_percent", "seed"});
+  }
   auto shadows = PoolRoute::build_shadows(f, j, path, static_cast<std::uint32_t>(destinations.size()));
   for (std::size_t i = 0; i < destinations.size() && !shadows.empty(); ++i) {
     std::vector<PoolRoute::Shadow> mine;
@@ -54,7 +63,8 @@ RouteHandlePtr build_latest_pool(RouteFactory& f, const nlohmann::json& j, const
     }
   }
   if (destinations.size() == 1) return destinations.front();
-  return LatestRoute::build_over(f, spec, hash_path, std::move(destinations));
+  if (func == "Latest") return LatestRoute::build_over(f, spec, hash_path, std::move(destinations));
+  return LoadBalancerRoute::build_over(f, spec, hash_path, std::move(destinations));
 }
 
 }  // namespace mcrelay

@@ -2,7 +2,7 @@
 // The PoolRoute options that wrap other routes around the pool's servers or around the pool itself, in
 // mcrouter's order (its wrapPoolDestinations() and makePoolRoute()):
 //   server -> SlowWarmUpRoute (slow_warmup) -> shadows -> the pool's hash (or LatestRoute for
-//   "hash": "Latest") -> RateLimitRoute (rates).
+//   "hash": "Latest", LoadBalancerRoute for "LoadBalancer") -> RateLimitRoute (rates).
 // (bucketize changes what the pool hashes, routes/key_bucketizer.hpp; it wraps nothing.)
 //
 // Contract: called by PoolRoute::build at config load, on the thread building the tree; they throw
@@ -28,12 +28,14 @@ void wrap_slow_warmup(RouteFactory& f, const nlohmann::json& j, const std::strin
 // as mcrouter wraps its pool route. Returns `pool` itself without the key.
 RouteHandlePtr wrap_rates(RouteFactory& f, const nlohmann::json& j, const std::string& path, RouteHandlePtr pool);
 
-// `"hash": "Latest"` (mcrouter's HashRoute hash function "Latest"): a LatestRoute over the pool's
-// destinations, its options (failover_count, salt, thread_local_failover, failover_errors, ...) read from the
-// hash object `spec`, which also carries the pool's weights and tags as mcrouter merges them. `shadows` of
-// `j` wrap the destinations by index (mcrouter's ShadowRoute per destination). One destination is returned
-// as is (mcrouter's HashRoute of one child).
-RouteHandlePtr build_latest_pool(RouteFactory& f, const nlohmann::json& j, const std::string& path,
-                                 const nlohmann::json& spec, std::vector<RouteHandlePtr> destinations);
+// `"hash": "Latest"` and `"hash": "LoadBalancer"` (`func`), mcrouter's HashRoute "hash functions" that are
+// routes: a LatestRoute (or LoadBalancerRoute) over the pool's destinations, its options (failover_count,
+// salt, thread_local_failover, failover_errors, ...; algorithm, ...) read from the hash object `spec`, which
+// also carries the pool's weights and tags as mcrouter merges them. `shadows` of `j` wrap the destinations
+// by index (mcrouter's ShadowRoute per destination). One destination is returned as is (mcrouter's
+// HashRoute of one child).
+RouteHandlePtr build_selection_pool(RouteFactory& f, const nlohmann::json& j, const std::string& path,
+                                    const std::string& func, const nlohmann::json& spec,
+                                    std::vector<RouteHandlePtr> destinations);
 
 }  // namespace mcrelay

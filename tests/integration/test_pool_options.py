@@ -129,6 +129,15 @@ class PoolOptionsTest(unittest.TestCase):
         self.assertEqual(len(placed), 1, placed)
         self.assertIn(next(iter(placed)), {(0,), (1,)})
 
+    def test_hash_load_balancer_hashes_with_weight_one(self):
+        # memcached reports no load: every server weighs 1, and weighted hashing is Ch3 of the key.
+        conn = self.relay({"pools": {"A": self.all_servers()},
+                           "route": {"type": "PoolRoute", "pool": "A", "hash": "LoadBalancer"}})
+        for i in range(20):
+            key = b"lb%d" % i
+            self.assertEqual(conn.exchange(set_cmd(key), b"\r\n"), b"STORED\r\n")
+            self.assertEqual(holders(key), [ch3(key, NUM_SERVERS)], key)
+
     def test_bucketize_places_keys_by_bucket(self):
         conn = self.relay({"pools": {"A": self.all_servers(weights=[1, 1, 1])},
                            "route": {"type": "PoolRoute", "pool": "A", "bucketize": True, "total_buckets": 100,

@@ -217,3 +217,31 @@ TEST_CASE("PoolRoute shadow_policy: only mcrouter's \"default\"", "[routes][pool
   CHECK_THAT(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "shadow_policy": 1})"),
              Catch::Contains("route.shadow_policy: expected a string"));
 }
+
+// --- "hash": "LoadBalancer" ------------------------------------------------------------------------------------
+
+TEST_CASE("PoolRoute and HashRoute \"LoadBalancer\" are a LoadBalancerRoute over the servers",
+          "[routes][pool_route][load_balancer]") {
+  PoolHarness pool(4, R"({"type": "PoolRoute", "pool": "P", "hash": {"hash_func": "LoadBalancer", "salt": "x",
+                                                                     "failover_count": 2}})",
+                   "[1, 1, 0.5, 1]");
+  PoolHarness hash(4, R"({"type": "HashRoute", "children": "Pool|P", "hash_func": "LoadBalancer", "salt": "x",
+                          "failover_count": 2})");
+  PoolHarness reference(4, R"({"type": "LoadBalancerRoute", "children": "Pool|P", "salt": "x", "failover_count": 2})");
+  CHECK(pool.root->type() == "LoadBalancerRoute");
+  CHECK(hash.root->type() == "LoadBalancerRoute");
+  std::set<std::string> used;
+  for (int i = 0; i < 100; ++i) {
+    std::string key = "lb" + std::to_string(i);
+    auto want = reference.where(key);
+    REQUIRE(pool.where(key) == want);  // the pool's weights do not weigh the load balancer (as mcrouter)
+    REQUIRE(hash.where(key) == want);
+    used.insert(want.at(0));
+  }
+  CHECK(used.size() == 4);
+  CHECK_THAT(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "hash": {"hash_func": "LoadBalancer", "algo": "x"}})"),
+             Catch::Contains("unknown key \"algo\" in a \"LoadBalancer\" hash"));
+  CHECK_THAT(pool_error(3, R"({"type": "HashRoute", "children": "Pool|P", "hash_func": "LoadBalancer",
+                               "algorithm": "random"})"),
+             Catch::Contains("route.algorithm: expected \"weighted-hashing\" or \"two-random-choices\""));
+}
