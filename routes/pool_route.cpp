@@ -74,15 +74,15 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
       f.fail(path + ".bucketize", fmt::format("bucketize needs a WeightedCh3 hash, not {}", func));
     }
     // mcrouter hands the merged hash object to the route: the pool's weights, then the "hash" keys.
-    nlohmann::json latest = nlohmann::json::object();
-    if (auto w = pool.raw.find("weights"); w != pool.raw.end()) latest["weights"] = *w;
+    nlohmann::json merged = nlohmann::json::object();
+    if (auto w = pool.raw.find("weights"); w != pool.raw.end()) merged["weights"] = *w;
     if (spec.is_object()) {
-      for (const auto& [key, value] : spec.items()) latest[key] = value;
+      for (const auto& [key, value] : spec.items()) merged[key] = value;
     } else {
-      latest["hash_func"] = spec;
+      merged["hash_func"] = spec;
     }
     wrap_slow_warmup(f, j, path, destinations);
-    return wrap_rates(f, j, path, build_selection_pool(f, j, path, func, latest, std::move(destinations)));
+    return wrap_rates(f, j, path, build_selection_pool(f, j, path, func, merged, std::move(destinations)));
   }
   // mcrouter buckets keys only for WeightedCh3 pools (its other hashes refuse; a pool of one server has no
   // hash at all).
