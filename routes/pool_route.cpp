@@ -17,10 +17,18 @@ namespace {
 
 // mcrouter PoolRoute keys that mcrelay accepts and ignores (type-checked as mcrouter checks them, nothing at
 // run time):
-//   asynclog: bool, whether mcrouter spools this pool's failed deletes. mcrelay's spool is --async-dir, for
-//             every pool alike.
+//   asynclog:      bool, whether mcrouter spools this pool's failed deletes. mcrelay's spool is --async-dir,
+//                  for every pool alike.
+//   asynclog_name: string, the name of that spool.
+//   pool_id:       string, the name under which mcrouter registers the pool for its service-routing lookups.
+//   axonlog:       bool; false is mcrouter's default. true (log to Facebook's Axon) is refused.
 void check_ignored_keys(const RouteFactory& f, const nlohmann::json& j, const std::string& path) {
   f.get_bool(j, "asynclog", path, true);
+  f.get_string(j, "asynclog_name", path);
+  f.get_string(j, "pool_id", path);
+  if (f.get_bool(j, "axonlog", path, false)) {
+    f.fail(path + ".axonlog", "AxonLogRoute is not supported: it logs to Axon, a Facebook-internal service");
+  }
 }
 
 // The hash function the pool uses: "hash" as a name or as {"hash_func": ...}, else the default.
@@ -39,8 +47,9 @@ RouteHandlePtr PoolRoute::build(RouteFactory& f, const nlohmann::json& j, const 
     f.fail(path + ".shard_splits", "shard splits are not supported (they change which server a key goes to)");
   }
   check_keys(f, j, path, "PoolRoute",
-             {"pool", "hash", "asynclog", "rates", "shadows", "shadow_policy", "slow_warmup", "bucketize",
-              "total_buckets", "bucketization_keyspace", "total_buckets_by_prefix", "bucketize_until"});
+             {"pool", "hash", "asynclog", "asynclog_name", "pool_id", "axonlog", "rates", "shadows",
+              "shadow_policy", "slow_warmup", "bucketize", "total_buckets", "bucketization_keyspace",
+              "total_buckets_by_prefix", "bucketize_until"});
   check_ignored_keys(f, j, path);
   // mcrouter's open-source build knows one shadow policy, "default" (the same request to the shadow).
   if (auto policy = f.get_string(j, "shadow_policy", path, "default"); policy != "default") {

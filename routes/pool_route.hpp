@@ -1,7 +1,8 @@
 #pragma once
 // PoolRoute {pool, hash: {hash_func, salt, weights}}: a HashRoute over the servers of one pool, the route
 // almost every mcrouter config uses. Built by RouteFactory; route() runs on a worker thread.
-// mcrouter's `asynclog` (bool) is type-checked and ignored; `shard_splits` is refused with a reason; any
+// mcrouter's `asynclog` (bool), `asynclog_name` and `pool_id` (strings) and `axonlog` (false) are
+// type-checked and ignored (`axonlog: true` is refused); `shard_splits` is refused with a reason; any
 // other unknown key is an "unknown key" error. build() may return another handle than a PoolRoute when the
 // options ask for one (routes/pool_route_wrappers.hpp):
 //   `rates`:        the pool behind a RateLimitRoute (routes/rate_limit_route.hpp);

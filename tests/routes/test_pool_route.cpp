@@ -172,7 +172,15 @@ TEST_CASE("PoolRoute: ignored keys are type-checked, unsupported ones refused", 
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "asynclgo": true})") ==
         "test.json: route: unknown key \"asynclgo\" in PoolRoute (did you mean \"asynclog\"?)");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") ==
-        "test.json: route: unknown key \"bogus_option\" in PoolRoute (known keys: pool, hash, asynclog, rates, "
-        "shadows, shadow_policy, slow_warmup, bucketize, total_buckets, bucketization_keyspace, total_buckets_by_prefix, "
-        "bucketize_until)");
+        "test.json: route: unknown key \"bogus_option\" in PoolRoute (known keys: pool, hash, asynclog, asynclog_name, "
+        "pool_id, axonlog, rates, shadows, shadow_policy, slow_warmup, bucketize, total_buckets, "
+        "bucketization_keyspace, total_buckets_by_prefix, bucketize_until)");
+  // mcrouter's McRouteHandleProviderTest kBucketizedPoolRoute, over a pool with servers.
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "pool_id": "mcrouter.test.thrifttest.oregon.shadow_proxy",
+                    "hash": "WeightedCh3", "asynclog_name": "test.asynclog", "axonlog": false, "bucketize": true,
+                    "total_buckets": 1000, "bucketization_keyspace": "tst"})") == "no error");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "axonlog": true})") ==
+        "test.json: route.axonlog: AxonLogRoute is not supported: it logs to Axon, a Facebook-internal service");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "pool_id": 7})") ==
+        "test.json: route.pool_id: expected a string, got number");
 }
