@@ -158,6 +158,52 @@ class PoolOptionsTest(unittest.TestCase):
             self.assertEqual(conn.exchange(set_cmd(key), b"\r\n"), b"STORED\r\n")
             self.assertEqual(holders(key), [want], key)
 
+    def test_failure_domains_steer_deterministic_failover_away_from_a_down_domain(self):
+        # Servers 0 and 2 are down; domains: {dead0, live0} and {dead1, live1}.
+        dead0, dead1 = refusing_address(self), refusing_address(self)
+        servers = [dead0, _servers[0].address, dead1, _servers[1].address]
+        domain = [1, 1, 2, 2]
+        live_index = {1: 0, 3: 1}  # pool index -> memcached index
+        conn = self.relay({"pools": {"P": {"servers": servers, "failure_domains": domain}},
+                           "route": {"type": "FailoverRoute", "children": ["PoolRoute|P", "Pool|P"],
+                                     "failover_policy": {"type": "DeterministicOrderPolicy", "max_tries": 5,
+                                                         "max_error_tries": 5, "enable_failure_domains": True}}},
+                          args=["--timeouts-until-tko", "1", "--probe-timeout-initial", "60000"])
+        for i in range(40):  # mark both dead servers down (TKO) before the test proper
+            conn.exchange(set_cmd(b"warm%d" % i), b"\r\n")
+        for i in range(2):
+            self.assertEqual(direct(i, b"flush_all\r\n", b"\r\n"), b"OK\r\n")
+
+        def landing(key, use_domains):
+            """The live pool index a set of `key` ends on, as mcrouter's DeterministicOrderPolicy draws."""
+            first = ch3(key, 4)
+            if first in live_index:
+                return first
+            used = {0, first + 1}  # child 0, and the normal route's server listed again
+            failed = {domain[first]}
+            draws = []
+            for salt in range(2, 200):
+                c = ch3(key + str(salt).encode(), 5)
+                if c not in used:
+                    used.add(c)
+                    draws.append(c - 1)
+            while draws:
+                pick = next((s for s in draws if not use_domains or domain[s] not in failed), draws[0])
+                draws.remove(pick)
+                if pick in live_index:
+                    return pick
+                failed.add(domain[pick])
+            return None
+
+        differs = 0
+        for i in range(60):
+            key = b"fdk%d" % i
+            self.assertEqual(conn.exchange(set_cmd(key), b"\r\n"), b"STORED\r\n", key)
+            want = landing(key, True)
+            self.assertEqual(holders(key), [live_index[want]], key)
+            differs += want != landing(key, False)
+        self.assertGreater(differs, 0)  # some keys land elsewhere than without failure domains
+
     def test_bad_options_are_refused_with_the_reason(self):
         for route, said in (
                 ({"type": "PoolRoute", "pool": "A", "bucketize": True, "total_buckets": 10,
