@@ -79,7 +79,7 @@ FailoverPolicy FailoverPolicy::parse(RouteFactory& f, const nlohmann::json& rout
         if (list.should_failover(Op::get, static_cast<Result>(r))) p.excluded_ |= std::uint32_t{1} << r;
       }
     }
-    f.get_bool(j, "enable_failure_domains", where, false);
+    if (f.get_bool(j, "enable_failure_domains", where, false)) p.domains_ = f.failure_domains();
     p.ignore_normal_index_ = f.get_bool(j, "ignore_normal_reply_index", where, false);
     // The route's "hash" (mcrouter copies it into the policy) or the policy's own keys.
     nlohmann::json hash = j;
@@ -136,7 +136,8 @@ bool FailoverPolicy::counts_as_try(Result r) const noexcept {
 std::vector<std::uint32_t> FailoverPolicy::failover_order(const Request& req,
                                                           const std::vector<RouteHandlePtr>& children) const {
   const std::size_t n = children.size();
-  const std::size_t limit = std::min(n, max_tries_);
+  // With failure domains FailoverRoute may skip children: it gets them all and stops after max_tries.
+  const std::size_t limit = uses_failure_domains() ? n : std::min(n, max_tries_);
   std::vector<std::uint32_t> out;
   if (limit < 2) return out;
   switch (kind_) {
@@ -184,6 +185,16 @@ std::vector<std::uint32_t> FailoverPolicy::failover_order(const Request& req,
     }
   }
   return out;
+}
+
+std::uint32_t FailoverPolicy::failure_domain(const RouteHandle& child, const Request& req) const {
+  if (domains_.empty()) return 0;
+  thread_local std::vector<std::string> where;
+  where.clear();
+  child.collect_destinations(req, where);
+  if (where.empty()) return 0;
+  auto it = domains_.find(where.front());
+  return it == domains_.end() ? 0 : it->second;
 }
 
 }  // namespace mcrelay

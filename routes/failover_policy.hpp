@@ -18,13 +18,16 @@
 //                                    Rendezvous order of the routing key (WeightedRendezvous when the route's
 //                                    "hash" is "WeightedRendezvous", weights from the policy's "weights"),
 //                                    skipping host i when child 0 is a pool that picked its server i.
-// mcrouter's failure domains (enable_failure_domains) need its host metadata: the key is accepted and has no
-// effect.
+// DeterministicOrderPolicy's "enable_failure_domains": true (mcrouter's): when a child answers TKO, the
+// failure domain of the server it used (the pool's "failure_domains", RouteFactory::failure_domains()) is
+// marked failed for this request, and the following draws skip children whose first server is in a failed
+// domain (all of them failed: the next child anyway, mcrouter's fail-safe). FailoverRoute applies it.
 //
 // Contract: built by FailoverRoute::parse_options at config load (throws ConfigError through the factory);
 // order() and record() run on the owning worker thread and never throw (beyond std::bad_alloc).
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,6 +67,12 @@ class FailoverPolicy {
   // The children to try after child 0, in order (at most max_tries() - 1). `children` are the route's.
   std::vector<std::uint32_t> failover_order(const Request& req, const std::vector<RouteHandlePtr>& children) const;
 
+  // DeterministicOrderPolicy with enable_failure_domains: failover_order() then lists every child (not only
+  // max_tries - 1), for FailoverRoute to skip the ones in failed domains.
+  bool uses_failure_domains() const noexcept { return !domains_.empty(); }
+  // The failure domain of the first server `child` sends `req` to; 0: none known.
+  std::uint32_t failure_domain(const RouteHandle& child, const Request& req) const;
+
   // Every reply of child `i` (LeastFailuresPolicy keeps its error counts).
   void record(std::uint32_t i, Result r) noexcept {
     if (kind_ == Kind::least_failures && i < recent_errors_.size()) {
@@ -79,6 +88,7 @@ class FailoverPolicy {
   bool ignore_normal_index_ = false;
   std::size_t n_ = 0;
   std::vector<std::uint64_t> recent_errors_;
+  std::map<std::string, std::uint32_t, std::less<>> domains_;  // enable_failure_domains: server -> domain
   std::unique_ptr<HashFunction> order_hash_;  // DeterministicOrderPolicy: Ch3 / WeightedCh3 over n children
   std::unique_ptr<RendezvousHash> rendezvous_;
   std::unique_ptr<WeightedRendezvousHash> weighted_rendezvous_;

@@ -78,18 +78,35 @@ void FailoverRoute::on_reply(const Ref<Attempt>& a, Reply&& r) {
     done(std::move(r));
   };
   if (!opts_.errors.should_failover(a->req->op, r.result)) return finish();
+  if (r.result == Result::tko && policy.uses_failure_domains()) {  // mcrouter marks domains on TKO only
+    if (auto d = policy.failure_domain(*children_[a->child()], *a->req)) a->failed_domains.push_back(d);
+  }
   if (a->pos == 0) {
     a->order = policy.failover_order(*a->req, children_);
-  } else if (a->pos >= a->order.size()) {
+    a->limit = std::min(a->order.size(), policy.max_tries() - 1);
+  } else if (a->pos >= a->limit) {
     return finish();  // the last child's reply is returned whatever it is
   }
   if (r.result != Result::tko) {  // leaving a TKO destination is free: no token, no try
     if (opts_.limiter && !opts_.limiter->failover_allowed()) return finish();
     if (policy.counts_as_try(r.result)) ++a->error_tries;
   }
-  if (a->pos >= a->order.size() || a->error_tries >= policy.max_error_tries()) return finish();
+  if (a->pos >= a->limit || a->error_tries >= policy.max_error_tries()) return finish();
   ++a->pos;
+  if (!a->failed_domains.empty()) skip_failed_domains(*a);
   send(a);
+}
+
+void FailoverRoute::skip_failed_domains(Attempt& a) const {
+  const std::size_t k = a.pos - 1;
+  for (std::size_t j = k; j < a.order.size(); ++j) {
+    const std::uint32_t d = opts_.policy->failure_domain(*children_[a.order[j]], *a.req);
+    if (std::find(a.failed_domains.begin(), a.failed_domains.end(), d) != a.failed_domains.end()) continue;
+    std::rotate(a.order.begin() + static_cast<std::ptrdiff_t>(k), a.order.begin() + static_cast<std::ptrdiff_t>(j),
+                a.order.begin() + static_cast<std::ptrdiff_t>(j) + 1);
+    return;
+  }
+  // Every child left is in a failed domain: take the next one anyway (mcrouter's fail-safe).
 }
 
 void FailoverRoute::broadcast(const RequestPtr& req, ReplyFn done) {
@@ -100,7 +117,9 @@ void FailoverRoute::broadcast(const RequestPtr& req, ReplyFn done) {
 
 void FailoverRoute::collect_destinations(const Request& req, std::vector<std::string>& out) const {
   children_[0]->collect_destinations(req, out);
-  for (std::uint32_t i : opts_.policy->failover_order(req, children_)) children_[i]->collect_destinations(req, out);
+  auto order = opts_.policy->failover_order(req, children_);
+  order.resize(std::min(order.size(), opts_.policy->max_tries() - 1));  // failure domains: all were listed
+  for (std::uint32_t i : order) children_[i]->collect_destinations(req, out);
 }
 
 }  // namespace mcrelay

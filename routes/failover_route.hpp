@@ -11,7 +11,8 @@
 // timeouts, connect errors, TKO, busy, local errors and SERVER_ERROR, but not CLIENT_ERROR), it goes to the
 // next child in the order of `failover_policy` (routes/failover_policy.hpp: FailoverInOrderPolicy,
 // LeastFailuresPolicy, DeterministicOrderPolicy, RendezvousPolicy), as long as the policy allows another
-// try (a TKO reply never counts as one). A miss is not an error. The first non-failover reply is returned;
+// try (a TKO reply never counts as one). With DeterministicOrderPolicy's enable_failure_domains, a TKO marks
+// the failure domain of the child's server failed for this request and later children in it are skipped. A miss is not an error. The first non-failover reply is returned;
 // when every child tried failed, the last one's reply is. `failover_limit` {rate, burst} caps the share of
 // requests that may fail over (mcrouter's token bucket over request counts, consulted before each failover;
 // leaving a TKO destination is free). `failover_tag: true` marks the requests sent to failover children
@@ -75,11 +76,15 @@ class FailoverRoute final : public RouteHandle, public std::enable_shared_from_t
     std::vector<std::uint32_t> order;  // the failover children, filled at the first failover
     std::size_t pos = 0;               // 0: child 0; k > 0: order[k - 1]
     std::uint32_t error_tries = 0;
+    std::size_t limit = 0;                      // failovers allowed: order.size(), at most max_tries - 1
+    std::vector<std::uint32_t> failed_domains;  // enable_failure_domains: domains that answered TKO
     std::uint32_t child() const { return pos == 0 ? 0 : order[pos - 1]; }
   };
 
   void send(const Ref<Attempt>& a);
   void on_reply(const Ref<Attempt>& a, Reply&& r);
+  // Moves the first child at or after order[pos - 1] whose domain has not failed to order[pos - 1].
+  void skip_failed_domains(Attempt& a) const;
 
   std::vector<RouteHandlePtr> children_;
   Options opts_;

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 
 #include "routes/fan_out.hpp"
+#include "routes/latest_route.hpp"
+#include "routes/load_balancer_route.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
 #include "routes/twemproxy_hash_spec.hpp"
@@ -54,6 +56,26 @@ HashSelector make_hash_selector(RouteFactory& f, const nlohmann::json& spec, con
 }
 
 RouteHandlePtr HashRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
+  if (auto func = j.find("hash_func"); func != j.end() && func->is_string() && func->get<std::string>() == "LoadBalancer") {
+    // mcrouter's hash function "LoadBalancer": a LoadBalancerRoute over the children.
+    check_keys(f, j, path, "HashRoute",
+               {"children", "hash_func", "algorithm", "salt", "failover_count", "load_ttl_ms",
+                "default_server_load_percent", "seed"});
+    auto children = f.build_children(f.require(j, "children", path), path + ".children");
+    if (children.empty()) f.fail(path, "no children to hash over");
+    return LoadBalancerRoute::build_over(f, j, path, std::move(children));
+  }
+  if (auto func = j.find("hash_func"); func != j.end() && func->is_string() && func->get<std::string>() == "Latest") {
+    // mcrouter's hash function "Latest": a LatestRoute over the children, its options read from this object.
+    check_keys(f, j, path, "HashRoute",
+               {"children", "hash_func", "tags", "failover_count", "weights", "salt", "thread_local_failover",
+                "seed", "failover_errors", "failover_limit", "failover_policy", "failover_tag",
+                "enable_lease_pairing"});
+    auto children = f.build_children(f.require(j, "children", path), path + ".children");
+    if (children.empty()) f.fail(path, "no children to hash over");
+    if (children.size() == 1) return children.front();  // mcrouter: a HashRoute of one child is that child
+    return LatestRoute::build_over(f, j, path, std::move(children));
+  }
   check_keys(f, j, path, "HashRoute", {"children", "hash", "hash_func", "salt", "tags", "weights", "weights_rv"});
   auto children = f.build_children(f.require(j, "children", path), path + ".children");
   // HashRoute takes hash_func and salt at the top level; accept a "hash" object too, like PoolRoute.

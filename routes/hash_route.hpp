@@ -1,5 +1,8 @@
 #pragma once
 // HashRoute {children, hash_func, salt}: sends each request to the one child its routing key hashes to.
+// "hash_func": "Latest" (mcrouter's) builds a LatestRoute over the children instead (routes/latest_route.hpp;
+// the LatestRoute keys are read from the HashRoute object); "LoadBalancer" a LoadBalancerRoute (its keys
+// likewise).
 // Built by RouteFactory; route() runs on a worker thread.
 #include <nlohmann/json.hpp>
 

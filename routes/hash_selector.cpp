@@ -23,8 +23,13 @@ std::uint32_t HashSelector::select_live(const Request& req, const std::vector<bo
   return twemproxy_->index_live(buf, live);
 }
 
-std::uint32_t HashSelector::select(const Request& req) const {
-  std::string_view key = req.routing_key();
+std::uint32_t HashSelector::select(const Request& req) const { return select_key(req.routing_key()); }
+
+std::uint32_t HashSelector::select(const Request& req, unsigned attempt) const {
+  return select_key(req.routing_key(), attempt);
+}
+
+std::uint32_t HashSelector::select_key(std::string_view key) const {
   if (salt_.empty()) return fn_->index(key);
   // The salted key is built in a per-thread buffer so the hot path does not allocate.
   thread_local std::string buf;
@@ -33,9 +38,9 @@ std::uint32_t HashSelector::select(const Request& req) const {
   return fn_->index(buf);
 }
 
-std::uint32_t HashSelector::select(const Request& req, unsigned attempt) const {
+std::uint32_t HashSelector::select_key(std::string_view key, unsigned attempt) const {
   thread_local std::string buf;
-  buf.assign(req.routing_key());
+  buf.assign(key);
   buf.append(salt_);
   buf.push_back('#');
   buf.append(std::to_string(attempt));

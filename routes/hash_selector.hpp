@@ -23,6 +23,10 @@ class HashSelector {
   // The choice for retry `attempt` (1, 2, ...): the routing key with "#<attempt>" appended, so a key whose
   // server is ejected lands on another server while every other key stays where it is.
   std::uint32_t select(const Request& req, unsigned attempt) const;
+  // The same two choices for bytes other than the routing key (a bucketized PoolRoute hashes the key's
+  // bucket id, routes/key_bucketizer.hpp); the salt is appended as for a routing key.
+  std::uint32_t select_key(std::string_view key) const;
+  std::uint32_t select_key(std::string_view key, unsigned attempt) const;
   std::uint32_t size() const noexcept { return fn_->size(); }
   // twemproxy pools (TwemproxyHash) eject as twemproxy does: the choice among the servers whose `live` bit
   // is set, the distribution rebuilt over them. False for other hash functions (use select(req, attempt)).

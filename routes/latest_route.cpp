@@ -82,6 +82,11 @@ RouteHandlePtr LatestRoute::build(RouteFactory& f, const nlohmann::json& j, cons
              {"children", "failover_count", "weights", "salt", "thread_local_failover", "seed", "failover_errors",
               "failover_limit", "failover_policy", "failover_tag", "enable_lease_pairing"});
   auto children = build_route_list(f, f.require(j, "children", path), path + ".children");
+  return build_over(f, j, path, std::move(children));
+}
+
+RouteHandlePtr LatestRoute::build_over(RouteFactory& f, const nlohmann::json& j, const std::string& path,
+                                       std::vector<RouteHandlePtr> children) {
   std::uint32_t count = f.get_uint(j, "failover_count", path, 5);
   if (count == 0) f.fail(path + ".failover_count", "must be at least 1");
   std::vector<double> weights(children.size(), 1.0);

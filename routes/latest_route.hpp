@@ -33,6 +33,10 @@ class LatestRoute final : public RouteHandle {
       : inner_(std::move(inner)), all_(std::move(all_children)) {}
 
   static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
+  // The same over `children` already built, reading the options (not "children") from `j`, whose keys the
+  // caller has checked: mcrouter's `"hash": "Latest"` of a PoolRoute or HashRoute (routes/pool_route.hpp).
+  static RouteHandlePtr build_over(RouteFactory& f, const nlohmann::json& j, const std::string& path,
+                                   std::vector<RouteHandlePtr> children);
 
   // The draw: indexes of `count` of `weights.size()` children, in failover order. Deterministic in `seed`.
   static std::vector<std::size_t> pick(std::uint64_t seed, std::vector<double> weights, std::size_t count);

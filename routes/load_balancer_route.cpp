@@ -28,6 +28,11 @@ RouteHandlePtr LoadBalancerRoute::build(RouteFactory& f, const nlohmann::json& j
              {"children", "algorithm", "salt", "failover_count", "load_ttl_ms", "default_server_load_percent",
               "seed"});
   auto children = build_route_list(f, f.require(j, "children", path), path + ".children");
+  return build_over(f, j, path, std::move(children));
+}
+
+RouteHandlePtr LoadBalancerRoute::build_over(RouteFactory& f, const nlohmann::json& j, const std::string& path,
+                                             std::vector<RouteHandlePtr> children) {
   const std::string salt = f.get_string(j, "salt", path);
   get_int(f, j, "load_ttl_ms", path, 100, 0, INT32_MAX);
   get_int(f, j, "default_server_load_percent", path, 50, 0, 100);

@@ -45,6 +45,10 @@ class LoadBalancerRoute final : public RouteHandle, public std::enable_shared_fr
         rng_(seed) {}
 
   static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
+  // The same over `children` already built, the options (not "children") read from `j`, whose keys the
+  // caller has checked: mcrouter's hash function "LoadBalancer" of a PoolRoute or HashRoute.
+  static RouteHandlePtr build_over(RouteFactory& f, const nlohmann::json& j, const std::string& path,
+                                   std::vector<RouteHandlePtr> children);
 
   std::string_view type() const noexcept override { return "LoadBalancerRoute"; }
   void route(const RequestPtr& req, ReplyFn done) override;

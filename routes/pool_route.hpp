@@ -1,19 +1,29 @@
 #pragma once
 // PoolRoute {pool, hash: {hash_func, salt, weights}}: a HashRoute over the servers of one pool, the route
 // almost every mcrouter config uses. Built by RouteFactory; route() runs on a worker thread.
-// mcrouter's `asynclog` (bool) and `rates` (object) are type-checked and ignored; `shard_splits` puts a
-// ShardSplitRoute in front of the pool (routes/shard_split_route.hpp); other keys follow the unknown-key
-// policy (routes/route_helpers.hpp check_keys).
+// mcrouter's `asynclog` (bool), `asynclog_name` and `pool_id` (strings) and `axonlog` (false) are
+// type-checked and ignored (`axonlog: true` is refused); other unknown keys follow the unknown-key policy
+// (routes/route_helpers.hpp check_keys). build() may return another handle than a PoolRoute when the
+// options ask for one (routes/pool_route_wrappers.hpp):
+//   `rates`:        the pool behind a RateLimitRoute (routes/rate_limit_route.hpp);
+//   `slow_warmup`:  each server behind a SlowWarmUpRoute (routes/slow_warm_up_route.hpp);
+//   "hash": "Latest" (or {"hash_func": "Latest", ...}): a LatestRoute over the servers instead of a hash;
+//   "hash": "LoadBalancer": likewise a LoadBalancerRoute;
+//   `bucketize`:    keys placed by their bucket (routes/key_bucketizer.hpp); needs a WeightedCh3 hash;
+//   `shard_splits`: a ShardSplitRoute in front of all that (routes/shard_split_route.hpp).
 //
 // `shadows` (mcrouter's shadowing): [{"target": route, "index_range": [b, e], "key_fraction_range": [lo, hi]}].
 // A request whose key goes to a server of index b <= i < e (default: every server) and whose routing key
 // hashes into the fraction [lo, hi] of the key space (SpookyHashV2 32-bit, seed 0, as mcrouter; default
 // [0, 1]) is also sent to `target`, whose reply is ignored: the client always gets the pool's reply.
+// `shadow_policy` may only be "default" (the only one open-source mcrouter has).
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "routes/destination.hpp"
 #include "routes/hash_route.hpp"
+#include "routes/key_bucketizer.hpp"
 
 namespace mcrelay {
 
@@ -34,7 +44,8 @@ class PoolRoute final : public HashRoute {
   };
 
   PoolRoute(std::string pool_name, std::vector<RouteHandlePtr> destinations, HashSelector selector,
-            bool eject_down_servers, std::vector<Shadow> shadows = {});
+            bool eject_down_servers, std::vector<Shadow> shadows = {},
+            std::optional<KeyBucketizer> bucketizer = std::nullopt);
 
   static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
 
@@ -54,6 +65,7 @@ class PoolRoute final : public HashRoute {
 
   std::string pool_name_;
   std::vector<Shadow> shadows_;
+  std::optional<KeyBucketizer> bucketizer_;  // set: the key's bucket is hashed, not the key
   bool eject_;
   std::vector<Destination*> dests_;  // children_[i]'s destination
 };

@@ -155,6 +155,27 @@ std::vector<RouteHandlePtr> RouteFactory::pool_destinations(const config::PoolCo
   for (const auto& server : pool.servers) {
     out.push_back(std::make_shared<DestinationRoute>(destinations_.destination(server, pool), opts));
   }
+  if (auto fd = pool.raw.find("failure_domains"); fd != pool.raw.end()) {
+    const std::string where = pool.json_path + ".failure_domains";
+    if (!fd->is_array()) fail(where, "failure_domains is not an array");
+    if (fd->size() != pool.servers.size()) {
+      fail(where, fmt::format("failure_domains expected to be of the same size as servers, expected {}, got {}",
+                              pool.servers.size(), fd->size()));
+    }
+    for (std::size_t i = 0; i < fd->size(); ++i) {
+      const auto& d = (*fd)[i];
+      std::uint32_t domain = 0;
+      if (d.is_number_integer()) {
+        domain = static_cast<std::uint32_t>(d.get<std::int64_t>());
+      } else if (d.is_string()) {
+        // Only equality matters: names map to numbers (FNV-1a), never to 0 ("no domain").
+        domain = 2166136261u;
+        for (unsigned char c : d.get_ref<const std::string&>()) domain = (domain ^ c) * 16777619u;
+        if (domain == 0) domain = 1;
+      }
+      if (domain != 0) failure_domains_[pool.servers[i].text] = domain;
+    }
+  }
   return out;
 }
 

@@ -104,6 +104,12 @@ class RouteFactory {
   void warn(const std::string& path, std::string_view reason) const;
   const std::vector<std::string>& warnings() const noexcept { return warnings_; }
 
+  // mcrouter's pool "failure_domains" (one per server: an integer, or a string standing for one; 0 or
+  // another type: none), by destination name ("host:port" as the pool lists it), for the pools whose
+  // destinations were built so far. Read by DeterministicOrderPolicy's enable_failure_domains.
+  using FailureDomains = std::map<std::string, std::uint32_t, std::less<>>;
+  const FailureDomains& failure_domains() const noexcept { return failure_domains_; }
+
   // Typed field access with errors that name the path.
   const nlohmann::json& require(const nlohmann::json& obj, std::string_view field, const std::string& path) const;
   std::string get_string(const nlohmann::json& obj, std::string_view field, const std::string& path,
@@ -121,6 +127,7 @@ class RouteFactory {
   std::map<std::string, RouteHandlePtr, std::less<>> named_;  // built named handles
   std::vector<std::string> building_;                          // named handles being built (cycle check)
   mutable std::vector<std::string> warnings_;                  // see warn()
+  FailureDomains failure_domains_;
 };
 
 // "did you mean" helper: the closest candidate within edit distance 2, or empty.

@@ -123,7 +123,7 @@ TEST_CASE("factory errors name the path and suggest a fix", "[routes][factory]")
   CHECK(message(42) == "test.json: route: expected a route (object or string), got number");
 }
 
-TEST_CASE("PoolRoute: mcrouter's asynclog and rates are accepted and ignored", "[routes][pool_route]") {
+TEST_CASE("PoolRoute: asynclog is ignored; rates limit the pool but do not move keys", "[routes][pool_route]") {
   auto build = [](const std::string& route) {
     auto cfg = three_servers(route);
     FakeProvider fakes;
@@ -134,7 +134,7 @@ TEST_CASE("PoolRoute: mcrouter's asynclog and rates are accepted and ignored", "
     return where;
   };
   auto plain = build(R"({"type": "PoolRoute", "pool": "A"})");
-  // Placement is exactly that of the plain PoolRoute: the keys change nothing.
+  // Placement is exactly that of the plain PoolRoute (rates are enforced: test_pool_route_options.cpp).
   CHECK(build(R"({"type": "PoolRoute", "pool": "A", "asynclog": false})") == plain);
   CHECK(build(R"({"type": "PoolRoute", "pool": "A", "asynclog": true, "name": "A_async"})") == plain);
   CHECK(build(R"({"type": "PoolRoute", "pool": "A",
@@ -165,6 +165,14 @@ TEST_CASE("PoolRoute: ignored keys are type-checked, unsupported ones refused", 
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "asynclgo": true})") ==
         "test.json: route: unknown key \"asynclgo\" in PoolRoute (did you mean \"asynclog\"?)");
   CHECK(message(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") == "no error");
+  // mcrouter's McRouteHandleProviderTest kBucketizedPoolRoute, over a pool with servers.
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "pool_id": "mcrouter.test.thrifttest.oregon.shadow_proxy",
+                    "hash": "WeightedCh3", "asynclog_name": "test.asynclog", "axonlog": false, "bucketize": true,
+                    "total_buckets": 1000, "bucketization_keyspace": "tst"})") == "no error");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "axonlog": true})") ==
+        "test.json: route.axonlog: AxonLogRoute is not supported: it logs to Axon, a Facebook-internal service");
+  CHECK(message(R"({"type": "PoolRoute", "pool": "A", "pool_id": 7})") ==
+        "test.json: route.pool_id: expected a string, got number");
 }
 
 TEST_CASE("PoolRoute: what mcrouter ignores is ignored with a warning", "[routes][pool_route]") {
@@ -178,7 +186,8 @@ TEST_CASE("PoolRoute: what mcrouter ignores is ignored with a warning", "[routes
   using W = std::vector<std::string>;
   CHECK(warnings(R"({"type": "PoolRoute", "pool": "A", "bogus_option": 1})") ==
         W{"test.json: route: unknown key \"bogus_option\" in PoolRoute ignored (known keys: pool, hash, asynclog, "
-          "rates, shadows, shard_splits)"});
+          "asynclog_name, pool_id, axonlog, rates, shadows, shadow_policy, slow_warmup, bucketize, total_buckets, "
+          "bucketization_keyspace, total_buckets_by_prefix, bucketize_until, shard_splits)"});
   // Shadows mcrouter cannot use are dropped (makeShadowRoutes logs them and goes on).
   CHECK(warnings(R"({"type": "PoolRoute", "pool": "A", "shadows": {"target": "PoolRoute|A"}})") ==
         W{"test.json: route.shadows: shadow ignored, as mcrouter ignores it: expected a list of shadows, got an object"});
