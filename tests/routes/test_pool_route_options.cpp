@@ -139,8 +139,11 @@ TEST_CASE("HashRoute \"hash_func\": \"Latest\"", "[routes][hash_route][latest]")
 TEST_CASE("PoolRoute \"Latest\" errors", "[routes][pool_route][latest]") {
   CHECK_THAT(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "hash": {"hash_func": "Latest", "failover_count": 0}})"),
              Catch::Contains("route.hash.failover_count: must be at least 1"));
-  CHECK_THAT(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "hash": {"hash_func": "Latest", "children": []}})"),
-             Catch::Contains("unknown key \"children\" in a \"Latest\" hash"));
+  // An unknown key is ignored with a warning (mcrouter ignores it), unless it looks like a misspelt one.
+  CHECK(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "hash": {"hash_func": "Latest", "children": []}})") ==
+        "no error");
+  CHECK_THAT(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "hash": {"hash_func": "Latest", "failover_limt": {}}})"),
+             Catch::Contains("unknown key \"failover_limt\" in a \"Latest\" hash (did you mean \"failover_limit\"?)"));
 }
 
 // --- bucketize -------------------------------------------------------------------------------------------------
@@ -239,8 +242,8 @@ TEST_CASE("PoolRoute and HashRoute \"LoadBalancer\" are a LoadBalancerRoute over
     used.insert(want.at(0));
   }
   CHECK(used.size() == 4);
-  CHECK_THAT(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "hash": {"hash_func": "LoadBalancer", "algo": "x"}})"),
-             Catch::Contains("unknown key \"algo\" in a \"LoadBalancer\" hash"));
+  CHECK_THAT(pool_error(3, R"({"type": "PoolRoute", "pool": "P", "hash": {"hash_func": "LoadBalancer", "algoritm": "x"}})"),
+             Catch::Contains("unknown key \"algoritm\" in a \"LoadBalancer\" hash (did you mean \"algorithm\"?)"));
   CHECK_THAT(pool_error(3, R"({"type": "HashRoute", "children": "Pool|P", "hash_func": "LoadBalancer",
                                "algorithm": "random"})"),
              Catch::Contains("route.algorithm: expected \"weighted-hashing\" or \"two-random-choices\""));
