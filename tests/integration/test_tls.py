@@ -259,14 +259,12 @@ class TestTls(unittest.TestCase):
                                              "localhost"]) as relay, Conn(relay.port) as c:
                 self.assertEqual(c.exchange(b"set a 0 0 1\r\nx\r\n", b"\r\n"), b"STORED\r\n")
 
-    def test_plain_text_to_a_tls_server_is_never_sent(self):
-        # Without use_ssl mcrelay speaks plain text; memcached -Z then fails the connection (not a silent
-        # downgrade the other way): the pool option is what turns TLS on.
+    def test_security_field_ssl_turns_tls_on_for_one_server(self):
+        # mcrouter's address syntax host:port:protocol:security, with security "ssl", and no pool option.
         from mcrelay_testlib import Conn
         with tls_memcached(self.pki) as mc, \
                 Mcrelay({"pools": {"A": {"servers": [mc.address + ":ascii:ssl"]}}, "route": "PoolRoute|A"},
                         args=["--pem-ca-path", self.pki.path("ca.crt")]) as relay, Conn(relay.port) as c:
-            # The server address's security field "ssl" turns TLS on for that server alone.
             self.assertEqual(c.exchange(b"set s 0 0 1\r\nx\r\n", b"\r\n"), b"STORED\r\n")
 
     def test_rotated_certificate_is_picked_up_without_restart(self):
