@@ -49,7 +49,9 @@ void ClientSession::start_read() {
                             if (self->closed_) return;
                             self->read_state_ = ReadState::idle;
                             if (ec) {
-                              if (ec == asio::error::eof) {
+                              // TLS: a TCP FIN without close_notify (a client that half-closes after
+                              // its last request) is "stream truncated"; answer it as a plain EOF.
+                              if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
                                 self->on_eof();
                               } else {
                                 self->close();

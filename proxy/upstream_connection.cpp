@@ -291,7 +291,9 @@ void UpstreamConnection::start_read() {
                           [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, std::size_t n) {
                             if (gen != self->generation_) return;
                             if (ec) {
-                              self->reset(Result::local_error, ec == asio::error::eof
+                              // (A TLS server's FIN without close_notify is Asio's stream_truncated.)
+                              const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+                              self->reset(Result::local_error, closed
                                                                    ? std::string("Connection closed by server")
                                                                    : "Connection error: " + ec.message());
                               return;

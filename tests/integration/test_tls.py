@@ -260,14 +260,12 @@ class TestTls(unittest.TestCase):
                                              "localhost"]) as relay, Conn(relay.port) as c:
                 self.assertEqual(c.exchange(b"set a 0 0 1\r\nx\r\n", b"\r\n"), b"STORED\r\n")
 
-    def test_plain_text_to_a_tls_server_is_never_sent(self):
-        # Without use_ssl mcrelay speaks plain text; memcached -Z then fails the connection (not a silent
-        # downgrade the other way): the pool option is what turns TLS on.
+    def test_security_field_ssl_turns_tls_on_for_one_server(self):
+        # mcrouter's address syntax host:port:protocol:security, with security "ssl", and no pool option.
         from mcrelay_testlib import Conn
         with tls_memcached(self.pki) as mc, \
                 Mcrelay({"pools": {"A": {"servers": [mc.address + ":ascii:ssl"]}}, "route": "PoolRoute|A"},
                         args=["--pem-ca-path", self.pki.path("ca.crt")]) as relay, Conn(relay.port) as c:
-            # The server address's security field "ssl" turns TLS on for that server alone.
             self.assertEqual(c.exchange(b"set s 0 0 1\r\nx\r\n", b"\r\n"), b"STORED\r\n")
 
     def test_rotated_certificate_is_picked_up_without_restart(self):
@@ -361,6 +359,36 @@ class TestTls(unittest.TestCase):
                 conn = TlsConn(port, client_context(self.pki))
                 self.assertEqual(conn.request(b"set p%d 0 0 1\r\nx\r\n" % i, b"\r\n"), b"STORED\r\n")
                 conn.close()
+
+    def test_a_client_that_half_closes_still_gets_its_replies(self):
+        # As on the plain port: requests, then a TCP FIN (no TLS close_notify, as an `nc`-style client
+        # sends); mcrelay answers what was asked, then closes.
+        with Memcached() as mc, Mcrelay({"pools": {"A": {"servers": [mc.address]}}, "route": "PoolRoute|A"},
+                                        args=self.listener_args()) as relay:
+            raw = socket.create_connection(("127.0.0.1", tls_port(relay)), timeout=5)
+            incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+            tls = client_context(self.pki).wrap_bio(incoming, outgoing, server_hostname="localhost")
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    raw.sendall(outgoing.read())
+                    incoming.write(raw.recv(65536))
+            raw.sendall(outgoing.read())
+            tls.write(b"set h 0 0 1\r\nx\r\nget h\r\n")
+            raw.sendall(outgoing.read())
+            raw.shutdown(socket.SHUT_WR)
+            got = b""
+            while chunk := raw.recv(65536):
+                incoming.write(chunk)
+                while True:
+                    try:
+                        got += tls.read(65536)
+                    except (ssl.SSLWantReadError, ssl.SSLZeroReturnError, ssl.SSLEOFError):
+                        break
+            raw.close()
+            self.assertEqual(got, b"STORED\r\nVALUE h 0 1\r\nx\r\nEND\r\n")
 
     def test_start_up_errors_name_the_file(self):
         missing = os.path.join(self.pki.dir, "missing.crt")
