@@ -316,7 +316,8 @@ Config parse_config(std::string_view text, std::string source, std::string_view 
     auto twemproxy = translate_twemproxy_yaml(text, config.source);  // config/twemproxy_config.hpp
     config.root = std::move(twemproxy.root);
     for (const auto& l : twemproxy.listens) {
-      config.pool_listeners.push_back(PoolListener{l.pool, l.address, twemproxy_pool_prefix(l.pool)});
+      config.pool_listeners.push_back(
+          PoolListener{l.pool, l.address, twemproxy_pool_prefix(l.pool), l.unix_path, l.unix_mode});
     }
   } else {
     JsonmOptions options = jsonm;

@@ -20,6 +20,7 @@
 // key is ignored and named in `warnings`, which the caller logs once per load.
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,8 +47,10 @@ struct RouteEntry {
 // A listening address that serves one route (twemproxy configs: each pool on its own `listen` address).
 struct PoolListener {
   std::string pool;          // the pool it serves, for logs
-  std::string address;       // as written: "127.0.0.1:22121" (a "/path" Unix socket is not served)
+  std::string address;       // as written: "127.0.0.1:22121" or "/path/sock 0666"
   std::string route_prefix;  // the routing prefix whose route is the default route on this address
+  std::string unix_path;              // non-empty: a Unix socket listener at this path ("/path/sock 0666")
+  std::optional<unsigned> unix_mode;  // its file mode (chmod after bind), when the config gives one
 };
 
 struct Config {

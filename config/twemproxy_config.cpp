@@ -1,5 +1,6 @@
 #include "config/twemproxy_config.hpp"
 
+#include <sys/un.h>
 #include <yaml.h>
 
 #include <algorithm>
@@ -148,8 +149,9 @@ class Translator {
     }
     auto listen = text("listen");
     if (!listen) throw fail(body, fmt::format("pool \"{}\": directive \"listen:\" is missing", name));
-    check_listen(*listen, opts["listen"], where("listen"));
-    out.listens.push_back({name, *listen, opts["listen"]->start_mark.line + 1});
+    TwemproxyListen l{name, *listen, opts["listen"]->start_mark.line + 1, {}, std::nullopt};
+    check_listen(*listen, opts["listen"], where("listen"), l);
+    out.listens.push_back(std::move(l));
 
     const std::string hash = text("hash").value_or("fnv1a_64");
     if (std::find(kHashes.begin(), kHashes.end(), hash) == kHashes.end()) {
@@ -219,8 +221,29 @@ class Translator {
          {"route", {{"type", "PoolRoute"}, {"pool", name}, {"hash", {{"hash_func", func}, {"twemproxy", tw}}}}}});
   }
 
-  void check_listen(const std::string& value, const yaml_node_t* n, const std::string& where) const {
-    if (!value.empty() && value[0] == '/') return;  // a Unix socket path (and permissions): see the docs
+  void check_listen(const std::string& value, const yaml_node_t* n, const std::string& where,
+                    TwemproxyListen& l) const {
+    if (!value.empty() && value[0] == '/') {
+      // "socket_path [permissions]", split at the last space as nutcracker does; the permissions are octal.
+      l.unix_path = value;
+      if (auto sp = value.rfind(' '); sp != std::string::npos) {
+        l.unix_path = value.substr(0, sp);
+        const std::string perm = value.substr(sp + 1);
+        unsigned mode = 0;
+        auto [ptr, ec] = std::from_chars(perm.data(), perm.data() + perm.size(), mode, 8);
+        if (perm.empty() || ec != std::errc() || ptr != perm.data() + perm.size() || mode > 0777) {
+          throw fail(n, fmt::format("{}: \"{}\" has an invalid file permission in \"socket_path permission\" format "
+                                    "string (expected octal, at most 0777, e.g. \"/var/run/nutcracker.sock 0666\")",
+                                    where, value));
+        }
+        l.unix_mode = mode;
+      }
+      if (l.unix_path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+        throw fail(n, fmt::format("{}: the Unix socket path \"{}\" is longer than {} bytes", where, l.unix_path,
+                                  sizeof(sockaddr_un{}.sun_path) - 1));
+      }
+      return;
+    }
     auto colon = value.rfind(':');
     auto port = colon == std::string::npos ? std::nullopt : number(std::string_view(value).substr(colon + 1));
     if (colon == std::string::npos || colon == 0 || !port || *port == 0 || *port > 65535) {
@@ -242,7 +265,8 @@ class Translator {
       if (name.empty()) throw bad("an empty name");
     }
     if (!rest.empty() && rest[0] == '/') {
-      throw bad("Unix socket servers are not supported by mcrelay; give the server as host:port");
+      unix_server(rest, name, bad, addresses, weights, names);
+      return;
     }
     auto c2 = rest.rfind(':');
     if (c2 == std::string_view::npos) throw bad("no weight");
@@ -259,6 +283,29 @@ class Translator {
     weights.push_back(*weight);
     // twemproxy's ketama id: the name, else "host:port", or just "host" on 11211 (libmemcached compatible).
     if (name.empty()) name = *port == 11211 ? host : std::string(hostport);
+    names.push_back(name);
+  }
+
+  // "/path/unix_socket:weight [name]" (the name already split off), served as the "unix:/path" server.
+  template <class Bad>
+  void unix_server(std::string_view rest, std::string name, const Bad& bad,
+                   nlohmann::json& addresses, nlohmann::json& weights, nlohmann::json& names) const {
+    auto c = rest.rfind(':');
+    if (c == std::string_view::npos) throw bad("no weight");
+    auto weight = number(rest.substr(c + 1));
+    if (!weight) throw bad("the weight is not a number");
+    if (*weight == 0 || *weight > 1000000) throw bad("the weight must be in [1, 1000000]");
+    const std::string path(rest.substr(0, c));
+    // nutcracker refuses a ':' in the path too (it would read the text before it as host:port).
+    if (path.find(':') != std::string::npos) throw bad("a Unix socket path cannot contain ':'");
+    if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+      throw bad(fmt::format("the Unix socket path is longer than {} bytes", sizeof(sockaddr_un{}.sun_path) - 1));
+    }
+    addresses.push_back("unix:" + path);
+    weights.push_back(*weight);
+    // nutcracker's default ketama id for a socket server is the path followed by ':' (it appends ":port"
+    // with an empty port); checked against nutcracker in tests/integration/test_twemproxy_unix.py.
+    if (name.empty()) name = path + ":";
     names.push_back(name);
   }
 

@@ -17,6 +17,7 @@
 // start-up and on reload. Throws ConfigError "<source>:<line>:<column>: <reason>" naming the pool and option
 // for bad YAML, an unknown or Redis-only option, or a bad value.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,8 @@ struct TwemproxyListen {
   std::string pool;
   std::string address;  // as written: "127.0.0.1:22121", "0.0.0.0:22121", or "/path/sock 0666"
   std::size_t line = 0;
+  std::string unix_path;              // "/path/sock 0666" -> "/path/sock"; empty for host:port
+  std::optional<unsigned> unix_mode;  // "/path/sock 0666" -> 0666 (chmod after bind); none: the umask's
 };
 
 struct TwemproxyTranslation {

@@ -193,14 +193,21 @@ std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::uni
     for (std::uint16_t port : listen_ports(o)) wanted_list.push_back({addr_text, port, {}, {}});
     for (std::uint16_t port : o.ssl_ports) wanted_list.push_back({addr_text, port, {}, {}, /*tls=*/true});
   }
+  // The Unix socket files created here are removed again if a later listener fails (start-up is over then).
+  struct UnixFiles {
+    std::vector<std::string> paths;
+    bool keep = false;
+    ~UnixFiles() {
+      if (!keep) for (const auto& p : paths) remove_unix_listener(p);
+    }
+  } unix_files;
   for (const auto& l : pool_listeners) {
-    auto colon = l.address.rfind(':');
-    if (l.address.starts_with("/") || colon == std::string::npos) {
-      log::warn("pool {}: listen {}: Unix socket listeners are not supported; reach the pool on the TCP port with "
-                "the routing prefix {}",
-                l.pool, l.address, l.route_prefix);
+    if (!l.unix_path.empty()) {  // twemproxy's "listen: /path/sock 0666"
+      bind_unix_listener(l.unix_path, backlog(o), workers, l.unix_mode, l.route_prefix, l.pool);
+      unix_files.paths.push_back(l.unix_path);
       continue;
     }
+    auto colon = l.address.rfind(':');
     wanted_list.push_back({l.address.substr(0, colon), static_cast<std::uint16_t>(std::stoul(l.address.substr(colon + 1))),
                            l.route_prefix, l.pool});
   }
@@ -259,6 +266,7 @@ std::vector<std::uint16_t> bind_listeners(const Options& o, std::vector<std::uni
     log::notice("listening on {}:{} ({} worker{})", b.addr_text, b.port, workers.size(), workers.size() == 1 ? "" : "s");
     ports.push_back(b.port);
   }
+  unix_files.keep = true;
   return ports;
 }
 

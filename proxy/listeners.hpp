@@ -31,7 +31,8 @@ class Worker;
 // mcrouter does, and returns no port), also the --ssl-port listeners (TLS) on every listen address, checks the port is ours alone, listens, gives each worker its acceptors
 // and logs "listening on ADDRESS:PORT" for each. Returns the ports listened on (the real ones for -p 0).
 // `pool_listeners` (twemproxy configs): each "host:port" is bound too, its connections taking that pool's
-// route by default; "/path" (Unix socket) entries are skipped with a warning. Their ports are not returned.
+// route by default; "/path/sock [mode]" entries listen on that Unix socket (proxy/unix_listener.hpp), removed
+// at exit by the caller. Their ports are not returned.
 std::vector<std::uint16_t> bind_listeners(const Options& options, std::vector<std::unique_ptr<Worker>>& workers,
                                           const std::vector<config::PoolListener>& pool_listeners = {});
 

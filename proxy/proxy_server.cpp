@@ -134,6 +134,11 @@ int ProxyServer::run() {
   }
   for (auto& w : workers_) w->install_config(config_);
   ports_ = bind_listeners(options_, workers_, config_->config.pool_listeners);
+  if (options_.unix_domain_sock.empty() && options_.listen_sock_fd < 0) {
+    for (const auto& l : config_->config.pool_listeners) {
+      if (!l.unix_path.empty()) pool_unix_paths_.push_back(l.unix_path);
+    }
+  }
   if (options_.admin_port >= 0) {
     admin_ = std::make_unique<AdminServer>(control_, *this, options_.admin_address,
                                            static_cast<std::uint16_t>(options_.admin_port));
@@ -185,6 +190,7 @@ int ProxyServer::run() {
   control_.run();
   for (auto& w : workers_) w->join();
   if (!options_.unix_domain_sock.empty()) remove_unix_listener(options_.unix_domain_sock);  // as mcrouter
+  for (const auto& path : pool_unix_paths_) remove_unix_listener(path);  // as nutcracker
   log::info("stopped");
   return 0;
 }

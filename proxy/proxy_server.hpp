@@ -87,6 +87,7 @@ class ProxyServer {
   Options options_;
   HealthRegistry health_;
   std::shared_ptr<const LoadedConfig> config_;
+  std::vector<std::string> pool_unix_paths_;  // twemproxy pools' Unix socket listeners, removed at exit
   std::vector<std::unique_ptr<Worker>> workers_;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
   boost::asio::io_context control_;

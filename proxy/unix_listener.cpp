@@ -50,24 +50,35 @@ void clear_stale(const std::string& path) {
 
 }  // namespace
 
-void bind_unix_listener(const std::string& path, int backlog, std::vector<std::unique_ptr<Worker>>& workers) {
+void bind_unix_listener(const std::string& path, int backlog, std::vector<std::unique_ptr<Worker>>& workers,
+                        std::optional<unsigned> mode, const std::string& default_prefix, const std::string& pool) {
   clear_stale(path);
   boost::asio::io_context io;
   unix_proto::acceptor first(io);
   boost::system::error_code ec;
   first.open(unix_proto(), ec);
   if (!ec) first.bind(unix_proto::endpoint(path), ec);
-  if (!ec) first.listen(backlog, ec);
+  if (ec) throw std::runtime_error(fmt::format("cannot listen on Unix socket {}: {}", path, ec.message()));
+  if (mode && ::chmod(path.c_str(), static_cast<mode_t>(*mode)) != 0) {
+    const int err = errno;
+    ::unlink(path.c_str());
+    throw std::runtime_error(
+        fmt::format("cannot listen on Unix socket {}: chmod {:04o}: {}", path, *mode, std::strerror(err)));
+  }
+  first.listen(backlog, ec);
   if (ec) throw std::runtime_error(fmt::format("cannot listen on Unix socket {}: {}", path, ec.message()));
   for (auto& w : workers) {
     int copy = ::fcntl(first.native_handle(), F_DUPFD_CLOEXEC, 3);
     if (copy < 0) throw std::runtime_error(fmt::format("Unix socket {}: dup: {}", path, std::strerror(errno)));
     unix_proto::acceptor acc(w->io());
     acc.assign(unix_proto(), copy);
-    w->add_unix_acceptor(std::move(acc));
+    w->add_unix_acceptor(std::move(acc), default_prefix);
   }
   first.close(ec);  // every worker holds a duplicate
-  log::notice("listening on unix:{} ({} worker{})", path, workers.size(), workers.size() == 1 ? "" : "s");
+  const std::string who = pool.empty() ? std::string() : fmt::format("pool {}: ", pool);
+  const std::string perm = mode ? fmt::format(", mode {:04o}", *mode) : std::string();
+  log::notice("{}listening on unix:{} ({} worker{}{})", who, path, workers.size(), workers.size() == 1 ? "" : "s",
+              perm);
 }
 
 void remove_unix_listener(const std::string& path) noexcept {

@@ -50,8 +50,9 @@ void Worker::add_tls_acceptor(asio::ip::tcp::acceptor acceptor) {
   acceptor_tls_.push_back(true);
 }
 
-void Worker::add_unix_acceptor(asio::local::stream_protocol::acceptor acceptor) {
+void Worker::add_unix_acceptor(asio::local::stream_protocol::acceptor acceptor, std::string default_prefix) {
   unix_acceptors_.push_back(std::move(acceptor));
+  unix_acceptor_prefixes_.push_back(std::move(default_prefix));
 }
 
 void Worker::install_config(std::shared_ptr<const LoadedConfig> config) {
@@ -213,7 +214,7 @@ void Worker::accept_next_unix(std::size_t index) {
       error_code ignored;
       socket.close(ignored);
     } else {
-      start_session(Stream(std::move(socket)), {}, false);
+      start_session(Stream(std::move(socket)), unix_acceptor_prefixes_[index], false);
     }
     accept_next_unix(index);
   });

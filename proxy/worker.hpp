@@ -45,7 +45,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   // Control thread, before start(): a --ssl-port acceptor (connections handshake TLS first, with the
   // server's current TLS context), and a --unix-domain-sock acceptor.
   void add_tls_acceptor(boost::asio::ip::tcp::acceptor acceptor);
-  void add_unix_acceptor(boost::asio::local::stream_protocol::acceptor acceptor);
+  void add_unix_acceptor(boost::asio::local::stream_protocol::acceptor acceptor, std::string default_prefix = {});
   // Control thread: build the route trees for `config` on this worker (posted; takes effect between
   // requests). The first call must happen before start().
   void install_config(std::shared_ptr<const LoadedConfig> config);
@@ -125,6 +125,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   std::vector<std::string> acceptor_prefixes_;  // acceptors_[i]'s default routing prefix, or empty
   std::vector<bool> acceptor_tls_;              // acceptors_[i] is a --ssl-port one
   std::vector<boost::asio::local::stream_protocol::acceptor> unix_acceptors_;
+  std::vector<std::string> unix_acceptor_prefixes_;  // unix_acceptors_[i]'s default routing prefix, or empty
   // Servers reached over TLS: their context and expected name (probes and replays use the same).
   std::map<std::string, UpstreamSettings, std::less<>> tls_servers_;
   std::thread thread_;

@@ -125,7 +125,19 @@ TEST_CASE("twemproxy YAML errors name the line, the pool and the option", "[conf
   CHECK_THAT(error_of(head + "  servers:\n   - 127.0.0.1:11211\n"), Contains("nc.yml:4:6: pool \"p\": servers: "
                                                                              "\"127.0.0.1:11211\": no port"));
   CHECK_THAT(error_of(head + "  servers:\n   - 127.0.0.1:11211:0\n"), Contains("the weight must be in [1, 1000000]"));
-  CHECK_THAT(error_of(head + "  servers:\n   - /tmp/mc.sock:1\n"), Contains("Unix socket servers are not supported"));
+  CHECK_THAT(error_of(head + "  servers:\n   - /tmp/mc.sock\n"), Contains("\"/tmp/mc.sock\": no weight"));
+  CHECK_THAT(error_of(head + "  servers:\n   - /tmp/mc.sock:0\n"), Contains("the weight must be in [1, 1000000]"));
+  CHECK_THAT(error_of(head + "  servers:\n   - /tmp/mc.sock:x\n"), Contains("the weight is not a number"));
+  CHECK_THAT(error_of(head + "  servers:\n   - /tmp/a:b.sock:1\n"), Contains("a Unix socket path cannot contain ':'"));
+  CHECK_THAT(error_of(head + "  servers:\n   - /" + std::string(120, 'x') + ":1\n"), Contains("longer than 107 bytes"));
+  CHECK_THAT(error_of("p:\n  listen: /tmp/nc.sock 0999\n" + servers),
+             Contains("nc.yml:2:11: pool \"p\": listen: \"/tmp/nc.sock 0999\" has an invalid file permission"));
+  CHECK_THAT(error_of("p:\n  listen: /tmp/nc.sock 01777\n" + servers), Contains("invalid file permission"));
+  CHECK_THAT(error_of("p:\n  listen: /tmp/nc.sock rw\n" + servers), Contains("invalid file permission"));
+  CHECK_THAT(error_of("p:\n  listen: /" + std::string(120, 'x') + "\n" + servers), Contains("longer than 107 bytes"));
+  CHECK_THAT(error_of(head + servers + "q:\n  listen: /tmp/nc.sock\n" + servers + "r:\n  listen: /tmp/nc.sock\n" +
+                      servers),
+             Contains("listen: /tmp/nc.sock is also the listen address of another pool"));
   CHECK_THAT(error_of(head + "  servers:\n   - a:1:1 x\n   - b:1:1 x\n"), Contains("two servers have the same name \"x\""));
   CHECK_THAT(error_of(head + "  servers: []\n"), Contains("expected a non-empty list"));
   CHECK_THAT(error_of(head + servers + "q:\n  listen: 127.0.0.1:22121\n" + servers),
@@ -222,4 +234,51 @@ omega:
   CHECK(t.root["pools"]["delta"]["server_timeout"] == 100);
   CHECK(t.root["routes"][2]["route"]["hash"]["twemproxy"]["weights"] == nlohmann::json({100000, 1}));
   CHECK(t.listens[2].address == "/tmp/gamma");
+  CHECK(t.listens[2].unix_path == "/tmp/gamma");
+  CHECK_FALSE(t.listens[2].unix_mode.has_value());
+}
+
+TEST_CASE("twemproxy Unix sockets: listen paths with a file mode, and socket-path servers", "[config][twemproxy]") {
+  const std::string yaml = R"(sock:
+  listen: /var/run/nutcracker.sock 0666
+  distribution: ketama
+  servers:
+   - /tmp/mc1.sock:1
+   - /tmp/mc2.sock:3 second
+   - 127.0.0.1:11211:1
+plain:
+  listen: /tmp/plain.sock
+  servers:
+   - /tmp/mc1.sock:2
+)";
+  auto t = translate_twemproxy_yaml(yaml, "nc.yml");
+  REQUIRE(t.listens.size() == 2);
+  CHECK(t.listens[0].address == "/var/run/nutcracker.sock 0666");
+  CHECK(t.listens[0].unix_path == "/var/run/nutcracker.sock");
+  REQUIRE(t.listens[0].unix_mode.has_value());
+  CHECK(*t.listens[0].unix_mode == 0666);
+  CHECK(t.listens[1].unix_path == "/tmp/plain.sock");  // a path alone: no mode, the socket keeps the umask's
+  CHECK_FALSE(t.listens[1].unix_mode.has_value());
+  const auto& sock = t.root["pools"]["sock"];
+  CHECK(sock["servers"] == nlohmann::json::array({"unix:/tmp/mc1.sock", "unix:/tmp/mc2.sock", "127.0.0.1:11211"}));
+  const auto& tw = t.root["routes"][0]["route"]["hash"]["twemproxy"];
+  // nutcracker's ketama ids: a socket server without a name is "<path>:" (it appends ':' and an empty port).
+  CHECK(tw["names"] == nlohmann::json::array({"/tmp/mc1.sock:", "second", "127.0.0.1"}));
+  CHECK(tw["weights"] == nlohmann::json::array({1, 3, 1}));
+}
+
+TEST_CASE("twemproxy Unix listen paths reach PoolListener with their mode", "[config][twemproxy]") {
+  const std::string yaml = "a:\n  listen: /tmp/a.sock 0660\n  servers:\n   - /tmp/mc.sock:1\n"
+                           "b:\n  listen: /tmp/b.sock\n  servers:\n   - 127.0.0.1:11211:1\n"
+                           "c:\n  listen: 127.0.0.1:22121\n  servers:\n   - 127.0.0.1:11211:1\n";
+  auto config = mcrelay::config::parse_config(yaml, "nc.yml");
+  REQUIRE(config.pool_listeners.size() == 3);
+  CHECK(config.pool_listeners[0].unix_path == "/tmp/a.sock");
+  CHECK(config.pool_listeners[0].unix_mode == std::optional<unsigned>(0660));
+  CHECK(config.pool_listeners[0].route_prefix == "/a/twemproxy/");
+  CHECK(config.pool_listeners[1].unix_path == "/tmp/b.sock");
+  CHECK_FALSE(config.pool_listeners[1].unix_mode.has_value());
+  CHECK(config.pool_listeners[2].unix_path.empty());
+  auto loaded = mcrelay::load_config_text(yaml, "nc.yml", "/././");  // routes build, with unix: destinations
+  CHECK(loaded->config.pools.at("a").servers.at(0).unix_socket);
 }
