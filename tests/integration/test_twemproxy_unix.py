@@ -261,6 +261,18 @@ tcp:
             Mcrelay(taken).start()
         self.assertIn("address already in use", str(ctx.exception))
         self.assertTrue(accepting(s0))
+        # A pool's TCP address taken by another process: mcrelay exits, removing the socket file it had made.
+        busy = socket.socket()
+        self.addCleanup(busy.close)
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        made = self.path("made.sock")
+        partial = (f"u:\n  listen: {made} 0666\n  servers:\n   - {s0}:1\n"
+                   f"t:\n  listen: 127.0.0.1:{busy.getsockname()[1]}\n  servers:\n   - {s0}:1\n")
+        with self.assertRaises(AssertionError) as ctx:
+            Mcrelay(partial).start()
+        self.assertIn("cannot listen on 127.0.0.1", str(ctx.exception))
+        self.assertFalse(os.path.exists(made), "the Unix socket file outlived the failed start")
 
 
 if __name__ == "__main__":
