@@ -662,5 +662,39 @@ def parse_value_reply(reply):
         pos = eol + 4 + size
 
 
+class MemcachedGroup(list):
+    """The real memcached servers of one test module (a list of Memcached), and direct access to each,
+    bypassing mcrelay: what a routing test reads to see where a request really went."""
+
+    def __init__(self, count, extra_args=()):
+        super().__init__()
+        self.count = count
+        self.extra_args = list(extra_args)
+
+    def start(self):
+        for _ in range(self.count):
+            self.append(Memcached(extra_args=self.extra_args).start())
+        return self
+
+    def stop(self):
+        for mc in self:
+            mc.__exit__(None, None, None)  # stop, and remove its log file
+        self.clear()
+
+    def direct(self, i, data, terminator):
+        """Send `data` straight to server i and read up to `terminator`."""
+        with Conn(self[i].port, name=f"memcached[{i}] {self[i].address}") as c:
+            return c.exchange(data, terminator=terminator)
+
+    def get(self, i, key):
+        """The value server i holds for `key`, or None."""
+        items = parse_value_reply(self.direct(i, b"get %s\r\n" % key, b"END\r\n"))
+        return items[0][2] if items else None
+
+    def holders(self, key):
+        """Indexes of the servers that hold `key`."""
+        return [i for i in range(len(self)) if self.get(i, key) is not None]
+
+
 def skip_without_proxy(reason="needs the real mcrelay binary (MCRELAY_TEST_STANDIN=memcached)"):
     return unittest.skipIf(STANDIN, reason)

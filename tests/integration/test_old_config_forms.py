@@ -7,35 +7,20 @@ tests/config/test_config_old_forms.cpp and tests/routes/test_shard_split_route.c
 
 import unittest
 
-from mcrelay_testlib import SHOW_ERRORS, Conn, Mcrelay, Memcached, parse_value_reply, refusing_address, skip_without_proxy
+from mcrelay_testlib import (SHOW_ERRORS, Conn, Mcrelay, MemcachedGroup, parse_value_reply, refusing_address,
+                             skip_without_proxy)
 
 NUM_SERVERS = 3
-_servers = []
+_servers = MemcachedGroup(NUM_SERVERS)
+direct, direct_get, holders = _servers.direct, _servers.get, _servers.holders
 
 
 def setUpModule():
-    for _ in range(NUM_SERVERS):
-        _servers.append(Memcached().start())
+    _servers.start()
 
 
 def tearDownModule():
-    for mc in _servers:
-        mc.__exit__(None, None, None)
-
-
-def direct(i, data, terminator):
-    with Conn(_servers[i].port, name=f"memcached[{i}]") as c:
-        return c.exchange(data, terminator=terminator)
-
-
-def direct_get(i, key):
-    items = parse_value_reply(direct(i, b"get %s\r\n" % key, b"END\r\n"))
-    return items[0][2] if items else None
-
-
-def holders(key):
-    """Indexes of the servers that hold `key`."""
-    return [i for i in range(NUM_SERVERS) if direct_get(i, key) is not None]
+    _servers.stop()
 
 
 def set_cmd(key, value, exptime=0):

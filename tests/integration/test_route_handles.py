@@ -5,37 +5,21 @@ it holds (unit tests over recording fakes are in tests/routes/test_<handle>.cpp)
 
 import unittest
 
-from mcrelay_testlib import SHOW_ERRORS, Conn, Mcrelay, Memcached, free_port, parse_value_reply, skip_without_proxy
+from mcrelay_testlib import SHOW_ERRORS, Conn, Mcrelay, MemcachedGroup, free_port, skip_without_proxy
 from test_placement import ch3
 
 NUM_SERVERS = 3
-_servers = []
+# Also on ::1, so that a pool can name a server by its bracketed IPv6 literal.
+_servers = MemcachedGroup(NUM_SERVERS, extra_args=["-l", "[::1]"])
+direct, direct_get, holders = _servers.direct, _servers.get, _servers.holders
 
 
 def setUpModule():
-    for _ in range(NUM_SERVERS):
-        # Also on ::1, so that a pool can name a server by its bracketed IPv6 literal.
-        _servers.append(Memcached(extra_args=["-l", "[::1]"]).start())
+    _servers.start()
 
 
 def tearDownModule():
-    for mc in _servers:
-        mc.__exit__(None, None, None)
-
-
-def direct(i, data, terminator):
-    with Conn(_servers[i].port, name=f"memcached[{i}]") as c:
-        return c.exchange(data, terminator=terminator)
-
-
-def direct_get(i, key):
-    items = parse_value_reply(direct(i, b"get %s\r\n" % key, b"END\r\n"))
-    return items[0][2] if items else None
-
-
-def holders(key):
-    """Indexes of the servers that hold `key`."""
-    return [i for i in range(NUM_SERVERS) if direct_get(i, key) is not None]
+    _servers.stop()
 
 
 @skip_without_proxy()

@@ -17,12 +17,13 @@ import time
 import unittest
 import zlib
 
-from mcrelay_testlib import (MCRELAY_BIN, STANDIN, Conn, Mcrelay, Memcached, parse_value_reply, show,
+from mcrelay_testlib import (MCRELAY_BIN, STANDIN, Conn, Mcrelay, MemcachedGroup, parse_value_reply, show,
                              skip_without_proxy, wait_for)
 from test_placement import ch3
 
 NUM_SERVERS = 3
-_servers = []
+_servers = MemcachedGroup(NUM_SERVERS)
+direct, direct_get, holders = _servers.direct, _servers.get, _servers.holders
 
 _handle_cache = {}
 
@@ -41,29 +42,15 @@ def handle_registered(handle):
 def setUpModule():
     if STANDIN:
         return
-    for _ in range(NUM_SERVERS):
-        _servers.append(Memcached().start())
+    _servers.start()
 
 
 def tearDownModule():
-    for mc in _servers:
-        mc.__exit__(None, None, None)  # stop, and remove its log file
+    _servers.stop()
 
 
 def addr(i):
     return _servers[i].address
-
-
-def direct(i, data, terminator):
-    """Send `data` straight to memcached[i] and read up to `terminator`."""
-    with Conn(_servers[i].port, name=f"memcached[{i}] {addr(i)}") as c:
-        return c.exchange(data, terminator=terminator)
-
-
-def direct_get(i, key):
-    """The value memcached[i] holds for `key`, or None."""
-    items = parse_value_reply(direct(i, b"get %s\r\n" % key, b"END\r\n"))
-    return items[0][2] if items else None
 
 
 def direct_set(i, key, value, exptime=0):
@@ -79,10 +66,6 @@ def direct_ttl(i, key):
     m = re.match(rb"HD t(-?\d+)\r\n", reply)
     assert m, reply
     return int(m.group(1))
-
-
-def holders(key):
-    return [i for i in range(NUM_SERVERS) if direct_get(i, key) is not None]
 
 
 class RelayClient:
