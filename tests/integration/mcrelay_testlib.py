@@ -662,6 +662,54 @@ def parse_value_reply(reply):
         pos = eol + 4 + size
 
 
+
+def connect_to(where, timeout=10):
+    """A connected socket: `where` is a TCP port on 127.0.0.1 (an int) or a Unix socket path (a str)."""
+    if isinstance(where, str):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.settimeout(timeout)
+            s.connect(where)
+        except OSError:
+            s.close()
+            raise
+        return s
+    return socket.create_connection(("127.0.0.1", where), timeout=timeout)
+
+
+def accepting(where):
+    """Whether a connect to `where` (a port or a Unix socket path) succeeds now."""
+    try:
+        connect_to(where).close()
+        return True
+    except OSError:
+        return False
+
+
+class UnixMemcached(Memcached):
+    """memcached listening on a Unix socket only (-s disables its TCP port)."""
+
+    def __init__(self, path):
+        super().__init__()
+        self.path = path
+
+    @property
+    def address(self):
+        return f"unix:{self.path}"
+
+    def argv(self):
+        argv = ["/usr/bin/memcached", "-s", self.path, "-m", "64"]
+        if os.geteuid() == 0:
+            argv += ["-u", "root"]
+        return argv
+
+    def start(self):
+        self._log = tempfile.NamedTemporaryFile(prefix="memcached-", suffix=".log", delete=False)
+        self.proc = _spawn(self.argv(), self._log)
+        wait_for(lambda: accepting(self.path), 5, f"memcached on {self.path}")
+        return self
+
+
 class MemcachedGroup(list):
     """The real memcached servers of one test module (a list of Memcached), and direct access to each,
     bypassing mcrelay: what a routing test reads to see where a request really went."""

@@ -20,7 +20,7 @@ import tempfile
 import time
 import unittest
 
-from mcrelay_testlib import Mcrelay, Memcached, skip_without_proxy
+from mcrelay_testlib import Mcrelay, Memcached, connect_to, skip_without_proxy
 
 NUTCRACKER = shutil.which("nutcracker") or "/usr/sbin/nutcracker"
 HASHES = ["one_at_a_time", "md5", "crc16", "crc32", "crc32a", "fnv1_64", "fnv1a_64", "fnv1_32", "fnv1a_32",
@@ -62,19 +62,20 @@ def recv_lines(sock, count, end=b"\r\n"):
     return buf
 
 
-def set_keys(port, keys):
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+def set_keys(where, keys):
+    """Set every key through `where`: a TCP port on 127.0.0.1 or a Unix socket path."""
+    with connect_to(where) as s:
         s.sendall(b"".join(b"set " + k + b" 0 0 1\r\nv\r\n" for k in keys))
         reply = recv_lines(s, len(keys))
     bad = [line for line in reply.split(b"\r\n") if line and line != b"STORED"]
     if bad:
-        raise AssertionError(f"set through port {port}: {bad[:5]}")
+        raise AssertionError(f"set through {where}: {bad[:5]}")
 
 
-def held_keys(port, keys):
-    """The subset of `keys` that the memcached on `port` holds."""
+def held_keys(where, keys):
+    """The subset of `keys` that the memcached at `where` (a port or a Unix socket path) holds."""
     held = set()
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+    with connect_to(where) as s:
         for i in range(0, len(keys), 100):
             s.sendall(b"get " + b" ".join(keys[i:i + 100]) + b"\r\n")
             buf = b""
@@ -89,8 +90,8 @@ def held_keys(port, keys):
     return held
 
 
-def flush(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+def flush(where):
+    with connect_to(where) as s:
         s.sendall(b"flush_all\r\n")
         recv_lines(s, 1)
 

@@ -19,91 +19,10 @@ import tempfile
 import time
 import unittest
 
-from mcrelay_testlib import Mcrelay, Memcached, free_port, skip_without_proxy, wait_for, _spawn
+from mcrelay_testlib import Mcrelay, Memcached, UnixMemcached, accepting, connect_to, free_port, skip_without_proxy
+from test_twemproxy_placement import flush, held_keys, recv_lines, set_keys
 
 NUTCRACKER = shutil.which("nutcracker") or "/usr/sbin/nutcracker"
-
-
-class UnixMemcached(Memcached):
-    """memcached on a Unix socket only (-s disables its TCP port)."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    def argv(self):
-        argv = ["/usr/bin/memcached", "-s", self.path, "-m", "64"]
-        if os.geteuid() == 0:
-            argv += ["-u", "root"]
-        return argv
-
-    def start(self):
-        self._log = tempfile.NamedTemporaryFile(prefix="memcached-", suffix=".log", delete=False)
-        self.proc = _spawn(self.argv(), self._log)
-        wait_for(lambda: accepting(self.path), 5, f"memcached on {self.path}")
-        return self
-
-
-def connect(where):
-    if isinstance(where, str):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            s.settimeout(10)
-            s.connect(where)
-        except OSError:
-            s.close()
-            raise
-        return s
-    return socket.create_connection(("127.0.0.1", where), timeout=10)
-
-
-def accepting(where):
-    try:
-        connect(where).close()
-        return True
-    except OSError:
-        return False
-
-
-def read_until(s, count, end=b"\r\n"):
-    buf = b""
-    while buf.count(end) < count:
-        chunk = s.recv(65536)
-        if not chunk:
-            raise AssertionError(f"connection closed after {buf[-200:]!r}")
-        buf += chunk
-    return buf
-
-
-def set_keys(where, keys):
-    with connect(where) as s:
-        s.sendall(b"".join(b"set " + k + b" 0 0 1\r\nv\r\n" for k in keys))
-        reply = read_until(s, len(keys))
-    bad = [line for line in reply.split(b"\r\n") if line and line != b"STORED"]
-    if bad:
-        raise AssertionError(f"set through {where}: {bad[:5]}")
-
-
-def held_keys(where, keys):
-    held = set()
-    with connect(where) as s:
-        s.sendall(b"get " + b" ".join(keys) + b"\r\n")
-        buf = b""
-        while not buf.endswith(b"END\r\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                raise AssertionError("memcached closed the connection")
-            buf += chunk
-    for line in buf.split(b"\r\n"):
-        if line.startswith(b"VALUE "):
-            held.add(line.split(b" ")[1])
-    return held
-
-
-def flush(where):
-    with connect(where) as s:
-        s.sendall(b"flush_all\r\n")
-        read_until(s, 1)
 
 
 def mode_of(path):
@@ -238,9 +157,9 @@ tcp:
             # Reads: a key without a routing prefix on a pool's own socket takes that pool (as the sets above,
             # placed by each pool's own hash, show); with a prefix, the named pool.
             kd_key, kn_key = self.keys("kd")[1], b"/kn/twemproxy/" + self.keys("kn")[2]
-            with connect(self.pools["kd"][0]) as s:
+            with connect_to(self.pools["kd"][0]) as s:
                 s.sendall(b"get " + kd_key + b" " + kn_key + b"\r\n")
-                reply = read_until(s, 1, b"END\r\n")
+                reply = recv_lines(s, 1, b"END\r\n")
             self.assertEqual(reply, b"VALUE " + kd_key + b" 0 1\r\nv\r\nVALUE " + kn_key + b" 0 1\r\nv\r\nEND\r\n")
         diffs = [(p, k, want.get((p, k)), got.get((p, k))) for (p, k) in set(want) | set(got)
                  if want.get((p, k)) != got.get((p, k))]

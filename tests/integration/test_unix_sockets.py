@@ -9,48 +9,11 @@ import subprocess
 import tempfile
 import unittest
 
-from mcrelay_testlib import MCRELAY_BIN, Conn, Mcrelay, Memcached, wait_for, _spawn
-
-
-class UnixMemcached(Memcached):
-    """memcached listening on a Unix socket only (-s disables its TCP port)."""
-
-    def __init__(self, path):
-        super().__init__()
-        self.path = path
-
-    @property
-    def address(self):
-        return f"unix:{self.path}"
-
-    def argv(self):
-        argv = ["/usr/bin/memcached", "-s", self.path, "-m", "64"]
-        if os.geteuid() == 0:
-            argv += ["-u", "root"]
-        return argv
-
-    def start(self):
-        self._log = tempfile.NamedTemporaryFile(prefix="memcached-", suffix=".log", delete=False)
-        self.proc = _spawn(self.argv(), self._log)
-        wait_for(lambda: unix_accepting(self.path), 5, f"memcached on {self.path}")
-        return self
-
-
-def unix_accepting(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        s.connect(path)
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
+from mcrelay_testlib import MCRELAY_BIN, Conn, Mcrelay, Memcached, UnixMemcached, connect_to, wait_for, _spawn
 
 
 def unix_exchange(path, data, terminator):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    s.connect(path)
+    s = connect_to(path, timeout=5)
     try:
         s.sendall(data)
         buf = b""
