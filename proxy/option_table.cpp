@@ -51,14 +51,21 @@ constexpr std::uint64_t kHour = 3600000;
 
 // ---- setters with their own rules -------------------------------------------------------------------
 
-std::string set_ports(Options& o, const std::string& v) {
+// "A,B,...": one or more ports; empty when any is not a port (the caller reports kPortList).
+constexpr const char* kPortList = "ports from 0 to 65535, comma-separated";
+std::vector<std::uint16_t> parse_port_list(const std::string& v) {
   std::vector<std::uint16_t> ports;
   for (const auto& p : split_commas(v)) {
     auto n = parse_uint64(p);
-    if (!n || *n > 65535) return "ports from 0 to 65535, comma-separated";
+    if (!n || *n > 65535) return {};
     ports.push_back(static_cast<std::uint16_t>(*n));
   }
-  if (ports.empty()) return "ports from 0 to 65535, comma-separated";
+  return ports;
+}
+
+std::string set_ports(Options& o, const std::string& v) {
+  auto ports = parse_port_list(v);
+  if (ports.empty()) return kPortList;
   o.ports = ports;
   o.port = ports.front();
   return "";
@@ -66,13 +73,8 @@ std::string set_ports(Options& o, const std::string& v) {
 
 // --ssl-port A,B (TLS listeners) and --unix-domain-sock PATH (docs/tls.md).
 std::string set_ssl_ports(Options& o, const std::string& v) {
-  std::vector<std::uint16_t> ports;
-  for (const auto& p : split_commas(v)) {
-    auto n = parse_uint64(p);
-    if (!n || *n > 65535) return "ports from 0 to 65535, comma-separated";
-    ports.push_back(static_cast<std::uint16_t>(*n));
-  }
-  if (ports.empty()) return "ports from 0 to 65535, comma-separated";
+  auto ports = parse_port_list(v);
+  if (ports.empty()) return kPortList;
   o.ssl_ports = ports;
   return "";
 }
