@@ -387,13 +387,18 @@ class Mcrelay(Target):
 
     def start(self):
         (self.port,) = free_ports(1)
+        self.launch({}, [])
+
+    def launch(self, pool_options: dict, extra_argv: list):
+        """Writes the one-pool config (the pool's servers plus `pool_options`) and starts mcrelay with
+        --mcrelay-args and `extra_argv`, on self.port."""
         conf = self.workdir / f"{self.name}.json"
         conf.write_text(json.dumps({
-            "pools": {"A": {"servers": [f"{HOST}:{p}" for p in self.backends.ports]}},
+            "pools": {"A": {"servers": [f"{HOST}:{p}" for p in self.backends.ports], **pool_options}},
             "route": "PoolRoute|A",
         }))
         extra = self.args.mcrelay_args.format(port=self.port, config=conf, host=HOST).split()
-        argv = [self.binary] + extra
+        argv = [self.binary] + extra + extra_argv
         lp = self.workdir / f"{self.name}.log"
         log(f"starting {self.name}: {' '.join(argv)}")
         self.proc = spawn(argv, lp)
@@ -443,22 +448,8 @@ class McrelayTls(Mcrelay):
             self.backends = Backends(self.args, self.workdir, name="memcached-tls", tls_ca=pki["ca"], tls_args=[
                 "-Z", "-o", f"ssl_chain_cert={pki['cert']},ssl_key={pki['key']}"])
         self.port, self.tls_port = free_ports(2)
-        conf = self.workdir / f"{self.name}.json"
-        conf.write_text(json.dumps({
-            "pools": {"A": {"servers": [f"{HOST}:{p}" for p in self.backends.ports], "use_ssl": True}},
-            "route": "PoolRoute|A",
-        }))
-        extra = self.args.mcrelay_args.format(port=self.port, config=conf, host=HOST).split()
-        argv = [self.binary] + extra + ["--ssl-port", str(self.tls_port), "--server-pem-cert-path", str(pki["cert"]),
-                                        "--server-pem-key-path", str(pki["key"]), "--pem-ca-path", str(pki["ca"])]
-        lp = self.workdir / f"{self.name}.log"
-        log(f"starting {self.name}: {' '.join(argv)}")
-        self.proc = spawn(argv, lp)
-        try:
-            wait_ready(self.proc, self.port, self.name, lp)
-        except RuntimeError:
-            stop(self.proc)
-            raise
+        self.launch({"use_ssl": True}, ["--ssl-port", str(self.tls_port), "--server-pem-cert-path", str(pki["cert"]),
+                                        "--server-pem-key-path", str(pki["key"]), "--pem-ca-path", str(pki["ca"])])
 
     def check_alive(self) -> None:
         super().check_alive()
