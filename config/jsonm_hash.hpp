@@ -3,8 +3,8 @@
 // mcrouter's ConfigPreprocessor passes it (twang_mix64 for integers; SpookyHash V2, 64 bits, seed 0, for
 // strings), so that a config that places things by @hash gets the same numbers as under mcrouter.
 //
-// Contract: pure functions, any thread. spooky_v2_hash64 implements SpookyHash's short-message path only,
-// which covers messages shorter than kSpookyShortLimit bytes; callers refuse longer ones.
+// Contract: pure functions, any thread. spooky_v2_hash64 is util/spooky_hash's 128-bit hash with seeds 0;
+// JSONM's @hash accepts strings shorter than kSpookyShortLimit bytes only (its callers refuse longer ones).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

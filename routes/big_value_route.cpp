@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include "routes/fan_out.hpp"
-#include "routes/hash/spooky_hash.hpp"
+#include "util/spooky_hash.hpp"
 #include "routes/route_helpers.hpp"
 
 namespace mcrelay {

@@ -6,7 +6,7 @@
 #include "config/json_path.hpp"
 #include "routes/destination_route.hpp"
 #include "routes/hash/ketama_hash.hpp"
-#include "routes/hash/spooky_hash.hpp"
+#include "util/spooky_hash.hpp"
 #include "routes/pool_route_wrappers.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"

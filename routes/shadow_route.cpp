@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "routes/hash/spooky_hash.hpp"
+#include "util/spooky_hash.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
 

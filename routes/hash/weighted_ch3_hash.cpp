@@ -5,7 +5,7 @@
 #include <string>
 
 #include "routes/hash/furc_hash.hpp"
-#include "routes/hash/spooky_hash.hpp"
+#include "util/spooky_hash.hpp"
 
 namespace mcrelay {
 namespace {

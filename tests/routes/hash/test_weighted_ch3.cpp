@@ -10,7 +10,7 @@
 
 #include "routes/hash/furc_hash.hpp"
 #include "routes/hash/hash_function.hpp"
-#include "routes/hash/spooky_hash.hpp"
+#include "util/spooky_hash.hpp"
 #include "routes/hash/weighted_ch3_hash.hpp"
 
 using mcrelay::WeightedCh3Hash;

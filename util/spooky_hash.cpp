@@ -1,4 +1,4 @@
-#include "routes/hash/spooky_hash.hpp"
+#include "util/spooky_hash.hpp"
 
 #include <cstring>
 

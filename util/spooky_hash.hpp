@@ -3,8 +3,8 @@
 // mcrouter's WeightedCh3 uses it (folly::hash::SpookyHashV2::Hash32, seed 0xface2014) to decide whether
 // a key is accepted by the server furc_hash picked.
 //
-// Contract: called by route handles on worker threads (through WeightedCh3Hash); pure and thread-safe,
-// no heap allocation. Input words are read little-endian, matching the reference on x86/ARM. Inputs of
+// Contract: called by route handles on worker threads (WeightedCh3Hash, shadows, BigValueRoute) and by the
+// config loader (JSONM's @hash, config/jsonm_hash.cpp); pure and thread-safe, no heap allocation. Input words are read little-endian, matching the reference on x86/ARM. Inputs of
 // any length are supported (short path below 192 bytes, block path above).
 #include <cstddef>
 #include <cstdint>

@@ -1,4 +1,4 @@
-// SpookyHash V2 (routes/hash/spooky_hash.hpp): Bob Jenkins' own reference results (TestResults() in
+// SpookyHash V2 (util/spooky_hash.hpp): Bob Jenkins' own reference results (TestResults() in
 // TestSpookyV2.cpp, also carried by folly's SpookyHashV2Test): Hash32(buf, i, 0) for buf[j] = j + 128 and
 // every length i in [0, 512). Lengths below 192 take the short path, 192 and above the block path, so both
 // (and every tail length of each) are covered.
@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <string>
 
-#include "routes/hash/spooky_hash.hpp"
+#include "util/spooky_hash.hpp"
 
 namespace {
 
