@@ -17,25 +17,11 @@ RouteHandlePtr L1L2CacheRoute::build(RouteFactory& f, const nlohmann::json& j, c
 }
 
 RequestPtr L1L2CacheRoute::l1_update(const Request& req, Op op, const Reply& l2_hit) const {
-  auto r = make_ref<Request>();
-  r->op = op;
-  r->key = req.key;
-  r->prefix_len = req.prefix_len;
-  r->flags = l2_hit.flags;
-  r->exptime = upgrade_exptime_;
-  r->value = l2_hit.value;
-  return r;
+  return make_store_request(op, req, l2_hit.flags, upgrade_exptime_, l2_hit.value);
 }
 
 RequestPtr L1L2CacheRoute::l1_ncache(const Request& req, Op op) const {
-  auto r = make_ref<Request>();
-  r->op = op;
-  r->key = req.key;
-  r->prefix_len = req.prefix_len;
-  r->flags = kNegativeCacheFlag;
-  r->exptime = ncache_exptime_;
-  r->value = std::string(kNegativeCacheValue);
-  return r;
+  return make_store_request(op, req, kNegativeCacheFlag, ncache_exptime_, std::string(kNegativeCacheValue));
 }
 
 void L1L2CacheRoute::refresh_ncache(const RequestPtr& req) {

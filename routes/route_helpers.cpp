@@ -70,6 +70,23 @@ RequestPtr make_keyed_request(Op op, std::string key) {
   return r;
 }
 
+RequestPtr make_request_for(Op op, const Request& like) {
+  auto r = make_ref<Request>();
+  r->op = op;
+  r->key = like.key;
+  r->prefix_len = like.prefix_len;
+  return r;
+}
+
+RequestPtr make_store_request(Op op, const Request& like, std::uint32_t flags, std::int64_t exptime,
+                              std::string value) {
+  auto r = make_request_for(op, like);
+  r->flags = flags;
+  r->exptime = exptime;
+  r->value = std::move(value);
+  return r;
+}
+
 RequestPtr clone_request(const Request& r) { return r.clone(); }
 
 }  // namespace mcrelay

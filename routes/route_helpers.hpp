@@ -61,6 +61,15 @@ RequestPtr clone_request(const Request& r);
 // chunk keys, index keys).
 RequestPtr make_keyed_request(Op op, std::string key);
 
+// A new request for the same key as `like` (its routing prefix kept): a route's own get or metaget of the
+// key it was asked for.
+RequestPtr make_request_for(Op op, const Request& like);
+
+// A storage request (set/add...) of `value` under `like`'s key: a route writing what it read elsewhere
+// (WarmUpRoute's add, L1L2CacheRoute's L1 updates).
+RequestPtr make_store_request(Op op, const Request& like, std::uint32_t flags, std::int64_t exptime,
+                              std::string value);
+
 // A reply callback for requests whose outcome nobody waits for (background sends).
 inline ReplyFn ignore_reply() {
   return [](Reply&&) {};

@@ -19,14 +19,7 @@ RouteHandlePtr WarmUpRoute::build(RouteFactory& f, const nlohmann::json& j, cons
 }
 
 RequestPtr WarmUpRoute::make_add(const Request& req, const Reply& warm_hit, std::int64_t exptime) const {
-  auto add = make_ref<Request>();
-  add->op = Op::add;
-  add->key = req.key;
-  add->prefix_len = req.prefix_len;
-  add->flags = warm_hit.flags;
-  add->exptime = exptime;
-  add->value = warm_hit.value;
-  return add;
+  return make_store_request(Op::add, req, warm_hit.flags, exptime, warm_hit.value);
 }
 
 void WarmUpRoute::cold_exptime(const Request& req, UniqueFunction<void(std::optional<std::int64_t>)> fn) {
@@ -34,10 +27,7 @@ void WarmUpRoute::cold_exptime(const Request& req, UniqueFunction<void(std::opti
     fn(std::int64_t{*exptime_});
     return;
   }
-  auto meta = make_ref<Request>();
-  meta->op = Op::metaget;
-  meta->key = req.key;
-  meta->prefix_len = req.prefix_len;
+  auto meta = make_request_for(Op::metaget, req);
   warm_->route(meta, [fn = std::move(fn)](Reply&& r) mutable {
     if (r.result != Result::found) {
       fn(std::nullopt);
@@ -96,10 +86,7 @@ void WarmUpRoute::on_cold_miss(const RequestPtr& req, ReplyFn done, Reply&& cold
     return;
   }
   // gets / gat / gats / mg: a plain get from warm; on a hit, add to cold, then ask cold again.
-  auto get = make_ref<Request>();
-  get->op = Op::get;
-  get->key = r->key;
-  get->prefix_len = r->prefix_len;
+  auto get = make_request_for(Op::get, *r);
   struct Pending {
     RequestPtr req;
     ReplyFn done;
@@ -139,10 +126,7 @@ void WarmUpRoute::on_lease_get_miss(const RequestPtr& req, ReplyFn done, Reply&&
     done(std::move(cold_reply));  // someone else holds cold's lease and will fill it
     return;
   }
-  auto get = make_ref<Request>();
-  get->op = Op::get;
-  get->key = req->key;
-  get->prefix_len = req->prefix_len;
+  auto get = make_request_for(Op::get, *req);
   auto cold = std::make_unique<Reply>(std::move(cold_reply));
   warm_->route(get, [self = shared_from_this(), req, cold = std::move(cold), done = std::move(done)](
                         Reply&& warm_reply) mutable {
