@@ -744,5 +744,24 @@ class MemcachedGroup(list):
         return [i for i in range(len(self)) if self.get(i, key) is not None]
 
 
+class RelayTestCase(unittest.TestCase):
+    """A test of mcrelay in front of a module's MemcachedGroup (the class attribute `servers`): every server
+    is flushed before each test; start_relay() runs mcrelay on a config for the test's duration."""
+
+    servers = None
+
+    def setUp(self):
+        for i in range(len(self.servers)):
+            self.assertEqual(self.servers.direct(i, b"flush_all\r\n", b"\r\n"), b"OK\r\n")
+
+    def start_relay(self, config, args=()):
+        """mcrelay on `config`, and a connection to it: (relay, conn), both closed at the test's end."""
+        relay = Mcrelay(config, args=list(args)).start()
+        self.addCleanup(relay.stop)
+        conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
+        self.addCleanup(conn.close)
+        return relay, conn
+
+
 def skip_without_proxy(reason="needs the real mcrelay binary (MCRELAY_TEST_STANDIN=memcached)"):
     return unittest.skipIf(STANDIN, reason)

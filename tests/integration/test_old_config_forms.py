@@ -7,7 +7,7 @@ tests/config/test_config_old_forms.cpp and tests/routes/test_shard_split_route.c
 
 import unittest
 
-from mcrelay_testlib import (SHOW_ERRORS, Conn, Mcrelay, MemcachedGroup, parse_value_reply, refusing_address,
+from mcrelay_testlib import (SHOW_ERRORS, MemcachedGroup, RelayTestCase, parse_value_reply, refusing_address,
                              skip_without_proxy)
 
 NUM_SERVERS = 3
@@ -28,17 +28,8 @@ def set_cmd(key, value, exptime=0):
 
 
 @skip_without_proxy()
-class OldConfigFormsTest(unittest.TestCase):
-    def setUp(self):
-        for i in range(NUM_SERVERS):
-            self.assertEqual(direct(i, b"flush_all\r\n", b"\r\n"), b"OK\r\n")
-
-    def relay(self, config, args=()):
-        relay = Mcrelay(config, args=list(args)).start()
-        self.addCleanup(relay.stop)
-        conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
-        self.addCleanup(conn.close)
-        return relay, conn
+class OldConfigFormsTest(RelayTestCase):
+    servers = _servers
 
     def get(self, conn, key):
         items = parse_value_reply(conn.exchange(b"get %s\r\n" % key, b"END\r\n"))
@@ -57,7 +48,7 @@ class OldConfigFormsTest(unittest.TestCase):
                 {"aliases": ["/b/b/"], "route": "PoolRoute|B.alt"},
             ],
         }
-        relay, conn = self.relay(config, ["-R", "/a/a/"])
+        relay, conn = self.start_relay(config, ["-R", "/a/a/"])
         self.assertEqual(conn.exchange(set_cmd(b"/a/a/ka", b"va"), b"\r\n"), b"STORED\r\n")
         self.assertEqual(holders(b"ka"), [0])
         for i in range(8):
@@ -75,7 +66,7 @@ class OldConfigFormsTest(unittest.TestCase):
                  "failover": {"type": "PoolRoute", "pool": {"name": "backup", "servers": [_servers[0].address]}},
                  "failover_exptime": 3}
         # test_get_failover_with_failover_tag.json: settings.failover_tag marks the failed-over key.
-        _, conn = self.relay(dict(route=dict(route, settings={"failover_tag": True})), SHOW_ERRORS)
+        _, conn = self.start_relay(dict(route=dict(route, settings={"failover_tag": True})), SHOW_ERRORS)
         self.assertEqual(conn.exchange(set_cmd(b"tagged|#|extra=1", b"v", exptime=1000), b"\r\n"), b"STORED\r\n")
         self.assertEqual(direct_get(0, b"tagged|#|extra=1:failover=1"), b"v")
         self.assertIsNone(direct_get(0, b"tagged|#|extra=1"))
@@ -83,7 +74,7 @@ class OldConfigFormsTest(unittest.TestCase):
         self.assertTrue(mg.startswith(b"HD t"), mg)
         self.assertLessEqual(int(mg.split(b" t")[1]), 3)  # failover_exptime caps the TTL
         # "tko": false: connect errors and TKO do not fail over; the client sees the error.
-        _, strict = self.relay(dict(route=dict(route, settings={"tko": False})), SHOW_ERRORS)
+        _, strict = self.start_relay(dict(route=dict(route, settings={"tko": False})), SHOW_ERRORS)
         reply = strict.exchange(set_cmd(b"strict", b"v"), b"\r\n")
         self.assertTrue(reply.startswith(b"SERVER_ERROR"), reply)
         self.assertIsNone(direct_get(0, b"strict"))
@@ -92,7 +83,7 @@ class OldConfigFormsTest(unittest.TestCase):
         reply = conn.exchange(b"delete gone\r\n", b"\r\n")
         self.assertNotEqual(reply, b"DELETED\r\n")
         self.assertEqual(direct_get(0, b"gone"), b"v")
-        _, deletes = self.relay(dict(route=dict(route, settings={"deletes": True})), SHOW_ERRORS)
+        _, deletes = self.start_relay(dict(route=dict(route, settings={"deletes": True})), SHOW_ERRORS)
         self.assertEqual(deletes.exchange(b"delete gone\r\n", b"\r\n"), b"DELETED\r\n")
         self.assertIsNone(direct_get(0, b"gone"))
 
@@ -100,7 +91,7 @@ class OldConfigFormsTest(unittest.TestCase):
         # mcrouter's test_shard_splits.py over pool A of three servers, shard "1" split three ways.
         config = {"pools": {"A": {"servers": [mc.address for mc in _servers]}},
                   "route": {"type": "PoolRoute", "pool": "A", "shard_splits": {"1": 3, "2": -1}}}
-        relay, conn = self.relay(config)
+        relay, conn = self.start_relay(config)
         self.assertIn("route.shard_splits.2: shard split ignored", relay.stderr_text())
         # A set of the key writes this host's copy (one of the three keys); the copies' own keys are not split
         # again, so the application can write each copy itself.

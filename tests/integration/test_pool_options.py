@@ -9,7 +9,7 @@ import subprocess
 import time
 import unittest
 
-from mcrelay_testlib import MCRELAY_BIN, Conn, Mcrelay, MemcachedGroup, refusing_address, skip_without_proxy
+from mcrelay_testlib import MCRELAY_BIN, MemcachedGroup, RelayTestCase, refusing_address, skip_without_proxy
 from test_placement import ch3
 
 NUM_SERVERS = 3
@@ -34,17 +34,11 @@ def set_cmd(key, value=b"v"):
 
 
 @skip_without_proxy()
-class PoolOptionsTest(unittest.TestCase):
-    def setUp(self):
-        for i in range(NUM_SERVERS):
-            self.assertEqual(direct(i, b"flush_all\r\n", b"\r\n"), b"OK\r\n")
+class PoolOptionsTest(RelayTestCase):
+    servers = _servers
 
     def relay(self, config, args=()):
-        relay = Mcrelay(config, args=list(args)).start()
-        self.addCleanup(relay.stop)
-        conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
-        self.addCleanup(conn.close)
-        return conn
+        return self.start_relay(config, args)[1]
 
     def all_servers(self, **extra):
         return {"servers": [mc.address for mc in _servers], **extra}

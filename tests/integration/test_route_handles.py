@@ -5,7 +5,7 @@ it holds (unit tests over recording fakes are in tests/routes/test_<handle>.cpp)
 
 import unittest
 
-from mcrelay_testlib import SHOW_ERRORS, Conn, Mcrelay, MemcachedGroup, free_port, skip_without_proxy
+from mcrelay_testlib import SHOW_ERRORS, Conn, Mcrelay, MemcachedGroup, RelayTestCase, free_port, skip_without_proxy
 from test_placement import ch3
 
 NUM_SERVERS = 3
@@ -23,17 +23,11 @@ def tearDownModule():
 
 
 @skip_without_proxy()
-class RouteHandleTest(unittest.TestCase):
-    def setUp(self):
-        for i in range(NUM_SERVERS):
-            self.assertEqual(direct(i, b"flush_all\r\n", b"\r\n"), b"OK\r\n")
+class RouteHandleTest(RelayTestCase):
+    servers = _servers
 
     def relay(self, config, args=()):
-        relay = Mcrelay(config, args=list(args)).start()
-        self.addCleanup(relay.stop)
-        conn = Conn(relay.port, name="mcrelay", diag=relay.diag)
-        self.addCleanup(conn.close)
-        return conn
+        return self.start_relay(config, args)[1]
 
     @staticmethod
     def set_cmd(key, value):
