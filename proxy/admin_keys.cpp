@@ -17,7 +17,7 @@
 #include "proxy/proxy_server.hpp"
 #include "proxy/route_lookup.hpp"
 #include "proxy/stats_mcrouter.hpp"
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 #include "proxy/worker.hpp"
 
 namespace mcrelay {

@@ -9,7 +9,7 @@
 // Contract: called by client sessions on their worker thread, before routing a retrieval key.
 #include <string_view>
 
-#include "proxy/protocol/reply.hpp"
+#include "protocol/reply.hpp"
 
 namespace mcrelay {
 

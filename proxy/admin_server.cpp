@@ -13,7 +13,7 @@
 #include "proxy/proxy_server.hpp"
 #include "proxy/route_lookup.hpp"
 #include "proxy/stats_report.hpp"
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 namespace mcrelay {
 

@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 namespace mcrelay {
 

@@ -16,10 +16,10 @@
 #include <vector>
 
 
-#include "proxy/protocol/reply.hpp"
-#include "proxy/protocol/request_parser.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/request_parser.hpp"
 #include "proxy/stream.hpp"
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 
 namespace mcrelay {
 

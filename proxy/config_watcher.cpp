@@ -5,7 +5,7 @@
 
 #include <cstring>
 
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 namespace mcrelay {
 

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 namespace mcrelay {
 

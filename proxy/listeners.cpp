@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "proxy/unix_listener.hpp"
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 #include "proxy/worker.hpp"
 
 namespace mcrelay {

@@ -11,7 +11,7 @@
 #include "routes/hash/md5.hpp"
 #include "proxy/discovery_config.hpp"
 #include "proxy/router.hpp"
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 namespace mcrelay {
 namespace {

@@ -1,7 +1,7 @@
 #include "proxy/local_answers.hpp"
 
 #include "proxy/options.hpp"
-#include "proxy/protocol/request_parser.hpp"
+#include "protocol/request_parser.hpp"
 #include "proxy/router.hpp"
 
 namespace mcrelay {

@@ -8,8 +8,8 @@
 // unless it answers.
 #include <string_view>
 
-#include "proxy/protocol/reply.hpp"
-#include "proxy/protocol/request.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/request.hpp"
 #include "routes/route_handle.hpp"
 
 namespace mcrelay {

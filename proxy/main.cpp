@@ -13,10 +13,10 @@
 #include "proxy/daemon.hpp"
 #include "proxy/loaded_config.hpp"
 #include "proxy/options.hpp"
-#include "proxy/protocol/request.hpp"
+#include "protocol/request.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/route_lookup.hpp"
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 using namespace mcrelay;
 

@@ -18,7 +18,7 @@
 #include "proxy/stats_files.hpp"
 #include "proxy/stats_report.hpp"
 #include "proxy/unix_listener.hpp"
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 namespace mcrelay {
 

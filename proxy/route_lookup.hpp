@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "proxy/loaded_config.hpp"
-#include "proxy/protocol/request.hpp"
+#include "protocol/request.hpp"
 
 namespace mcrelay {
 

@@ -13,7 +13,7 @@
 #include <mutex>
 #include <string>
 
-#include "proxy/protocol/reply.hpp"
+#include "protocol/reply.hpp"
 
 namespace mcrelay {
 

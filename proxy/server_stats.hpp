@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/util/unique_function.hpp"
+#include "util/unique_function.hpp"
 
 namespace mcrelay {
 

@@ -13,8 +13,8 @@
 #include <mutex>
 #include <string>
 
-#include "proxy/protocol/reply.hpp"
-#include "proxy/protocol/request.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/request.hpp"
 
 namespace mcrelay {
 

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 namespace mcrelay {
 

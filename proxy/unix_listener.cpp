@@ -13,7 +13,7 @@
 #include <boost/asio/local/stream_protocol.hpp>
 #include <fmt/format.h>
 
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 #include "proxy/worker.hpp"
 
 namespace mcrelay {

@@ -10,11 +10,11 @@
 #include <boost/asio/write.hpp>
 #include <openssl/ssl.h>
 
-#include "proxy/protocol/lease_translation.hpp"
-#include "proxy/protocol/request_writer.hpp"
+#include "protocol/lease_translation.hpp"
+#include "protocol/request_writer.hpp"
 #include "proxy/server_health.hpp"
 #include "proxy/stats.hpp"
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 #include "proxy/worker.hpp"
 
 namespace mcrelay {

@@ -18,10 +18,10 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "proxy/protocol/reply_parser.hpp"
+#include "protocol/reply_parser.hpp"
 #include "proxy/stream.hpp"
 #include "proxy/tls_context.hpp"
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 #include "routes/destination.hpp"
 
 namespace mcrelay {

@@ -9,7 +9,7 @@
 #include "proxy/delete_spool.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/tls_accept.hpp"
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 namespace mcrelay {
 

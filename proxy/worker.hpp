@@ -21,7 +21,7 @@
 
 #include "proxy/loaded_config.hpp"
 #include "proxy/options.hpp"
-#include "proxy/protocol/request_parser.hpp"
+#include "protocol/request_parser.hpp"
 #include "proxy/router.hpp"
 #include "proxy/stats.hpp"
 #include "proxy/stream.hpp"

@@ -1,6 +1,6 @@
 #include "routes/all_fastest_route.hpp"
 
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 #include "routes/failover_errors.hpp"
 #include "routes/null_route.hpp"
 #include "routes/route_factory.hpp"

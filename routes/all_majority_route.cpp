@@ -2,7 +2,7 @@
 
 #include <array>
 
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 #include "routes/fan_out.hpp"
 #include "routes/null_route.hpp"
 #include "routes/route_factory.hpp"

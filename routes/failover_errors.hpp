@@ -20,8 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "proxy/protocol/reply.hpp"
-#include "proxy/protocol/request.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/request.hpp"
 
 namespace mcrelay {
 

@@ -34,8 +34,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "proxy/protocol/reply.hpp"
-#include "proxy/protocol/request.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/request.hpp"
 #include "routes/hash/hash_function.hpp"
 #include "routes/hash/rendezvous_hash.hpp"
 #include "routes/route_handle.hpp"

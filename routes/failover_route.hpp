@@ -26,7 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 #include "routes/failover_errors.hpp"
 #include "routes/failover_policy.hpp"
 #include "routes/failover_rate_limiter.hpp"

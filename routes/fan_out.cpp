@@ -1,6 +1,6 @@
 #include "routes/fan_out.hpp"
 
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 
 namespace mcrelay {
 

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "proxy/protocol/request.hpp"
+#include "protocol/request.hpp"
 #include "routes/hash/hash_function.hpp"
 
 namespace mcrelay {

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "config/json_describe.hpp"
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 #include "routes/host_id.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"

@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "config/json_describe.hpp"
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 #include "routes/fan_out.hpp"
 #include "routes/hash/weighted_ch3_hash.hpp"
 #include "routes/null_route.hpp"

@@ -25,7 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 #include "routes/route_handle.hpp"
 
 namespace mcrelay {

@@ -5,7 +5,7 @@
 // Contract: built by RouteFactory at config load (build() throws ConfigError); route() runs on the owning
 // worker thread, never throws, and hands `done` to the chosen child unchanged.
 //
-// Semantics: child (client_ip_hash + offset) % children, where client_ip_hash (proxy/protocol/request.hpp)
+// Semantics: child (client_ip_hash + offset) % children, where client_ip_hash (protocol/request.hpp)
 // is FNV-1a 64 of the IP address text. mcrelay always knows the client's address, so --retain-source-ip is
 // not needed (mcrouter answers "Missing IP" without it); a request without one (made by the proxy itself)
 // is answered with that local error, as mcrouter does. The hash is not mcrouter's (folly's), so a client may

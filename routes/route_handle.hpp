@@ -10,9 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/protocol/reply.hpp"
-#include "proxy/protocol/request.hpp"
-#include "proxy/util/unique_function.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/request.hpp"
+#include "util/unique_function.hpp"
 
 namespace mcrelay {
 

@@ -8,7 +8,7 @@
 // first, `fn` is destroyed without running. now() is a monotonic clock.
 #include <chrono>
 
-#include "proxy/util/unique_function.hpp"
+#include "util/unique_function.hpp"
 
 namespace mcrelay {
 

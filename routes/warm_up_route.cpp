@@ -2,7 +2,7 @@
 
 #include <ctime>
 
-#include "proxy/protocol/lease_translation.hpp"
+#include "protocol/lease_translation.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
 

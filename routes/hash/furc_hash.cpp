@@ -4,7 +4,7 @@
 #include <cassert>
 #include <cstddef>
 
-#include "routes/hash/byte_order.hpp"
+#include "util/byte_order.hpp"
 #include "routes/hash/murmur_hash.hpp"
 
 namespace mcrelay {

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "routes/hash/byte_order.hpp"
+#include "util/byte_order.hpp"
 #include "routes/hash/fnv1a.hpp"
 #include "routes/hash/md5.hpp"
 

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "routes/hash/byte_order.hpp"
+#include "util/byte_order.hpp"
 
 namespace mcrelay {
 namespace {

@@ -1,6 +1,6 @@
 #include "routes/hash/murmur_hash.hpp"
 
-#include "routes/hash/byte_order.hpp"
+#include "util/byte_order.hpp"
 
 namespace mcrelay {
 

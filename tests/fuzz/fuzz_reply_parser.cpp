@@ -1,4 +1,4 @@
-// libFuzzer harness for ReplyParser (proxy/protocol/reply_parser.hpp).
+// libFuzzer harness for ReplyParser (protocol/reply_parser.hpp).
 //
 // Input: byte 0 picks the ReplyExpect (byte % 9: retrieval, storage, deletion, arith, touch, ok, version, meta,
 // stats),
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "fuzz_util.hpp"
-#include "proxy/protocol/reply_parser.hpp"
+#include "protocol/reply_parser.hpp"
 
 using namespace mcrelay;
 using mcrelay::fuzz::c_escape;

@@ -1,4 +1,4 @@
-// libFuzzer harness for RequestParser (proxy/protocol/request_parser.hpp).
+// libFuzzer harness for RequestParser (protocol/request_parser.hpp).
 //
 // Input: a chunk plan (tests/fuzz/fuzz_util.hpp: byte 0 and up to 7 chunk-size bytes), then the client's
 // byte stream. The stream is parsed twice, as the client session does (parse the unconsumed bytes, drop
@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "fuzz_util.hpp"
-#include "proxy/protocol/request_parser.hpp"
+#include "protocol/request_parser.hpp"
 
 using namespace mcrelay;
 using mcrelay::fuzz::c_escape;

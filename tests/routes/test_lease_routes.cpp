@@ -2,7 +2,7 @@
 // OperationSelectorRoute, failover by operation class, and WarmUpRoute's lease handling.
 #include <catch2/catch.hpp>
 
-#include "proxy/protocol/lease_translation.hpp"
+#include "protocol/lease_translation.hpp"
 #include "route_test_util.hpp"
 
 using namespace mcrelay;

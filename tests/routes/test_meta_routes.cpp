@@ -3,7 +3,7 @@
 // FailoverRoute on meta errors, and WarmUpRoute with meta gets.
 #include <catch2/catch.hpp>
 
-#include "proxy/protocol/reply_writer.hpp"
+#include "protocol/reply_writer.hpp"
 #include "routes/operation_selector_route.hpp"
 #include "route_test_util.hpp"
 

@@ -3,8 +3,8 @@
 // each, then END) and lease-set as set with the lease token before the flags. Malformed lines get the
 // errors memcached gives the commands they resemble: ERROR for a wrong number of tokens, CLIENT_ERROR bad
 // command line format for a bad number or key (docs/protocol.md).
-#include "proxy/protocol/numbers.hpp"
-#include "proxy/protocol/request_parser.hpp"
+#include "protocol/numbers.hpp"
+#include "protocol/request_parser.hpp"
 
 namespace mcrelay {
 namespace {

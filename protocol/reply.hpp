@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/protocol/request.hpp"
+#include "protocol/request.hpp"
 
 namespace mcrelay {
 

@@ -1,8 +1,8 @@
-#include "proxy/protocol/request_writer.hpp"
+#include "protocol/request_writer.hpp"
 
-#include "proxy/protocol/base64.hpp"
-#include "proxy/protocol/lease_translation.hpp"
-#include "proxy/protocol/numbers.hpp"
+#include "protocol/base64.hpp"
+#include "protocol/lease_translation.hpp"
+#include "protocol/numbers.hpp"
 
 namespace mcrelay {
 

@@ -1,4 +1,4 @@
-#include "proxy/protocol/reply.hpp"
+#include "protocol/reply.hpp"
 
 namespace mcrelay {
 

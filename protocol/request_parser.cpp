@@ -1,12 +1,12 @@
-#include "proxy/protocol/request_parser.hpp"
+#include "protocol/request_parser.hpp"
 
 #include <array>
 #include <cstring>
 #include <optional>
 #include <string>
 
-#include "proxy/protocol/base64.hpp"
-#include "proxy/protocol/numbers.hpp"
+#include "protocol/base64.hpp"
+#include "protocol/numbers.hpp"
 
 namespace mcrelay {
 namespace {

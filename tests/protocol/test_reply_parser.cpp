@@ -1,7 +1,7 @@
 // ReplyParser: server replies, whole and split at every byte.
 #include <catch2/catch.hpp>
 
-#include "proxy/protocol/reply_parser.hpp"
+#include "protocol/reply_parser.hpp"
 
 using namespace mcrelay;
 

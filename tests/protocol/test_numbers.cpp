@@ -1,7 +1,7 @@
 // memcached's number acceptance rules (util.c safe_strto*), reproduced by numbers.hpp.
 #include <catch2/catch.hpp>
 
-#include "proxy/protocol/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 using namespace mcrelay;
 

@@ -1,7 +1,7 @@
 // reply_writer: error lines, including the ones without a message, written as mcrouter writes them.
 #include <catch2/catch.hpp>
 
-#include "proxy/protocol/reply_writer.hpp"
+#include "protocol/reply_writer.hpp"
 
 using namespace mcrelay;
 

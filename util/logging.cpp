@@ -1,4 +1,4 @@
-#include "proxy/util/logging.hpp"
+#include "util/logging.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

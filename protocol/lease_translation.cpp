@@ -1,7 +1,7 @@
-#include "proxy/protocol/lease_translation.hpp"
+#include "protocol/lease_translation.hpp"
 
-#include "proxy/protocol/numbers.hpp"
-#include "proxy/protocol/reply_writer.hpp"
+#include "protocol/numbers.hpp"
+#include "protocol/reply_writer.hpp"
 
 namespace mcrelay {
 namespace {

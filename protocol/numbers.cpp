@@ -1,4 +1,4 @@
-#include "proxy/protocol/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 #include <charconv>
 #include <limits>

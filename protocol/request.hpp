@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/util/ref_counted.hpp"
+#include "util/ref_counted.hpp"
 
 namespace mcrelay {
 
@@ -22,7 +22,7 @@ enum class Op : std::uint8_t {
   // counterparts (see op_kind()).
   mg, ms, md, ma, mn, me,
   // mcrouter's lease and metaget commands: served on stock memcached through meta commands
-  // (proxy/protocol/lease_translation.hpp).
+  // (protocol/lease_translation.hpp).
   lease_get, lease_set, metaget,
 };
 

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "proxy/protocol/request_parser.hpp"
+#include "protocol/request_parser.hpp"
 
 namespace mcrelay::test {
 

@@ -1,8 +1,8 @@
-#include "proxy/protocol/reply_parser.hpp"
+#include "protocol/reply_parser.hpp"
 
 #include <cstring>
 
-#include "proxy/protocol/numbers.hpp"
+#include "protocol/numbers.hpp"
 
 namespace mcrelay {
 namespace {

@@ -10,7 +10,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "proxy/protocol/reply.hpp"
+#include "protocol/reply.hpp"
 
 namespace mcrelay {
 

@@ -23,8 +23,8 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/protocol/reply.hpp"
-#include "proxy/protocol/request.hpp"
+#include "protocol/reply.hpp"
+#include "protocol/request.hpp"
 
 namespace mcrelay {
 

@@ -1,7 +1,7 @@
 // Base64 for meta binary keys: RFC 4648 test vectors, round trips, and rejection of malformed input.
 #include <catch2/catch.hpp>
 
-#include "proxy/protocol/base64.hpp"
+#include "protocol/base64.hpp"
 
 using namespace mcrelay;
 

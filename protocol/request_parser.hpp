@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/protocol/request.hpp"
+#include "protocol/request.hpp"
 
 namespace mcrelay {
 

@@ -2,8 +2,8 @@
 // replies used here are the ones memcached 1.6.18 sends (checked by tests/integration/test_leases.py).
 #include <catch2/catch.hpp>
 
-#include "proxy/protocol/lease_translation.hpp"
-#include "proxy/protocol/reply_writer.hpp"
+#include "protocol/lease_translation.hpp"
+#include "protocol/reply_writer.hpp"
 
 using namespace mcrelay;
 

@@ -1,4 +1,4 @@
-#include "proxy/protocol/request.hpp"
+#include "protocol/request.hpp"
 
 namespace mcrelay {
 

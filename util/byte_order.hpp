@@ -1,5 +1,5 @@
 #pragma once
-// Little-endian loads and stores for the hash primitives in routes/hash/.
+// Little-endian loads and stores for the hash primitives (routes/hash/, util/spooky_hash).
 //
 // Contract: called by the hash functions (hence by route handles on worker threads); all functions are pure
 // and thread-safe. The hashes mcrouter and twemproxy use are defined on little-endian words, so these helpers

@@ -1,4 +1,4 @@
-#include "proxy/protocol/base64.hpp"
+#include "protocol/base64.hpp"
 
 #include <array>
 
