@@ -9,6 +9,12 @@ of ops/s, p99 latency and CPU microseconds per request of the proxy process (of 
 "direct"), then the mcrelay/twemproxy ratios and a verdict against the target
 "CPU per request <= 0.8x twemproxy's with at least its throughput".
 
+--shapes runs several load shapes in the same rounds (base, pipelined: 16 requests in flight per connection,
+multiget10: gets of 10 keys, value16k: 16 KiB values) and ends with a table of mcrelay's CPU per request over
+twemproxy's per shape, and memcached's own CPU per request on the base load (the floor). --strace adds one
+run per shape and target with `strace -c -f` attached inside the window: system calls per request.
+--markdown prints the tables as markdown.
+
 Python 3 standard library only. See bench/README.md.
 """
 
@@ -47,6 +53,26 @@ DEFAULT_TARGETS = ("direct", "twemproxy", "mcrelay")  # mcrelay-nometrics joins 
 # its own (certificates made with the openssl CLI); compared with "mcrelay" it gives what TLS costs.
 METRICS_COST_TARGET = 0.03  # metrics may cost at most 3% of mcrelay's CPU per request
 
+# Load shapes (--shapes): each is the base load (the --connections, --value-size, --get-ratio, --depth and
+# --multiget options) with one thing changed. Every shape runs every target, interleaved within each round.
+SHAPES = {
+    "base": {},                        # 50 connections x 1 request in flight, 90% get / 10% set of 100 B
+    "pipelined": {"depth": 16},        # each connection keeps 16 requests in flight
+    "multiget10": {"multiget": 10},    # the gets ask for 10 distinct keys each (sets stay single-key)
+    "value16k": {"value_size": 16384},  # 16 KiB values
+}
+SHAPE_CPU_TARGET = 0.6  # issue 13: mcrelay CPU/request at most 0.6x twemproxy's on every shape
+FLOOR_TARGET = 1.2      # issue 13: mcrelay CPU/request on the base load within 1.2x memcached's own (direct)
+
+# System calls, grouped for --strace (socket I/O, the readiness calls, and the rest).
+SYSCALL_GROUPS = {
+    "reads": ("read", "readv", "recvfrom", "recvmsg", "recvmmsg"),
+    "writes": ("write", "writev", "sendto", "sendmsg", "sendmmsg"),
+    "epoll_wait": ("epoll_wait", "epoll_pwait", "epoll_pwait2"),
+    "epoll_ctl": ("epoll_ctl",),
+    "io_uring_enter": ("io_uring_enter",),
+}
+
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
@@ -69,14 +95,14 @@ def _child_setup() -> None:
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def spawn(argv: list[str], log_path: Path | None = None, stdout=None) -> subprocess.Popen:
+def spawn(argv: list[str], log_path: Path | None = None, stdout=None, stderr=None) -> subprocess.Popen:
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL
     try:
         p = subprocess.Popen(
             argv,
             stdin=subprocess.DEVNULL,
             stdout=stdout if stdout is not None else out,
-            stderr=out,
+            stderr=stderr if stderr is not None else out,
             # Own session: a Ctrl-C in the terminal reaches only us; we stop the children in order.
             start_new_session=True,
             preexec_fn=_child_setup,
@@ -206,6 +232,28 @@ def wait_for_quiet(threshold: float, max_wait: float) -> float | None:
 
 
 # ------------------------------------------------------------------------------------------- load gen
+def lock_held_by_ancestor(path: str) -> bool:
+    """True when a process we descend from holds a flock on `path` (e.g. `flock /tmp/mcrelay-build.lock
+    python3 bench/run_bench.py`): then taking it again would wait for ourselves forever."""
+    try:
+        ino = os.stat(path).st_ino
+        holders = set()
+        with open("/proc/locks") as f:
+            for line in f:
+                parts = line.split()
+                if len(parts) > 5 and parts[1] == "FLOCK" and parts[5].rsplit(":", 1)[-1] == str(ino):
+                    holders.add(int(parts[4]))
+        pid = os.getpid()
+        while pid > 1:
+            if pid in holders:
+                return True
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
 def find_or_build_loadgen(explicit: str | None, cache_dir: Path) -> Path:
     if explicit:
         path = Path(explicit)
@@ -225,31 +273,58 @@ def find_or_build_loadgen(explicit: str | None, cache_dir: Path) -> Path:
     cmd = [cxx, "-std=c++20", "-O2", "-Wall", "-Wextra", str(LOADGEN_SRC), "-o", str(tmp), "-pthread", "-lssl",
            "-lcrypto"]
     log(f"building the load generator (under {BUILD_LOCK}): {' '.join(cmd)}")
-    with open(BUILD_LOCK, "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # the machine's 2 cores are shared: one build at a time
-        try:
-            subprocess.run(cmd, check=True)
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    if lock_held_by_ancestor(BUILD_LOCK):  # run under `flock BUILD_LOCK ...`: we hold it already
+        subprocess.run(cmd, check=True)
+    else:
+        with open(BUILD_LOCK, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # the machine's 2 cores are shared: one build at a time
+            try:
+                subprocess.run(cmd, check=True)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
     os.replace(tmp, cached)
     return cached
 
 
-def run_loadgen(loadgen: Path, servers: list[int], cpu_pids: list[int], args, extra=()) -> dict:
+def shape_params(args, shape: str) -> dict:
+    """The load of one shape: the base options with the shape's change."""
+    params = {"connections": args.connections, "depth": args.depth, "multiget": args.multiget,
+              "value_size": args.value_size, "get_ratio": args.get_ratio}
+    params.update(SHAPES[shape])
+    return params
+
+
+def describe_shape(args, shape: str) -> str:
+    p = shape_params(args, shape)
+    gets = f"gets of {p['multiget']} keys" if p["multiget"] > 1 else "gets"
+    return (f"{p['connections']} connections x {p['depth']} request{'s' if p['depth'] != 1 else ''} in flight, "
+            f"{p['get_ratio']:.0%} {gets} / {1 - p['get_ratio']:.0%} sets, {p['value_size']} B values")
+
+
+def loadgen_argv(loadgen: Path, servers: list[int], cpu_pids: list[int], args, shape: str, extra=()) -> list[str]:
+    p = shape_params(args, shape)
     argv = [str(loadgen), *extra]
     for port in servers:
         argv += ["--server", f"{HOST}:{port}"]
     argv += [
-        "--connections", str(args.connections),
+        "--connections", str(p["connections"]),
         "--threads", str(args.threads),
-        "--get-ratio", str(args.get_ratio),
-        "--value-size", str(args.value_size),
+        "--get-ratio", str(p["get_ratio"]),
+        "--value-size", str(p["value_size"]),
+        "--depth", str(p["depth"]),
+        "--multiget", str(p["multiget"]),
         "--keys", str(args.keys),
         "--duration", str(args.duration),
         "--warmup", str(args.warmup),
     ]
     for pid in cpu_pids:
         argv += ["--cpu-pid", str(pid)]
+    return argv
+
+
+def run_loadgen(loadgen: Path, servers: list[int], cpu_pids: list[int], args, shape: str = "base",
+                extra=()) -> dict:
+    argv = loadgen_argv(loadgen, servers, cpu_pids, args, shape, extra)
     p = spawn(argv, stdout=subprocess.PIPE)
     try:
         out, _ = p.communicate(timeout=args.warmup + args.duration + 180)
@@ -509,8 +584,12 @@ def derive(res: dict, proxy_pids: list[int], backend_pids: list[int]) -> dict:
     other_cores = None
     if machine:
         other_cores = max(0.0, machine["busy_cpu_s"] - ours / 1e6) / window
+    keys = res.get("keys", ops)
     return {
         "ops_per_sec": res["ops_per_sec"],
+        "keys_per_req": keys / ops if ops else float("nan"),
+        # per key: with multi-gets a request carries several keys (a set carries one)
+        "cpu_us_per_key": proxy_us / keys if keys else float("nan"),
         "p50_us": res["latency_us"]["p50"],
         "p99_us": res["latency_us"]["p99"],
         "p999_us": res["latency_us"]["p999"],
@@ -538,7 +617,8 @@ def med(values):
 
 
 def summarize(rounds: list[dict]) -> dict:
-    keys = ["ops_per_sec", "p50_us", "p99_us", "p999_us", "cpu_us_per_req", "backend_cpu_us_per_req",
+    keys = ["ops_per_sec", "p50_us", "p99_us", "p999_us", "cpu_us_per_req", "cpu_us_per_key", "keys_per_req",
+            "backend_cpu_us_per_req",
             "loadgen_cpu_us_per_req", "cpu_system_fraction", "proxy_cores", "backend_cores", "loadgen_cores", "other_cores"]
     s = {k: med([r[k] for r in rounds]) for k in keys}
     s["ops_per_sec_min"] = min(r["ops_per_sec"] for r in rounds)
@@ -603,32 +683,60 @@ def fmt(v, spec):
     return "n/a" if v is None else format(v, spec)
 
 
-def print_report(args, summary: dict, ratios: dict) -> None:
+def table(headers: list[str], rows: list[list[str]], md: bool) -> None:
+    """Prints a table: aligned text (first column left, the others right) or, with --markdown, markdown."""
+    if md:
+        print("| " + " | ".join(headers) + " |")
+        print("|" + "|".join("---" for _ in headers) + "|")
+        for r in rows:
+            print("| " + " | ".join(r) + " |")
+        return
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    def line(cells):
+        return " ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+    hdr = line(headers)
+    print(hdr)
+    print("-" * len(hdr))
+    for r in rows:
+        print(line(r))
+
+
+def print_header(args) -> None:
     print()
     print(f"mcrelay benchmark: {args.rounds} interleaved rounds x {args.duration:g}s window (+{args.warmup:g}s warm-up), "
-          f"{args.connections} connections, closed loop (1 request in flight each), 1 load generator process with "
-          f"{args.threads} thread{'s' if args.threads != 1 else ''}")
-    print(f"workload: {args.get_ratio:.0%} get / {1 - args.get_ratio:.0%} set, {args.value_size}-byte values, "
+          f"closed loop, 1 load generator process with {args.threads} thread{'s' if args.threads != 1 else ''}; "
           f"{args.keys} keys pre-populated; 2 memcached servers (-t {args.memcached_threads}); "
           f"{os.cpu_count()} CPUs on this machine, shared by all processes")
     print("figures are medians over rounds; CPU/req = (utime+stime) of the proxy process in the window / "
           "requests completed in the window (for direct: both memcached servers)")
+
+
+def print_report(args, shape: str, summary: dict, ratios: dict) -> None:
+    """One shape: every target's figures, the mcrelay/twemproxy ratios and the verdict."""
+    md = args.markdown
     print()
-    hdr = (f"{'target':<17} {'ops/s':>10} {'(min..max)':>19} {'p50 us':>8} {'p99 us':>8} {'CPU us/req':>10} "
-           f"{'(min..max)':>13} {'sys%':>4} {'memcd us/req':>12} {'proxy cores':>11} {'other cores':>11} {'errors':>6}")
-    print(hdr)
-    print("-" * len(hdr))
+    print(f"{'### ' if md else ''}shape {shape}: {describe_shape(args, shape)}")
+    print()
+    per_key = shape_params(args, shape)["multiget"] > 1
+    headers = ["target", "ops/s", "(min..max)", "p50 us", "p99 us", "CPU us/req", "(min..max)"]
+    if per_key:
+        headers += ["keys/req", "CPU us/key"]
+    headers += ["sys%", "memcd us/req", "proxy cores", "other cores", "errors"]
+    rows = []
     for name in args.targets:
         if name not in summary:
             continue
         s = summary[name]
-        rng = f"{s['ops_per_sec_min']:.0f}..{s['ops_per_sec_max']:.0f}"
-        crng = f"{s['cpu_us_per_req_min']:.2f}..{s['cpu_us_per_req_max']:.2f}"
-        proxy_cores = "-" if name == "direct" else fmt(s["proxy_cores"], ".2f")
-        print(f"{name:<17} {s['ops_per_sec']:>10.0f} {rng:>19} {s['p50_us']:>8.0f} {s['p99_us']:>8.0f} "
-              f"{s['cpu_us_per_req']:>10.2f} {crng:>13} {fmt(s['cpu_system_fraction'], '.0%'):>4} "
-              f"{s['backend_cpu_us_per_req']:>12.2f} {proxy_cores:>11} "
-              f"{fmt(s['other_cores'], '.2f'):>11} {s['errors'] + s['populate_errors']:>6}")
+        row = [name, f"{s['ops_per_sec']:.0f}", f"{s['ops_per_sec_min']:.0f}..{s['ops_per_sec_max']:.0f}",
+               f"{s['p50_us']:.0f}", f"{s['p99_us']:.0f}", f"{s['cpu_us_per_req']:.2f}",
+               f"{s['cpu_us_per_req_min']:.2f}..{s['cpu_us_per_req_max']:.2f}"]
+        if per_key:
+            row += [fmt(s.get("keys_per_req"), ".2f"), fmt(s.get("cpu_us_per_key"), ".2f")]
+        row += [fmt(s["cpu_system_fraction"], ".0%"), f"{s['backend_cpu_us_per_req']:.2f}",
+                "-" if name == "direct" else fmt(s["proxy_cores"], ".2f"), fmt(s["other_cores"], ".2f"),
+                str(s["errors"] + s["populate_errors"])]
+        rows.append(row)
+    table(headers, rows, md)
     print()
     if "throughput_ratio" in ratios:
         print(f"mcrelay/twemproxy: throughput {ratios['throughput_ratio']:.2f}x, "
@@ -652,11 +760,217 @@ def print_report(args, summary: dict, ratios: dict) -> None:
               f"target < {METRICS_COST_TARGET:.0%}: {'PASS' if mc['ok'] else 'FAIL'}")
     for name, s in summary.items():
         if s["errors"] or s["get_misses"] or s["populate_errors"]:
-            print(f"WARNING: {name}: {s['errors']} errors, {s['get_misses']} get misses, "
+            print(f"WARNING: {shape}/{name}: {s['errors']} errors, {s['get_misses']} get misses, "
                   f"{s['populate_errors']} populate errors (see --json for kinds)")
         if s["other_cores"] is not None and s["other_cores"] > 0.15:
-            print(f"WARNING: {name}: other processes used {s['other_cores']:.2f} cores during the window; "
+            print(f"WARNING: {shape}/{name}: other processes used {s['other_cores']:.2f} cores during the window; "
                   f"throughput figures are disturbed (CPU/req much less so)")
+
+
+def shapes_summary(summaries: dict, verdicts: dict) -> dict:
+    """Per shape: mcrelay CPU/request over twemproxy's against the issue-13 target, and the floor: memcached's
+    own CPU/request serving the base load directly, against mcrelay's on the base load."""
+    out = {"shapes": {}, "floor": None}
+    for shape, summary in summaries.items():
+        v = verdicts[shape]
+        row = {"twemproxy_cpu_us_per_req": summary.get("twemproxy", {}).get("cpu_us_per_req"),
+               "mcrelay_cpu_us_per_req": summary.get("mcrelay", {}).get("cpu_us_per_req"),
+               "direct_cpu_us_per_req": summary.get("direct", {}).get("cpu_us_per_req"),
+               "twemproxy_cpu_us_per_key": summary.get("twemproxy", {}).get("cpu_us_per_key"),
+               "mcrelay_cpu_us_per_key": summary.get("mcrelay", {}).get("cpu_us_per_key"),
+               "cpu_per_req_ratio": v.get("cpu_per_req_ratio"), "throughput_ratio": v.get("throughput_ratio"),
+               "paired_cpu_ratio_median": (v.get("paired") or {}).get("cpu_per_req_ratio_median")}
+        r = row["cpu_per_req_ratio"]
+        row["meets_target"] = None if r is None else r <= SHAPE_CPU_TARGET
+        out["shapes"][shape] = row
+    base = summaries.get("base", {})
+    if "direct" in base:
+        floor = base["direct"]["cpu_us_per_req"]
+        f = {"direct_cpu_us_per_req": floor}
+        for name in ("mcrelay", "twemproxy"):
+            if name in base:
+                f[f"{name}_over_floor"] = base[name]["cpu_us_per_req"] / floor
+        if "mcrelay_over_floor" in f:
+            f["meets_target"] = f["mcrelay_over_floor"] <= FLOOR_TARGET
+        out["floor"] = f
+    return out
+
+
+def print_shapes_summary(args, ss: dict) -> None:
+    md = args.markdown
+    print()
+    print(f"{'### ' if md else ''}all shapes: mcrelay CPU per request / twemproxy's (issue 13 target <= "
+          f"{SHAPE_CPU_TARGET:g}x on every shape)")
+    print()
+    rows = []
+    for shape, r in ss["shapes"].items():
+        def us(req, key):
+            if req is None:
+                return "n/a"
+            return f"{req:.2f}" + (f" ({key:.2f}/key)" if shape_params(args, shape)["multiget"] > 1 and key else "")
+        ratio = r["cpu_per_req_ratio"]
+        rows.append([shape, us(r["direct_cpu_us_per_req"], None), us(r["twemproxy_cpu_us_per_req"], r["twemproxy_cpu_us_per_key"]),
+                     us(r["mcrelay_cpu_us_per_req"], r["mcrelay_cpu_us_per_key"]),
+                     fmt(ratio, ".2f") + ("x" if ratio is not None else ""),
+                     fmt(r["paired_cpu_ratio_median"], ".2f") + ("x" if r["paired_cpu_ratio_median"] is not None else ""),
+                     "n/a" if r["meets_target"] is None else ("yes" if r["meets_target"] else "no"),
+                     fmt(r["throughput_ratio"], ".2f") + ("x" if r["throughput_ratio"] is not None else "")])
+    table(["shape", "direct us/req", "twemproxy us/req", "mcrelay us/req", "mcrelay/twemproxy CPU", "paired median",
+           f"<= {SHAPE_CPU_TARGET:g}x", "throughput ratio"], rows, md)
+    f = ss["floor"]
+    if f:
+        print()
+        line = f"floor: memcached serving the base load directly uses {f['direct_cpu_us_per_req']:.2f} us/req (both servers)"
+        if "mcrelay_over_floor" in f:
+            line += (f"; mcrelay on the base load {f['mcrelay_over_floor']:.2f}x the floor (issue 13 target <= "
+                     f"{FLOOR_TARGET:g}x: {'met' if f['meets_target'] else 'not met'})")
+        if "twemproxy_over_floor" in f:
+            line += f"; twemproxy {f['twemproxy_over_floor']:.2f}x"
+        print(line)
+    multi = [s for s in ss["shapes"] if shape_params(args, s)["multiget"] > 1]
+    if multi:
+        print("multi-get shapes: us/req counts a request (a multi-get or a set) as one; /key divides by the keys "
+              "asked for or written")
+
+
+# -------------------------------------------------------------------------------------------- strace
+def parse_strace_summary(text: str) -> dict:
+    """{syscall: {"calls": n, "errors": n}} from `strace -c -U name,calls,errors` output."""
+    calls = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) not in (2, 3) or not parts[1].isdigit() or parts[0] in ("syscall", "total"):
+            continue
+        if len(parts) == 3 and not parts[2].isdigit():
+            continue
+        calls[parts[0]] = {"calls": int(parts[1]), "errors": int(parts[2]) if len(parts) == 3 else 0}
+    return calls
+
+
+class LineReader:
+    """Lines from a child's pipe with a deadline (select on the fd, our own buffer: no hidden buffering)."""
+
+    def __init__(self, stream):
+        self.fd, self.buf = stream.fileno(), b""
+
+    def readline(self, deadline: float) -> str:
+        """The next line, or "" at EOF or when the deadline passes."""
+        import select
+        while b"\n" not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return ""
+            r, _, _ = select.select([self.fd], [], [], left)
+            if not r:
+                return ""
+            chunk = os.read(self.fd, 4096)
+            if not chunk:
+                return ""
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode(errors="replace") + "\n"
+
+
+def run_traced(loadgen: Path, t: Target, shape: str, args, workdir: Path) -> dict:
+    """One run of `shape` against target t with `strace -c -f` attached to t's measured processes inside the
+    window. Two marks (SIGUSR1 to the load generator) taken right after strace has attached and right
+    before it detaches give the requests completed while it counted."""
+    pids = t.measured_pids()
+    argv = loadgen_argv(loadgen, t.front_ports(), [], args, shape, t.loadgen_args() + ["--print-window-events"])
+    lg = spawn(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    st = None
+    out_file = workdir / f"strace.{shape}.{t.name}.txt"
+    try:
+        lg_err = LineReader(lg.stderr)
+        deadline = time.monotonic() + args.warmup + 180  # populate, then the warm-up
+        while True:
+            line = lg_err.readline(deadline)
+            if not line:
+                raise RuntimeError(f"load generator did not reach its window ({shape}/{t.name})")
+            if line.strip() == "window_start":
+                break
+        window_start = time.monotonic()
+        st_argv = [args.strace, "-c", "-f", "-U", "name,calls,errors", "-o", str(out_file)]
+        for pid in pids:
+            st_argv += ["-p", str(pid)]
+        st = spawn(st_argv, stderr=subprocess.PIPE)
+        st_err = LineReader(st.stderr)
+        attached, wait_until = 0, time.monotonic() + 5
+        while attached < len(pids):
+            line = st_err.readline(wait_until)
+            if not line:
+                raise RuntimeError(f"strace did not attach to {pids}: is ptrace allowed here?")
+            if " attached" in line:
+                attached += 1
+        end = window_start + args.duration - 0.5  # detach before the window ends
+        if end - time.monotonic() < 0.5:
+            raise RuntimeError("--duration too short for --strace (strace needs at least 1 s of the window)")
+        os.kill(lg.pid, signal.SIGUSR1)
+        time.sleep(end - time.monotonic())
+        os.kill(lg.pid, signal.SIGUSR1)
+        st.send_signal(signal.SIGINT)
+        try:
+            st.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError("strace did not detach")
+        out, _ = lg.communicate(timeout=args.duration + 60)
+    finally:
+        for p in (st, lg):
+            if p is not None:
+                stop(p)
+    if lg.returncode != 0:
+        raise RuntimeError(f"load generator failed (status {lg.returncode}): {' '.join(argv)}")
+    res = json.loads(out)
+    marks = res.get("marks") or []
+    if len(marks) < 2:
+        raise RuntimeError("the load generator recorded no marks")
+    reqs = marks[1]["requests"] - marks[0]["requests"]
+    keys = marks[1]["keys"] - marks[0]["keys"]
+    seconds = marks[1]["t_s"] - marks[0]["t_s"]
+    calls = parse_strace_summary(out_file.read_text())
+    if not calls or reqs <= 0:
+        raise RuntimeError(f"strace counted nothing ({shape}/{t.name})")
+    per = lambda n: n / reqs
+    groups = {g: sum(calls.get(n, {}).get("calls", 0) for n in names) for g, names in SYSCALL_GROUPS.items()}
+    socket_calls = sum(groups.values())
+    total = sum(c["calls"] for c in calls.values())
+    failed_io = sum(calls.get(n, {}).get("errors", 0) for n in SYSCALL_GROUPS["reads"] + SYSCALL_GROUPS["writes"])
+    failed_reads = sum(calls.get(n, {}).get("errors", 0) for n in SYSCALL_GROUPS["reads"])
+    return {
+        "requests": reqs, "keys": keys, "seconds": seconds, "ops_per_sec_traced": reqs / seconds if seconds else None,
+        "pids": pids, "errors": res["errors"], "get_misses": res["get_misses"],
+        "calls": calls,
+        "per_request": {**{g: per(n) for g, n in groups.items()},
+                        "failed_reads": per(failed_reads), "failed_io": per(failed_io),
+                        "socket": per(socket_calls), "all": per(total),
+                        "socket_per_key": socket_calls / keys if keys else None,
+                        **{name: per(c["calls"]) for name, c in calls.items()}},
+    }
+
+
+def print_syscalls(args, syscalls: dict) -> None:
+    md = args.markdown
+    print()
+    print(f"{'### ' if md else ''}system calls per request (strace -c -f on the measured process(es) for part of "
+          f"the window; counts, not times: strace slows the process, so throughput here is not comparable)")
+    print()
+    rows = []
+    for shape, per_target in syscalls.items():
+        for name, r in per_target.items():
+            p = r["per_request"]
+            # the calls that matter (>= 0.005 per request; e.g. mcrelay's few reads of files and timers are not)
+            reads = " + ".join(f"{n} {p[n]:.2f}" for n in SYSCALL_GROUPS["reads"] if p.get(n, 0) >= 0.005)
+            writes = " + ".join(f"{n} {p[n]:.2f}" for n in SYSCALL_GROUPS["writes"] if p.get(n, 0) >= 0.005)
+            rows.append([shape, name, f"{r['requests']}", f"{p['reads']:.2f}", f"{p['failed_reads']:.2f}",
+                         f"{p['writes']:.2f}", f"{p['epoll_wait']:.2f}", f"{p['epoll_ctl']:.2f}",
+                         f"{p['io_uring_enter']:.2f}" if p["io_uring_enter"] else "0",
+                         f"**{p['socket']:.2f}**" if md else f"{p['socket']:.2f}", f"{p['all']:.2f}",
+                         (reads + "; " + writes) if reads or writes else "-"])
+    table(["shape", "target", "requests", "reads", "of which failed (EAGAIN)", "writes", "epoll_wait", "epoll_ctl",
+           "io_uring_enter", "socket calls", "all calls", "by call"], rows, md)
+    print()
+    print("socket calls = reads + writes + epoll_wait + epoll_ctl + io_uring_enter, per request (direct: both "
+          "memcached servers; a proxy: both its sides, client and server)")
 
 
 # ------------------------------------------------------------------------------------------------ main
@@ -671,6 +985,18 @@ def parse_args(argv=None):
     ap.add_argument("--keys", type=int, default=10000, help="key space size (all keys set before each run)")
     ap.add_argument("--value-size", type=int, default=100, help="value bytes")
     ap.add_argument("--get-ratio", type=float, default=0.9, help="fraction of gets (rest are sets)")
+    ap.add_argument("--depth", type=int, default=1, help="requests in flight per connection (the base load's)")
+    ap.add_argument("--multiget", type=int, default=1, help="keys per get request (the base load's)")
+    ap.add_argument("--shapes", default="base",
+                    help="comma-separated load shapes, each run on every target within each round: "
+                         + ", ".join(f"{k} ({', '.join(f'{a}={b}' for a, b in v.items()) or 'the options above'})"
+                                     for k, v in SHAPES.items()))
+    ap.add_argument("--strace", action="store_true",
+                    help="after the rounds, one more run per shape and target with strace -c -f attached to the "
+                         "measured process(es) inside the window: system calls per request (with --rounds 0: only this)")
+    ap.add_argument("--strace-bin", default=shutil.which("strace") or "/usr/bin/strace", dest="strace_bin",
+                    help="strace binary")
+    ap.add_argument("--markdown", action="store_true", help="print the report's tables as markdown")
     ap.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
                     help="comma-separated subset of " + ",".join(ALL_TARGETS))
     ap.add_argument("--mcrelay", default=str(REPO_DIR / "build" / "mcrelay"), help="mcrelay binary")
@@ -709,7 +1035,19 @@ def parse_args(argv=None):
         ap.error(f"unknown target(s) {bad}; choose from {','.join(ALL_TARGETS)}")
     if len(set(args.targets)) != len(args.targets):
         ap.error("a target is listed twice")
-    if args.rounds < 1 or args.duration <= 0 or args.warmup < 0 or args.connections < 1 or args.threads < 1:
+    args.shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    bad = [s for s in args.shapes if s not in SHAPES]
+    if bad or not args.shapes or len(set(args.shapes)) != len(args.shapes):
+        ap.error(f"bad --shapes {bad or args.shapes}; choose from {','.join(SHAPES)}")
+    if args.strace:
+        args.strace = args.strace_bin
+        if not os.access(args.strace, os.X_OK):
+            ap.error(f"strace not found at {args.strace!r} (apt-get install strace; see scripts/install-deps.sh)")
+    if args.rounds == 0 and not args.strace:
+        ap.error("--rounds 0 only with --strace")
+    if not 1 <= args.depth <= 1024 or not 1 <= args.multiget <= 100:
+        ap.error("--depth must be within 1..1024 and --multiget within 1..100")
+    if args.rounds < 0 or args.duration <= 0 or args.warmup < 0 or args.connections < 1 or args.threads < 1:
         ap.error("bad --rounds/--duration/--warmup/--connections/--threads")
     if not 0.0 <= args.get_ratio <= 1.0:
         ap.error("--get-ratio must be within 0..1")
@@ -730,7 +1068,6 @@ def main(argv=None) -> int:
 
     workdir = Path(tempfile.mkdtemp(prefix="mcrelay-bench."))
     cache_dir = Path(tempfile.gettempdir()) / f"mcrelay-bench-cache-{os.getuid()}"
-    results: dict = {"rounds": {t: [] for t in args.targets}, "raw": {t: [] for t in args.targets}}
     try:
         loadgen = find_or_build_loadgen(args.loadgen, cache_dir)
         backends = Backends(args, workdir)
@@ -747,41 +1084,87 @@ def main(argv=None) -> int:
         log(f"memcached on {HOST}:{backends.ports[0]} and {HOST}:{backends.ports[1]}; "
             + ", ".join(f"{n} on {HOST}:{t.front_ports()[0]}" for n, t in targets.items() if n != "direct"))
 
+        shapes = args.shapes
+        results = {sh: {"rounds": {t: [] for t in args.targets}, "raw": {t: [] for t in args.targets}} for sh in shapes}
         for rnd in range(1, args.rounds + 1):
-            for name, t in targets.items():
-                backends.check_alive()
-                t.check_alive()
-                pids = t.measured_pids()
-                before = wait_for_quiet(args.quiet_threshold, args.quiet_wait)
-                if before is not None and before > args.quiet_threshold:
-                    log(f"note: machine still busy ({before:.2f} cores used by others) after waiting "
-                        f"{args.quiet_wait:g}s; measuring anyway")
-                bpids = t.backend_pids(backends)
-                res = run_loadgen(loadgen, t.front_ports(), sorted(set(pids + bpids)), args, t.loadgen_args())
-                t.check_alive()
-                d = derive(res, pids, bpids)
-                results["rounds"][name].append(d)
-                results["raw"][name].append(res)
-                log(f"round {rnd}/{args.rounds} {name:<17}: {d['ops_per_sec']:>8.0f} ops/s  p99 {d['p99_us']:>6.0f} us  "
-                    f"CPU {d['cpu_us_per_req']:.2f} us/req ({d['cpu_source']}, "
-                    f"{fmt(d['cpu_system_fraction'], '.0%')} system)  memcached {d['backend_cpu_us_per_req']:.2f} "
-                    f"us/req  loadgen {d['loadgen_cores']:.2f} cores  other {fmt(d['other_cores'], '.2f')} cores  "
-                    f"errors {d['errors']}")
+            for shape in shapes:
+                for name, t in targets.items():
+                    backends.check_alive()
+                    t.check_alive()
+                    pids = t.measured_pids()
+                    before = wait_for_quiet(args.quiet_threshold, args.quiet_wait)
+                    if before is not None and before > args.quiet_threshold:
+                        log(f"note: machine still busy ({before:.2f} cores used by others) after waiting "
+                            f"{args.quiet_wait:g}s; measuring anyway")
+                    bpids = t.backend_pids(backends)
+                    res = run_loadgen(loadgen, t.front_ports(), sorted(set(pids + bpids)), args, shape,
+                                      t.loadgen_args())
+                    t.check_alive()
+                    d = derive(res, pids, bpids)
+                    results[shape]["rounds"][name].append(d)
+                    results[shape]["raw"][name].append(res)
+                    log(f"round {rnd}/{args.rounds} {shape:<10} {name:<17}: {d['ops_per_sec']:>8.0f} ops/s  "
+                        f"p99 {d['p99_us']:>6.0f} us  CPU {d['cpu_us_per_req']:.2f} us/req ({d['cpu_source']}, "
+                        f"{fmt(d['cpu_system_fraction'], '.0%')} system)  memcached {d['backend_cpu_us_per_req']:.2f} "
+                        f"us/req  loadgen {d['loadgen_cores']:.2f} cores  other {fmt(d['other_cores'], '.2f')} cores  "
+                        f"errors {d['errors']}")
 
-        summary = {n: summarize(r) for n, r in results["rounds"].items()}
-        ratios = verdict(summary, results["rounds"])
-        ratios["metrics_cost"] = metrics_cost(summary, results["rounds"])
-        ratios["tls_cost"] = tls_cost(summary)
-        print_report(args, summary, ratios)
+        syscalls: dict = {}
+        if args.strace:
+            for shape in shapes:
+                syscalls[shape] = {}
+                for name, t in targets.items():
+                    backends.check_alive()
+                    t.check_alive()
+                    wait_for_quiet(args.quiet_threshold, args.quiet_wait)
+                    r = run_traced(loadgen, t, shape, args, workdir)
+                    t.check_alive()
+                    syscalls[shape][name] = r
+                    p = r["per_request"]
+                    log(f"strace {shape:<10} {name:<17}: {r['requests']} requests in {r['seconds']:.1f}s; per request: "
+                        f"reads {p['reads']:.2f} (failed {p['failed_reads']:.2f}), writes {p['writes']:.2f}, "
+                        f"epoll_wait {p['epoll_wait']:.2f}, epoll_ctl {p['epoll_ctl']:.2f}, socket {p['socket']:.2f}, "
+                        f"all {p['all']:.2f}")
+
+        per_shape = {}
+        if args.rounds > 0:
+            print_header(args)
+            for shape in shapes:
+                rounds = results[shape]["rounds"]
+                summary = {n: summarize(r) for n, r in rounds.items()}
+                ratios = verdict(summary, rounds)
+                ratios["metrics_cost"] = metrics_cost(summary, rounds)
+                ratios["tls_cost"] = tls_cost(summary)
+                per_shape[shape] = {"params": shape_params(args, shape), "summary": summary, "verdict": ratios,
+                                    "rounds": rounds, "loadgen_raw": results[shape]["raw"]}
+                print_report(args, shape, summary, ratios)
+        ss = None
+        if len(per_shape) > 1 or (per_shape and "base" not in per_shape):
+            ss = shapes_summary({k: v["summary"] for k, v in per_shape.items()},
+                                {k: v["verdict"] for k, v in per_shape.items()})
+            print_shapes_summary(args, ss)
+        elif per_shape:  # base alone: still say where it stands against the floor
+            ss = shapes_summary({"base": per_shape["base"]["summary"]}, {"base": per_shape["base"]["verdict"]})
+            if ss["floor"] and "mcrelay_over_floor" in ss["floor"]:
+                f = ss["floor"]
+                print(f"floor: memcached serving the base load directly uses {f['direct_cpu_us_per_req']:.2f} us/req; "
+                      f"mcrelay {f['mcrelay_over_floor']:.2f}x the floor (issue 13 target <= {FLOOR_TARGET:g}x)")
+        if syscalls:
+            print_syscalls(args, syscalls)
         if args.json:
+            first = per_shape.get(shapes[0], {})
             doc = {
                 "config": {k: v for k, v in vars(args).items() if k != "json"},
                 "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                             "clk_tck": os.sysconf("SC_CLK_TCK")},
-                "summary": summary,
-                "verdict": ratios,
-                "rounds": results["rounds"],
-                "loadgen_raw": results["raw"],
+                # the first shape's figures where they always were; every shape under "shapes"
+                "summary": first.get("summary"),
+                "verdict": first.get("verdict"),
+                "rounds": first.get("rounds"),
+                "loadgen_raw": first.get("loadgen_raw"),
+                "shapes": per_shape,
+                "shapes_summary": ss,
+                "syscalls": syscalls,
             }
             Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
             log(f"wrote {args.json}")

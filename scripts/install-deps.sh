@@ -19,8 +19,8 @@ PKGS=(
   clang libclang-rt-14-dev
   # real servers and clients for tests
   memcached python3 python3-pymemcache python3-prometheus-client libmemcached-tools
-  # benchmark peers and load generator
-  nutcracker
+  # benchmark peers and load generator; strace counts system calls per request (bench/run_bench.py --strace)
+  nutcracker strace
   # network namespaces + cluster DNS for the Kubernetes lab test
   iproute2 dnsmasq-base procps
 )

@@ -1,8 +1,10 @@
 // mcrelay_loadgen: a small closed-loop load generator for the memcached ASCII protocol.
 //
-// N connections, each keeping exactly one request in flight (send, wait for the whole reply, send the
-// next). A mix of `get` and `set` over a fixed key space with fixed-size values whose bytes are derived
-// from the key, so every hit can be checked byte for byte. Per-request latency goes into a log-linear
+// N connections, each keeping --depth requests in flight (1 by default: send, wait for the whole reply,
+// send the next; with more, replies are matched to requests in order and each reply read is replaced by
+// a new request, written together). A mix of `get` (of --multiget distinct keys, 1 by default) and `set`
+// over a fixed key space with fixed-size values whose bytes are derived from the key, so every hit can be
+// checked byte for byte. Per-request latency goes into a log-linear
 // histogram (<= 1.6% relative error). The run has three phases:
 //
 //   populate  every key is set once (so that gets hit), not timed;
@@ -16,6 +18,12 @@
 //
 // With several --server, keys are sharded client-side (key index modulo the number of servers) and
 // connection i talks only to server i % n and only about that server's keys ("memcached direct").
+//
+// Marks: on SIGUSR1 the load generator records the time and how many requests (and keys) have completed
+// so far (async-signal-safe: per-worker atomic counters); they are printed as "marks". bench/run_bench.py
+// uses two marks around the interval it has strace attached to a server, to count system calls per
+// request over exactly that interval. With --print-window-events it writes "window_start" and
+// "window_end" lines to stderr at the window's edges, so a driver can attach strace inside the window.
 //
 // With --tls-ca FILE every connection is TLS (OpenSSL), the server's certificate checked against FILE for
 // the name "localhost": the client side of bench/run_bench.py's mcrelay-tls target. The handshake happens
@@ -33,6 +41,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <signal.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -142,7 +152,13 @@ struct Options {
   uint64_t seed = 1;
   std::vector<int> cpu_pids;
   std::string tls_ca;  // --tls-ca: TLS to the servers, verified against this CA
+  int depth = 1;       // requests in flight per connection
+  int multiget = 1;    // keys per get request
+  bool print_window_events = false;
 };
+
+constexpr int kMaxDepth = 1024;
+constexpr int kMaxMultiget = 100;
 
 SSL_CTX* g_tls = nullptr;  // set once in main() with --tls-ca; SSL_new on it is thread-safe
 
@@ -154,6 +170,8 @@ SSL_CTX* g_tls = nullptr;  // set once in main() with --tls-ca; SSL_new on it is
                "  --threads N       event-loop threads (1)\n"
                "  --get-ratio F     fraction of gets, the rest are sets (0.9)\n"
                "  --value-size N    value bytes (100)\n"
+               "  --depth N         requests in flight per connection, pipelined (1)\n"
+               "  --multiget N      keys per get request, distinct, from the connection's shard (1)\n"
                "  --keys N          key space size (10000)\n"
                "  --key-prefix S    key prefix (mcrelay:bench:)\n"
                "  --duration S      measured window in seconds (10)\n"
@@ -161,7 +179,9 @@ SSL_CTX* g_tls = nullptr;  // set once in main() with --tls-ca; SSL_new on it is
                "  --no-populate     do not set every key before the warm-up\n"
                "  --seed N          random seed (1)\n"
                "  --cpu-pid PID     sample this process's CPU time at the window edges (repeatable)\n"
-               "  --tls-ca FILE     connect with TLS, checking the servers' certificates against FILE\n");
+               "  --tls-ca FILE     connect with TLS, checking the servers' certificates against FILE\n"
+               "  --print-window-events  write window_start / window_end lines to stderr at the window's edges\n"
+               "SIGUSR1 records a mark (time, requests and keys completed so far), printed as \"marks\".\n");
   std::exit(2);
 }
 
@@ -208,6 +228,12 @@ Options parse_args(int argc, char** argv) {
       o.threads = std::atoi(val().c_str());
     } else if (name == "--get-ratio") {
       o.get_ratio = std::atof(val().c_str());
+    } else if (name == "--depth") {
+      o.depth = std::atoi(val().c_str());
+    } else if (name == "--multiget") {
+      o.multiget = std::atoi(val().c_str());
+    } else if (name == "--print-window-events") {
+      o.print_window_events = true;
     } else if (name == "--value-size") {
       o.value_size = std::atoi(val().c_str());
     } else if (name == "--keys") {
@@ -235,7 +261,10 @@ Options parse_args(int argc, char** argv) {
   if (o.servers.empty()) usage("at least one --server is needed");
   if (o.connections < 1 || o.threads < 1 || o.threads > o.connections) usage("bad --connections/--threads");
   if (o.value_size < 1 || o.value_size > 1 << 20) usage("bad --value-size");
-  if (o.keys < o.servers.size()) usage("--keys must be at least the number of servers");
+  if (o.depth < 1 || o.depth > kMaxDepth) usage("bad --depth (1..1024)");
+  if (o.multiget < 1 || o.multiget > kMaxMultiget) usage("bad --multiget (1..100)");
+  if (o.keys < o.servers.size() * uint64_t(o.multiget))
+    usage("--keys must be at least the number of servers times --multiget");
   if (o.get_ratio < 0 || o.get_ratio > 1) usage("bad --get-ratio");
   if (o.duration <= 0 || o.warmup < 0) usage("bad --duration/--warmup");
   if (o.key_prefix.empty() || o.key_prefix.size() > 200 ||
@@ -358,7 +387,15 @@ struct Rng {
   double uniform() { return double(next() >> 11) * (1.0 / 9007199254740992.0); }
 };
 
-enum class Op : uint8_t { None, Get, Set };
+enum class Op : uint8_t { Get, Set };
+
+// One request in flight on a connection; its keys (indexes) are kept to check the reply.
+struct Pending {
+  Op op = Op::Get;
+  int nkeys = 0;
+  int64_t sent_at = 0;
+  uint64_t keys[kMaxMultiget];
+};
 
 struct Conn {
   int fd = -1;
@@ -366,19 +403,30 @@ struct Conn {
   int server = 0;
   bool connected = false;
   bool want_out = false;
-  Op op = Op::None;
-  uint64_t key = 0;
-  int64_t sent_at = 0;
-  std::string out;   // unsent request bytes
+  std::vector<Pending> ring;  // --depth slots: requests in flight, oldest at head
+  size_t head = 0, inflight = 0;
+  std::string out;  // unsent request bytes
   size_t out_off = 0;
   std::vector<char> in;
   size_t in_len = 0;
   int64_t reconnect_at = 0;
+
+  Pending& front() { return ring[head]; }
+  Pending& push() {
+    Pending& p = ring[(head + inflight) % ring.size()];
+    ++inflight;
+    return p;
+  }
+  void pop() {
+    head = (head + 1) % ring.size();
+    --inflight;
+  }
 };
 
 struct Stats {
   Histogram hist;
-  uint64_t ops = 0, gets = 0, sets = 0, hits = 0, misses = 0;
+  uint64_t ops = 0, gets = 0, sets = 0, hits = 0, misses = 0;  // hits/misses count keys
+  uint64_t keys = 0, get_keys = 0;                               // keys asked for (gets) or written (sets)
   uint64_t errors = 0;
   std::map<std::string, uint64_t> error_kinds;
   uint64_t populated = 0, populate_errors = 0;
@@ -398,10 +446,14 @@ class Worker {
       std::perror("epoll_create1");
       std::exit(2);
     }
+    // The largest reply: --multiget values with their VALUE lines, then END. The read buffer holds the
+    // replies of every request in flight, so a short read is never for want of room.
+    size_t reply_max = size_t(opt_.multiget) * (size_t(opt_.value_size) + 2 + 300) + 16;
     conns_.resize(conn_servers.size());
     for (size_t i = 0; i < conns_.size(); ++i) {
       conns_[i].server = conn_servers[i];
-      conns_[i].in.resize(size_t(opt_.value_size) + 1024);
+      conns_[i].in.resize(size_t(opt_.depth) * reply_max + 4096);
+      conns_[i].ring.resize(size_t(opt_.depth));
     }
     value_buf_.resize(size_t(opt_.value_size));
     // Keys of each shard: k = j * nservers + shard, j in [0, shard_keys).
@@ -416,6 +468,9 @@ class Worker {
   }
 
   Stats populate_stats, load_stats;
+  // Requests and keys completed in the load phase (warm-up and window), read by the SIGUSR1 handler:
+  // one writer (this worker), relaxed load + store, no locked instruction.
+  std::atomic<uint64_t> done_reqs{0}, done_keys{0};
 
   // Set every key of the shards this worker's connections serve; connections share per-shard counters.
   void run_populate() {
@@ -424,7 +479,7 @@ class Worker {
     int64_t deadline = now_ns() + int64_t(120e9);
     connect_all(deadline);
     for (size_t i = 0; i < conns_.size(); ++i)
-      if (conns_[i].connected) issue_next(i);
+      if (conns_[i].connected) fill(i);
     while (active_ > 0 && now_ns() < deadline) poll_once(10);
   }
 
@@ -433,7 +488,7 @@ class Worker {
     stats_ = &load_stats;
     connect_all(sh_.window_start);
     for (size_t i = 0; i < conns_.size(); ++i)
-      if (conns_[i].connected && conns_[i].op == Op::None) issue_next(i);
+      if (conns_[i].connected) fill(i);
     while (now_ns() < sh_.window_end) {
       poll_once(5);
       retry_connects();
@@ -467,7 +522,7 @@ class Worker {
       if (c.fd < 0 && c.reconnect_at && t >= c.reconnect_at) {
         c.reconnect_at = 0;
         if (open_conn(i)) {
-          issue_next(i);
+          fill(i);
         } else {
           ++stats_->connect_errors;
           c.reconnect_at = t + 100'000'000;
@@ -512,7 +567,7 @@ class Worker {
     c.fd = fd;
     c.connected = true;
     c.want_out = false;
-    c.op = Op::None;
+    c.head = c.inflight = 0;
     c.out.clear();
     c.out_off = 0;
     c.in_len = 0;
@@ -521,12 +576,13 @@ class Worker {
 
   void drop_conn(size_t i, const char* kind) {
     Conn& c = conns_[i];
-    if (c.op != Op::None) {
-      if (phase_ == Phase::Populate)
-        ++stats_->populate_errors;
-      else if (in_window(now_ns()))
+    if (c.inflight > 0) {
+      if (phase_ == Phase::Populate) {
+        stats_->populate_errors += c.inflight;
+        active_ -= int64_t(c.inflight);
+      } else if (in_window(now_ns())) {
         stats_->error(kind);
-      if (phase_ == Phase::Populate) --active_;
+      }
     } else if (phase_ == Phase::Load && in_window(now_ns())) {
       stats_->error(kind);
     }
@@ -540,48 +596,75 @@ class Worker {
     }
     c.fd = -1;
     c.connected = false;
-    c.op = Op::None;
+    c.head = c.inflight = 0;
+    c.in_len = 0;
     c.reconnect_at = phase_ == Phase::Load ? now_ns() + 100'000'000 : 0;
   }
 
   bool in_window(int64_t t) const { return t >= sh_.window_start && t < sh_.window_end; }
 
-  // Pick and send the next request on connection i.
-  void issue_next(size_t i) {
+  // Top connection i up to --depth requests in flight, then write them all at once.
+  void fill(size_t i) {
+    Conn& c = conns_[i];
+    if (c.fd < 0) return;
+    bool added = false;
+    while (c.inflight < c.ring.size() && issue(i)) added = true;
+    if (added) flush_out(i);
+  }
+
+  // Append the next request of connection i to its output; false when there is none to send (populate
+  // done, window over).
+  bool issue(size_t i) {
     Conn& c = conns_[i];
     uint64_t shard = uint64_t(c.server);
     uint64_t shard_keys = (opt_.keys - shard + nservers_ - 1) / nservers_;
     Op op;
-    uint64_t j;
+    int n = 1;
+    uint64_t picked[kMaxMultiget];
     if (phase_ == Phase::Populate) {
-      j = sh_.populate_next[shard]->fetch_add(1, std::memory_order_relaxed);
-      if (j >= shard_keys) {
-        c.op = Op::None;
-        return;
-      }
+      uint64_t j = sh_.populate_next[shard]->fetch_add(1, std::memory_order_relaxed);
+      if (j >= shard_keys) return false;
       op = Op::Set;
+      picked[0] = j;
       ++active_;
     } else {
-      if (now_ns() >= sh_.window_end) {
-        c.op = Op::None;
-        return;
-      }
-      j = rng_.next() % shard_keys;
+      if (now_ns() >= sh_.window_end) return false;
       op = rng_.uniform() < opt_.get_ratio ? Op::Get : Op::Set;
+      if (op == Op::Get) n = opt_.multiget;
+      for (int k = 0; k < n; ++k) {  // distinct keys (parse_args checks the shard has enough)
+        for (;;) {
+          uint64_t j = rng_.next() % shard_keys;
+          bool dup = false;
+          for (int m = 0; m < k && !dup; ++m) dup = picked[m] == j;
+          if (!dup) {
+            picked[k] = j;
+            break;
+          }
+        }
+      }
     }
-    c.key = j * nservers_ + shard;
-    c.op = op;
+    if (c.out_off == c.out.size()) {
+      c.out.clear();
+      c.out_off = 0;
+    }
+    Pending& p = c.push();
+    p.op = op;
+    p.nkeys = n;
     std::string& o = c.out;
-    o.clear();
-    c.out_off = 0;
     char num[32];
-    int nl = std::snprintf(num, sizeof num, "%" PRIu64, c.key);
     if (op == Op::Get) {
-      o.append("get ");
-      o.append(opt_.key_prefix);
-      o.append(num, size_t(nl));
+      o.append("get");
+      for (int k = 0; k < n; ++k) {
+        p.keys[k] = picked[k] * nservers_ + shard;
+        int nl = std::snprintf(num, sizeof num, "%" PRIu64, p.keys[k]);
+        o.push_back(' ');
+        o.append(opt_.key_prefix);
+        o.append(num, size_t(nl));
+      }
       o.append("\r\n");
     } else {
+      p.keys[0] = picked[0] * nservers_ + shard;
+      int nl = std::snprintf(num, sizeof num, "%" PRIu64, p.keys[0]);
       o.append("set ");
       o.append(opt_.key_prefix);
       o.append(num, size_t(nl));
@@ -590,11 +673,11 @@ class Worker {
       o.append(hdr, size_t(hl));
       size_t at = o.size();
       o.resize(at + size_t(opt_.value_size));
-      make_value(c.key, opt_.value_size, o.data() + at);
+      make_value(p.keys[0], opt_.value_size, o.data() + at);
       o.append("\r\n");
     }
-    c.sent_at = now_ns();
-    flush_out(i);
+    p.sent_at = now_ns();
+    return true;
   }
 
   void flush_out(size_t i) {
@@ -652,6 +735,8 @@ class Worker {
     }
   }
 
+  // Read, take every complete reply, replace each by a new request (written together), and go back to
+  // epoll after a short read (level-triggered: whatever is left is reported again).
   void on_readable(size_t i) {
     Conn& c = conns_[i];
     for (;;) {
@@ -659,9 +744,10 @@ class Worker {
         drop_conn(i, "reply_too_long");
         return;
       }
+      size_t room = c.in.size() - c.in_len;
       ssize_t n;
       if (c.ssl) {
-        int r = SSL_read(c.ssl, c.in.data() + c.in_len, int(c.in.size() - c.in_len));
+        int r = SSL_read(c.ssl, c.in.data() + c.in_len, int(room));
         if (r <= 0) {
           int err = SSL_get_error(c.ssl, r);
           if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
@@ -670,13 +756,16 @@ class Worker {
         }
         n = r;
       } else {
-        n = ::recv(c.fd, c.in.data() + c.in_len, c.in.size() - c.in_len, 0);
+        n = ::recv(c.fd, c.in.data() + c.in_len, room, 0);
       }
       if (n > 0) {
         c.in_len += size_t(n);
-        // A complete reply (the next request is already sent, its reply cannot be here yet) or a
-        // dropped connection: back to epoll. A partial reply: read on until EAGAIN.
-        if (try_parse(i) != 0) return;
+        int done = parse_replies(i);
+        if (done < 0) return;  // dropped
+        if (done > 0) fill(i);
+        if (c.fd < 0) return;
+        bool more = c.ssl ? SSL_pending(c.ssl) > 0 : size_t(n) == room;
+        if (!more) return;
         continue;
       }
       if (n == 0) {
@@ -690,111 +779,161 @@ class Worker {
     }
   }
 
-  // Returns -1 if the connection was dropped, 0 if the reply is incomplete, 1 if a reply completed.
-  int try_parse(size_t i) {
+  // Takes every complete reply at the start of the input; returns how many, or -1 if the connection
+  // was dropped. Keeps an incomplete reply's bytes at the start of the buffer.
+  int parse_replies(size_t i) {
     Conn& c = conns_[i];
-    if (c.op == Op::None) {
-      drop_conn(i, "unsolicited_data");
-      return -1;
+    size_t off = 0;
+    int done = 0;
+    while (off < c.in_len) {
+      if (c.inflight == 0) {
+        drop_conn(i, "unsolicited_data");  // nothing asked for: out of protocol
+        return -1;
+      }
+      size_t used = 0;
+      int r = parse_one(i, c.in.data() + off, c.in_len - off, used);
+      if (r < 0) return -1;
+      if (r == 0) break;
+      off += used;
+      ++done;
     }
-    std::string_view buf(c.in.data(), c.in_len);
-    size_t eol = buf.find("\r\n");
-    if (eol == std::string_view::npos) return 0;
-    std::string_view line = buf.substr(0, eol);
-    size_t consumed = eol + 2;
-    const char* kind = nullptr;  // error kind, nullptr = success
-    bool hit = false;
+    if (off > 0) {
+      std::memmove(c.in.data(), c.in.data() + off, c.in_len - off);
+      c.in_len -= off;
+    }
+    return done;
+  }
 
-    if (line.starts_with("SERVER_ERROR")) {
-      kind = "server_error";
-    } else if (line.starts_with("CLIENT_ERROR")) {
-      kind = "client_error";
-    } else if (line == "ERROR") {
-      kind = "error";
-    } else if (c.op == Op::Set) {
-      if (line != "STORED") kind = line == "NOT_STORED" ? "not_stored" : "bad_reply";
-    } else if (line == "END") {
-      hit = false;
-    } else if (line.starts_with("VALUE ")) {
-      // VALUE <key> <flags> <bytes> [<cas>]
-      char keybuf[256];
-      int kl = std::snprintf(keybuf, sizeof keybuf, "%s%" PRIu64, opt_.key_prefix.c_str(), c.key);
-      std::string_view rest = line.substr(6);
-      size_t sp = rest.find(' ');
-      if (sp == std::string_view::npos || rest.substr(0, sp) != std::string_view(keybuf, size_t(kl))) {
-        drop_conn(i, "wrong_key");
-        return -1;
-      }
-      rest = rest.substr(sp + 1);
-      sp = rest.find(' ');
-      if (sp == std::string_view::npos) {
-        drop_conn(i, "bad_reply");
-        return -1;
-      }
-      rest = rest.substr(sp + 1);
-      char* end = nullptr;
-      std::string nbuf(rest.substr(0, rest.find(' ')));
-      unsigned long long bytes = std::strtoull(nbuf.c_str(), &end, 10);
-      if (nbuf.empty() || *end != '\0' || bytes > c.in.size()) {
-        drop_conn(i, "bad_reply");
-        return -1;
-      }
-      size_t need = consumed + size_t(bytes) + 2 + 5;  // data \r\n END\r\n
-      if (c.in_len < need) {
-        if (need > c.in.size()) {
-          drop_conn(i, "reply_too_long");
+  // The key index named by a VALUE line's key, or false if it is not one of ours.
+  bool key_index(std::string_view key, uint64_t& out) const {
+    if (!key.starts_with(opt_.key_prefix)) return false;
+    key.remove_prefix(opt_.key_prefix.size());
+    if (key.empty() || key.size() > 19) return false;
+    uint64_t v = 0;
+    for (char ch : key) {
+      if (ch < '0' || ch > '9') return false;
+      v = v * 10 + uint64_t(ch - '0');
+    }
+    out = v;
+    return true;
+  }
+
+  // Parses the reply to the oldest request in flight from data[0, len). Returns 1 with `used` set when
+  // it is complete (and records it), 0 when more bytes are needed, -1 when the connection was dropped.
+  int parse_one(size_t i, const char* data, size_t len, size_t& used) {
+    Conn& c = conns_[i];
+    Pending& p = c.front();
+    std::string_view buf(data, len);
+    size_t pos = 0;
+    const char* kind = nullptr;  // error kind, nullptr = success
+    int hits = 0;
+    int next_key = 0;  // VALUEs come in request order: keys before this one were answered or missed
+    for (;;) {
+      size_t eol = buf.find("\r\n", pos);
+      if (eol == std::string_view::npos) return 0;
+      std::string_view line = buf.substr(pos, eol - pos);
+      size_t after = eol + 2;
+      if (line.starts_with("SERVER_ERROR")) {
+        kind = "server_error";
+      } else if (line.starts_with("CLIENT_ERROR")) {
+        kind = "client_error";
+      } else if (line == "ERROR") {
+        kind = "error";
+      } else if (p.op == Op::Set) {
+        if (line != "STORED") kind = line == "NOT_STORED" ? "not_stored" : "bad_reply";
+      } else if (line == "END") {
+      } else if (line.starts_with("VALUE ")) {
+        // VALUE <key> <flags> <bytes> [<cas>]
+        std::string_view rest = line.substr(6);
+        size_t sp = rest.find(' ');
+        uint64_t key = 0;
+        if (sp == std::string_view::npos || !key_index(rest.substr(0, sp), key)) {
+          drop_conn(i, "wrong_key");
           return -1;
         }
-        return 0;
-      }
-      std::string_view data = buf.substr(consumed, size_t(bytes));
-      std::string_view tail = buf.substr(consumed + size_t(bytes), 7);
-      if (tail != "\r\nEND\r\n") {
+        int m = next_key;
+        while (m < p.nkeys && p.keys[m] != key) ++m;
+        if (m == p.nkeys) {  // not asked for, asked for once but returned twice, or out of order
+          drop_conn(i, "wrong_key");
+          return -1;
+        }
+        next_key = m + 1;
+        rest = rest.substr(sp + 1);
+        sp = rest.find(' ');
+        if (sp == std::string_view::npos) {
+          drop_conn(i, "bad_reply");
+          return -1;
+        }
+        rest = rest.substr(sp + 1);
+        char* end = nullptr;
+        std::string nbuf(rest.substr(0, rest.find(' ')));
+        unsigned long long bytes = std::strtoull(nbuf.c_str(), &end, 10);
+        if (nbuf.empty() || *end != '\0' || bytes > c.in.size()) {
+          drop_conn(i, "bad_reply");
+          return -1;
+        }
+        size_t need = after + size_t(bytes) + 2;  // data \r\n
+        if (len < need) {
+          if (need > c.in.size()) {
+            drop_conn(i, "reply_too_long");
+            return -1;
+          }
+          return 0;
+        }
+        if (buf.substr(after + size_t(bytes), 2) != "\r\n") {
+          drop_conn(i, "bad_reply");
+          return -1;
+        }
+        if (bytes != uint64_t(opt_.value_size)) {
+          kind = "wrong_value";
+        } else {
+          make_value(key, opt_.value_size, value_buf_.data());
+          if (std::memcmp(value_buf_.data(), data + after, size_t(bytes)) != 0) kind = "wrong_value";
+        }
+        ++hits;
+        pos = need;
+        continue;  // the next VALUE or END
+      } else {
         drop_conn(i, "bad_reply");
         return -1;
       }
-      consumed = need;
-      if (bytes != uint64_t(opt_.value_size)) {
-        kind = "wrong_value";
-      } else {
-        make_value(c.key, opt_.value_size, value_buf_.data());
-        if (std::memcmp(value_buf_.data(), data.data(), data.size()) != 0) kind = "wrong_value";
-      }
-      hit = true;
-    } else {
-      drop_conn(i, "bad_reply");
-      return -1;
+      pos = after;
+      break;  // END, a store's reply or an error line ends the reply
     }
-
-    if (consumed != c.in_len) {
-      // One request in flight: anything after its reply is out of protocol.
-      drop_conn(i, "unsolicited_data");
-      return -1;
-    }
-    c.in_len = 0;
+    used = pos;
 
     int64_t t = now_ns();
-    Op op = c.op;
-    c.op = Op::None;
+    Op op = p.op;
+    int nkeys = p.nkeys;
+    int64_t sent_at = p.sent_at;
+    c.pop();
     if (phase_ == Phase::Populate) {
       --active_;
       if (kind)
         ++stats_->populate_errors;
       else
         ++stats_->populated;
-    } else if (in_window(t)) {
+      return 1;
+    }
+    done_reqs.store(done_reqs.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    done_keys.store(done_keys.load(std::memory_order_relaxed) + uint64_t(nkeys), std::memory_order_relaxed);
+    if (in_window(t)) {
       Stats& s = *stats_;
       ++s.ops;
-      s.hist.record(uint64_t(t - c.sent_at));
+      s.keys += uint64_t(nkeys);
+      s.hist.record(uint64_t(t - sent_at));
       if (op == Op::Get) {
         ++s.gets;
-        if (!kind) (hit ? s.hits : s.misses)++;
+        s.get_keys += uint64_t(nkeys);
+        if (!kind) {
+          s.hits += uint64_t(hits);
+          s.misses += uint64_t(nkeys - hits);
+        }
       } else {
         ++s.sets;
       }
       if (kind) s.error(kind);
     }
-    issue_next(i);
     return 1;
   }
 
@@ -810,6 +949,32 @@ class Worker {
   Stats* stats_ = nullptr;
   int64_t active_ = 0;  // populate requests in flight
 };
+
+// --------------------------------------------------------------------------------------------- marks
+// SIGUSR1 -> one mark. Only the sampler thread leaves SIGUSR1 unblocked, so the workers' system calls are
+// never interrupted; the handler reads the workers' atomic counters (lock-free: async-signal-safe).
+struct Mark {
+  int64_t t_ns;
+  uint64_t reqs, keys;
+};
+constexpr int kMaxMarks = 64;
+Mark g_marks[kMaxMarks];
+std::atomic<int> g_nmarks{0};
+Worker* const* g_workers = nullptr;
+size_t g_nworkers = 0;
+
+void on_mark_signal(int) {
+  int k = g_nmarks.load();
+  if (k >= kMaxMarks || g_workers == nullptr) return;
+  Mark& m = g_marks[k];
+  m.t_ns = now_ns();
+  m.reqs = m.keys = 0;
+  for (size_t w = 0; w < g_nworkers; ++w) {
+    m.reqs += g_workers[w]->done_reqs.load(std::memory_order_relaxed);
+    m.keys += g_workers[w]->done_keys.load(std::memory_order_relaxed);
+  }
+  g_nmarks.store(k + 1);
+}
 
 // -------------------------------------------------------------------------------------------- output
 std::string json_escape(const std::string& s) {
@@ -849,6 +1014,20 @@ int main(int argc, char** argv) {
     per_worker[size_t(i % opt.threads)].push_back(int(size_t(i) % opt.servers.size()));
   std::vector<std::unique_ptr<Worker>> workers;
   for (int t = 0; t < opt.threads; ++t) workers.push_back(std::make_unique<Worker>(sh, t, per_worker[size_t(t)]));
+  std::vector<Worker*> worker_ptrs;
+  for (auto& w : workers) worker_ptrs.push_back(w.get());
+  g_workers = worker_ptrs.data();
+  g_nworkers = worker_ptrs.size();
+  // SIGUSR1 (marks) is blocked here and so in every thread started from here, except the sampler.
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, nullptr);
+  struct sigaction sa{};
+  sa.sa_handler = on_mark_signal;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR1, &sa, nullptr);
 
   auto run_all = [&](auto fn) {
     if (workers.size() == 1) {
@@ -880,16 +1059,26 @@ int main(int argc, char** argv) {
   MachineSample mach_before, mach_after;
   int64_t sampled_start = 0, sampled_end = 0;
   auto sampler = [&] {
+    pthread_sigmask(SIG_UNBLOCK, &usr1, nullptr);  // this thread takes the marks
     sleep_until_ns(sh.window_start);
     sampled_start = now_ns();
     for (size_t k = 0; k < opt.cpu_pids.size(); ++k) cpu_before[k] = sample_pid(opt.cpu_pids[k]);
     self_before = sample_pid(int(getpid()));
     mach_before = sample_machine();
+    if (opt.print_window_events) {
+      std::fputs("window_start\n", stderr);
+      std::fflush(stderr);
+    }
     sleep_until_ns(sh.window_end);
     sampled_end = now_ns();
     for (size_t k = 0; k < opt.cpu_pids.size(); ++k) cpu_after[k] = sample_pid(opt.cpu_pids[k]);
     self_after = sample_pid(int(getpid()));
     mach_after = sample_machine();
+    if (opt.print_window_events) {
+      std::fputs("window_end\n", stderr);
+      std::fflush(stderr);
+    }
+    pthread_sigmask(SIG_BLOCK, &usr1, nullptr);  // a late mark is not taken
   };
   std::thread sampler_thread(sampler);
   run_all([](Worker& w) { w.run_load(); });
@@ -905,6 +1094,8 @@ int main(int argc, char** argv) {
     total.sets += s.sets;
     total.hits += s.hits;
     total.misses += s.misses;
+    total.keys += s.keys;
+    total.get_keys += s.get_keys;
     total.errors += s.errors;
     for (auto& [k, v] : s.error_kinds) total.error_kinds[k] += v;
     connected += w->connected_count();
@@ -938,6 +1129,8 @@ int main(int argc, char** argv) {
   add("connect_errors", u64(connect_errors));
   add("get_ratio", num(opt.get_ratio));
   add("value_size", std::to_string(opt.value_size));
+  add("depth", std::to_string(opt.depth));
+  add("multiget", std::to_string(opt.multiget));
   add("keys", u64(opt.keys));
   add("populated", u64(populated));
   add("populate_errors", u64(populate_errors));
@@ -949,6 +1142,8 @@ int main(int argc, char** argv) {
   add("ops_per_sec", num(double(total.ops) / dur));
   add("gets", u64(total.gets));
   add("sets", u64(total.sets));
+  add("keys", u64(total.keys));
+  add("get_keys", u64(total.get_keys));
   add("get_hits", u64(total.hits));
   add("get_misses", u64(total.misses));
   add("errors", u64(total.errors));
@@ -988,6 +1183,12 @@ int main(int argc, char** argv) {
   } else {
     add("machine", "null");
   }
+  std::string marks = "[";
+  for (int k = 0; k < std::min(g_nmarks.load(), kMaxMarks); ++k)
+    marks += std::string(k ? ", " : "") + "{\"t_s\": " + num(double(g_marks[k].t_ns - sh.window_start) / 1e9) +
+             ", \"requests\": " + u64(g_marks[k].reqs) + ", \"keys\": " + u64(g_marks[k].keys) + "}";
+  marks += "]";
+  add("marks", marks);  // t_s: seconds since the window's start
   j += "}";
   std::printf("%s\n", j.c_str());
   std::fflush(stdout);
