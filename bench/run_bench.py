@@ -62,6 +62,7 @@ SHAPES = {
     "value16k": {"value_size": 16384},  # 16 KiB values
 }
 SHAPE_CPU_TARGET = 0.6  # issue 13: mcrelay CPU/request at most 0.6x twemproxy's on every shape
+SYSCALL_TARGET = 2.2    # issue 13: mcrelay socket system calls per request on the base load
 FLOOR_TARGET = 1.2      # issue 13: mcrelay CPU/request on the base load within 1.2x memcached's own (direct)
 
 # System calls, grouped for --strace (socket I/O, the readiness calls, and the rest).
@@ -971,6 +972,11 @@ def print_syscalls(args, syscalls: dict) -> None:
     print()
     print("socket calls = reads + writes + epoll_wait + epoll_ctl + io_uring_enter, per request (direct: both "
           "memcached servers; a proxy: both its sides, client and server)")
+    m = syscalls.get("base", {}).get("mcrelay")
+    if m:
+        sc = m["per_request"]["socket"]
+        print(f"base load: mcrelay makes {sc:.2f} socket calls per request (issue 13 target <= {SYSCALL_TARGET:g}: "
+              f"{'met' if sc <= SYSCALL_TARGET else 'not met'})")
 
 
 # ------------------------------------------------------------------------------------------------ main
