@@ -1,5 +1,7 @@
 #include "routes/root_route.hpp"
 
+#include <type_traits>
+
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
@@ -66,9 +68,39 @@ RootRoute::RootRoute(const config::Config& config, DestinationProvider& destinat
                      const std::string& default_prefix, std::size_t big_value_threshold)
     : RootRoute(config, destinations, with_prefix(default_prefix, big_value_threshold)) {}
 
+namespace {
+
+// A sink and the tag of one request: what a tree's callback holds when a session routes through a sink.
+struct SinkDeliver {
+  Ref<RootReplySink> sink;
+  std::uint64_t tag;
+  void operator()(Reply&& r, RootOutcome how) { sink->on_root_reply(tag, std::move(r), how); }
+};
+
+}  // namespace
+
 void RootRoute::route(const RequestPtr& req, RootReplyFn done, std::string_view connection_prefix) {
+  route_with(req, std::move(done), connection_prefix);
+}
+
+void RootRoute::route(const RequestPtr& req, Ref<RootReplySink> sink, std::uint64_t tag,
+                      std::string_view connection_prefix) {
+  route_with(req, SinkDeliver{std::move(sink), tag}, connection_prefix);
+}
+
+void RootRoute::broadcast(const RequestPtr& req, RootReplyFn done, std::string_view connection_prefix) {
+  broadcast_with(req, std::move(done), connection_prefix);
+}
+
+void RootRoute::broadcast(const RequestPtr& req, Ref<RootReplySink> sink, std::uint64_t tag,
+                          std::string_view connection_prefix) {
+  broadcast_with(req, SinkDeliver{std::move(sink), tag}, connection_prefix);
+}
+
+template <typename Deliver>
+void RootRoute::route_with(const RequestPtr& req, Deliver deliver, std::string_view connection_prefix) {
   if (req->op == Op::flush_all) {
-    broadcast(req, std::move(done), connection_prefix);
+    broadcast_with(req, std::move(deliver), connection_prefix);
     return;
   }
   // Admin keys come first, as in mcrouter (its ServiceInfo answers them before any route is looked at).
@@ -76,46 +108,47 @@ void RootRoute::route(const RequestPtr& req, RootReplyFn done, std::string_view 
     Reply out;
     if (admin_keys_->answer(req->key, out)) {
       Result r = out.result;
-      done(std::move(out), RootOutcome{ReplySource::admin, r});
+      deliver(std::move(out), RootOutcome{ReplySource::admin, r});
       return;
     }
   }
   Reply answer;
   if (RouteHandle* chosen = select_or_answer(*req, answer, connection_prefix)) {
-    route_selected(*chosen, req, std::move(done));
+    route_selected(*chosen, req, std::move(deliver));
     return;
   }
   // The proxy's own refusals always reach the client as they are (mcrouter surfaces invalid routing errors
   // even for gets), except that incr/decr answer NOT_FOUND for them too.
   Result before = answer.result;
   apply_miss_on_arith_errors(settings_, req->op, answer);
-  done(std::move(answer), RootOutcome{ReplySource::refused, before});
+  deliver(std::move(answer), RootOutcome{ReplySource::refused, before});
 }
 
-void RootRoute::route_selected(RouteHandle& chosen, const RequestPtr& req, RootReplyFn done) {
-  // The rules are copied into the callback: a reload may replace this root while the request is in flight
+template <typename Deliver>
+void RootRoute::route_selected(RouteHandle& chosen, const RequestPtr& req, Deliver deliver) {
+  // The rule is copied into the callback: a reload may replace this root while the request is in flight
   // (the trees live on in the requests that use them; the root does not).
   const Op op = req->op;
-  const bool miss_on_get = misses_on_get_error(op) && settings_.miss_on_get_errors;
-  const bool miss_on_arith = is_arith(op) && settings_.miss_on_arith_errors;
-  if (!miss_on_get && !miss_on_arith) {
-    chosen.route(req, [done = std::move(done)](Reply&& r) mutable {
-      Result res = r.result;
-      done(std::move(r), RootOutcome{ReplySource::route, res});
-    });
-    return;
-  }
-  chosen.route(req, [done = std::move(done)](Reply&& r) mutable {
+  const bool miss_on_error = (misses_on_get_error(op) && settings_.miss_on_get_errors) ||
+                             (is_arith(op) && settings_.miss_on_arith_errors);
+  auto callback = [deliver = std::move(deliver), miss_on_error](Reply&& r) mutable {
     Result res = r.result;
-    if (is_error(res)) r = Reply(Result::not_found);
-    done(std::move(r), RootOutcome{ReplySource::route, res});
-  });
+    if (miss_on_error && is_error(res)) r = Reply(Result::not_found);
+    deliver(std::move(r), RootOutcome{ReplySource::route, res});
+  };
+  if constexpr (std::is_same_v<Deliver, SinkDeliver>) {
+    // The point of a sink: the tree's callback stays within UniqueFunction's inline buffer (48 bytes).
+    static_assert(sizeof(callback) <= 48 && std::is_nothrow_move_constructible_v<decltype(callback)>);
+  }
+  chosen.route(req, std::move(callback));
 }
 
-void RootRoute::broadcast(const RequestPtr& req, RootReplyFn done, std::string_view connection_prefix) {
+template <typename Deliver>
+void RootRoute::broadcast_with(const RequestPtr& req, Deliver deliver, std::string_view connection_prefix) {
   if (!settings_.enable_flush_cmd) {
     // mcrouter's precheck: flush_all is a local error with this message unless --enable-flush-cmd.
-    done(Reply::error(Result::local_error, "Command disabled"), RootOutcome{ReplySource::refused, Result::local_error});
+    deliver(Reply::error(Result::local_error, "Command disabled"),
+            RootOutcome{ReplySource::refused, Result::local_error});
     return;
   }
   // On a pool's own listen address (twemproxy configs), flush_all flushes that pool only. The list is a copy:
@@ -125,9 +158,9 @@ void RootRoute::broadcast(const RequestPtr& req, RootReplyFn done, std::string_v
     if (auto t = tree(connection_prefix)) targets.push_back(std::move(t));
   }
   if (targets.empty()) targets = trees_;
-  fan_out(targets, req, [done = std::move(done)](Reply&& r) mutable {
+  fan_out(targets, req, [deliver = std::move(deliver)](Reply&& r) mutable {
     Result res = r.result;
-    done(std::move(r), RootOutcome{ReplySource::route, res});
+    deliver(std::move(r), RootOutcome{ReplySource::route, res});
   }, FanOutMerge::worst, /*broadcast=*/true);
 }
 

@@ -27,6 +27,7 @@
 #include "routes/admin_key_handler.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_handle.hpp"
+#include "util/ref_counted.hpp"
 #include "util/unique_function.hpp"
 
 namespace mcrelay {
@@ -58,6 +59,16 @@ struct RootOutcome {
 
 using RootReplyFn = UniqueFunction<void(Reply&&, RootOutcome)>;
 
+// The other way to receive the root's replies, without a callable per request: an object (a client session)
+// that is told which of its requests was answered by the tag it gave. Routing through a sink allocates
+// nothing beyond what the tree does (the callback the tree gets holds a Ref and the tag, inline), where a
+// RootReplyFn wrapped for the tree does not fit UniqueFunction's inline buffer. Same thread as the root.
+class RootReplySink : public RefCounted {
+ public:
+  virtual ~RootReplySink() = default;
+  virtual void on_root_reply(std::uint64_t tag, Reply&& reply, RootOutcome how) = 0;
+};
+
 // mcrouter's GetLike operations (get, gets, gat, gats, metaget, lease-get; mg and me only read): the ones
 // --allow-only-gets lets through.
 bool is_get_like(Op op) noexcept;
@@ -81,6 +92,9 @@ class RootRoute {
   // Routes `req` (flush_all: broadcast) or answers it; `connection_prefix` names the route standing for the
   // default one on this connection (twemproxy pool listeners; empty: the default route). Sets req->prefix_len.
   void route(const RequestPtr& req, RootReplyFn done, std::string_view connection_prefix = {});
+  // The same, the reply going to sink->on_root_reply(tag, ...).
+  void route(const RequestPtr& req, Ref<RootReplySink> sink, std::uint64_t tag,
+             std::string_view connection_prefix = {});
 
   // --- the steps of route(), for callers that need them one by one -----------------------------------------
   // The route for `req` (req.prefix_len set for it), or nullptr with `answer` set to the reply the client gets
@@ -94,6 +108,8 @@ class RootRoute {
   // flush_all to every tree, or only to the tree of `connection_prefix` when it names one (a twemproxy pool
   // flushes its own servers). Refused ("SERVER_ERROR Command disabled") without enable_flush_cmd.
   void broadcast(const RequestPtr& req, RootReplyFn done, std::string_view connection_prefix = {});
+  void broadcast(const RequestPtr& req, Ref<RootReplySink> sink, std::uint64_t tag,
+                 std::string_view connection_prefix = {});
 
   // --- prefix selection ----------------------------------------------------------------------------------------
   // The tree for this key; sets prefix_len to the length of the routing prefix the tree was chosen by (the
@@ -120,7 +136,13 @@ class RootRoute {
 
  private:
   RouteHandle* default_route(std::string_view connection_prefix) const;
-  void route_selected(RouteHandle& route, const RequestPtr& req, RootReplyFn done);
+  // Deliver: callable as (Reply&&, RootOutcome), move-only (RootReplyFn, or a sink and its tag).
+  template <typename Deliver>
+  void route_with(const RequestPtr& req, Deliver deliver, std::string_view connection_prefix);
+  template <typename Deliver>
+  void route_selected(RouteHandle& route, const RequestPtr& req, Deliver deliver);
+  template <typename Deliver>
+  void broadcast_with(const RequestPtr& req, Deliver deliver, std::string_view connection_prefix);
 
   RootSettings settings_;
   std::shared_ptr<AdminKeyHandler> admin_keys_;

@@ -298,3 +298,43 @@ TEST_CASE("NamedDestination: a name, and a local error for anything sent", "[rou
   CHECK(r.result == Result::local_error);
   CHECK(r.value == "lookup only");
 }
+
+namespace {
+
+struct RecordingSink final : RootReplySink {
+  void on_root_reply(std::uint64_t tag, Reply&& reply, RootOutcome how) override {
+    got.push_back({tag, reply.result, how.source});
+  }
+  struct Got {
+    std::uint64_t tag;
+    Result result;
+    ReplySource source;
+  };
+  std::vector<Got> got;
+};
+
+}  // namespace
+
+TEST_CASE("RootRoute: a sink gets each reply with its request's tag", "[routes][root_route]") {
+  RootSettings s;
+  s.enable_flush_cmd = true;
+  Root r(s);
+  auto sink = make_ref<RecordingSink>();
+  r.d("a:1").hold = true;
+  r.root.route(make_req(Op::get, "k"), sink, 7);                     // held by the server
+  r.root.route(make_req(Op::get, "__mcrouter__.version"), sink, 8);  // admin: at once
+  r.root.route(make_req(Op::get, "/zz/y/k"), sink, 9);               // refused: at once
+  r.root.broadcast(make_req(Op::flush_all, ""), sink, 10, "/b/x/");  // b:1 answers at once
+  REQUIRE(sink->got.size() == 3);
+  CHECK(sink->got[0].tag == 8);
+  CHECK(sink->got[0].source == ReplySource::admin);
+  CHECK(sink->got[1].tag == 9);
+  CHECK(sink->got[1].source == ReplySource::refused);
+  CHECK(sink->got[2].tag == 10);
+  CHECK(sink->got[2].source == ReplySource::route);
+  r.d("a:1").release_all(err(Result::timeout));
+  REQUIRE(sink->got.size() == 4);
+  CHECK(sink->got[3].tag == 7);
+  CHECK(sink->got[3].result == Result::not_found);  // miss_on_get_errors, through the sink too
+  CHECK(sink->use_count() == 1);                      // the tree let go of it
+}
