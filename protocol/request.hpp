@@ -32,6 +32,7 @@ constexpr int kOpCount = static_cast<int>(Op::metaget) + 1;
 enum class OpKind : std::uint8_t { get, update, del, arith, touch, other };
 
 std::string_view op_name(Op op) noexcept;  // the command word: "get", "delete", "mg", "lease-get", ...
+                                          // (protocol/op_names.hpp has every name of an op)
 OpKind op_kind(Op op) noexcept;
 inline bool is_retrieval(Op op) noexcept {
   return op == Op::get || op == Op::gets || op == Op::gat || op == Op::gats;

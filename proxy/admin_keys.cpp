@@ -75,16 +75,6 @@ Op op_arg(std::string_view cmd, std::string_view name) {
   return *op;
 }
 
-// The destinations (server names) a request would reach on this worker.
-std::vector<std::string> destinations_of(Worker& worker, Op op, std::string_view key) {
-  Request req;
-  req.op = op;
-  req.key.assign(key);
-  std::vector<std::string> dests;
-  worker.router().select(req.key, req.prefix_len).collect_destinations(req, dests);
-  return dests;
-}
-
 // route_handles(op,key): mcrouter prints the route handle tree the request passes through, one handle per
 // line, indented by depth. mcrelay's route handles do not expose their children, so the tree is flattened
 // to three levels: the root, the route the key's prefix selects, and the destinations the request reaches
@@ -175,7 +165,7 @@ std::string run_command(std::string_view cmd, const std::vector<std::string_view
     Op op = op_arg(cmd, args[0]);
     if (cmd == "route_handles") return route_handles(worker, op, args[1]);
     std::string joined;
-    for (const auto& d : destinations_of(worker, op, args[1])) joined += (joined.empty() ? "" : "\r\n") + d;
+    for (const auto& d : worker.router().destinations(op, args[1])) joined += (joined.empty() ? "" : "\r\n") + d;
     return joined;
   }
   throw AdminError(fmt::format("unknown command: {}", cmd));
@@ -184,7 +174,7 @@ std::string run_command(std::string_view cmd, const std::vector<std::string_view
 }  // namespace
 
 bool answer_admin_key(std::string_view key, Worker& worker, Reply& out) {
-  if (!key.starts_with(kAdminKeyPrefix)) return false;
+  if (!is_admin_key(key)) return false;
   std::string_view name = key.substr(kAdminKeyPrefix.size());
   // "<cmd>(<args>)": args split at commas, except route and route_handles, whose key may hold commas (only
   // the first comma separates the op from the key).

@@ -10,39 +10,11 @@
 #include "config/config_error.hpp"
 #include "routes/hash/md5.hpp"
 #include "proxy/discovery_config.hpp"
-#include "proxy/router.hpp"
+#include "routes/named_destination.hpp"
+#include "routes/root_route.hpp"
 #include "util/logging.hpp"
 
 namespace mcrelay {
-namespace {
-
-// Destinations that only exist so that a config can be built and checked without opening sockets.
-class InertDestination final : public Destination {
- public:
-  explicit InertDestination(std::string name) : name_(std::move(name)) {}
-  const std::string& name() const noexcept override { return name_; }
-  void send(const RequestPtr&, const SendOptions&, ReplyFn done) override {
-    done(Reply::error(Result::local_error, "validation only"));
-  }
-
- private:
-  std::string name_;
-};
-
-class InertProvider final : public DestinationProvider {
- public:
-  std::shared_ptr<Destination> destination(const config::ServerAddress& server, const config::PoolConfig&) override {
-    auto& d = dests_[server.text];
-    if (!d) d = std::make_shared<InertDestination>(server.text);
-    return d;
-  }
-
- private:
-  std::map<std::string, std::shared_ptr<InertDestination>> dests_;
-};
-
-}  // namespace
-
 std::string default_config_json() {
   return R"({"pools": {"default": {"servers": ["127.0.0.1:11211"]}}, "route": "PoolRoute|default"})";
 }
@@ -77,8 +49,8 @@ void expand_and_check(LoadedConfig& loaded, const PoolMembers& members) {
     }
     loaded.config = expand_discovered_pools(loaded.source_config, full);
   }
-  InertProvider inert;
-  Router check(loaded.config, inert, loaded.route_prefix);
+  NamedDestinationProvider inert("validation only");  // no sockets: the trees are only built
+  RootRoute check(loaded.config, inert, loaded.route_prefix);
   loaded.warnings = loaded.config.warnings;
   loaded.warnings.insert(loaded.warnings.end(), check.warnings().begin(), check.warnings().end());
 }

@@ -1,10 +1,20 @@
 #include "proxy/local_answers.hpp"
 
 #include "proxy/options.hpp"
-#include "protocol/request_parser.hpp"
-#include "proxy/router.hpp"
 
 namespace mcrelay {
+
+RootSettings root_settings(const Options& options, std::string route_prefix) {
+  RootSettings s;
+  s.default_prefix = std::move(route_prefix);
+  s.big_value_split_threshold = options.big_value_split_threshold;
+  s.allow_only_gets = options.allow_only_gets;
+  s.send_invalid_route_to_default = options.send_invalid_route_to_default;
+  s.miss_on_get_errors = options.miss_on_get_errors;
+  s.miss_on_arith_errors = !options.disable_miss_on_arith_errors;
+  s.enable_flush_cmd = options.enable_flush_cmd;
+  return s;
+}
 
 std::string_view shutdown_reply(const Options& options, std::string_view mode) noexcept {
   if (!options.enable_shutdown_cmd) return kShutdownDisabled;  // memcached checks this first, too
@@ -12,33 +22,9 @@ std::string_view shutdown_reply(const Options& options, std::string_view mode) n
   return {};
 }
 
-bool is_get_like(Op op) noexcept {
-  // mcrouter's GetLike: get, gets, gat, gats, metaget, lease-get; mg and me only read.
-  return is_retrieval(op) || op == Op::lease_get || op == Op::metaget || op == Op::mg || op == Op::me;
-}
-
 RouteHandle* route_or_answer(const Router& router, const Options& options, Request& req, Reply& answer,
                              std::string_view default_prefix) {
-  // mcrouter's server session refuses a key over 250 bytes before anything else (only a get's keys get
-  // here: the parser answers the other commands itself).
-  if (req.key.size() > kMaxKeyLength) {
-    answer = Reply::error(Result::client_error, "bad key");
-    return nullptr;
-  }
-  // mcrouter's RootRoute answers everything but get-like requests with the default reply, unrouted, even
-  // for a key whose routing prefix is unknown.
-  if (options.allow_only_gets && !is_get_like(req.op)) {
-    answer = Reply(is_storage(req.op) || req.op == Op::ms || req.op == Op::lease_set ? Result::not_stored
-                                                                                      : Result::not_found);
-    return nullptr;
-  }
-  RouteHandle* route = router.find(req.key, req.prefix_len, options.send_invalid_route_to_default, default_prefix);
-  if (route == nullptr) {
-    // RootRoute with no target: an error reply without a message, which mcrouter writes "SERVER_ERROR local
-    // error"; get-like requests get it too (it is never turned into a miss).
-    answer = Reply(Result::local_error);
-  }
-  return route;
+  return router.select_or_answer(req, answer, root_settings(options), default_prefix);
 }
 
 bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done,
@@ -53,13 +39,11 @@ bool route_or_reply(const Router& router, const Options& options, const RequestP
 }
 
 void apply_miss_on_get_errors(const Options& options, Reply& reply) noexcept {
-  if (options.miss_on_get_errors && is_error(reply.result)) reply = Reply(Result::not_found);
+  apply_miss_on_get_errors(root_settings(options), reply);
 }
 
 void apply_miss_on_arith_errors(const Options& options, Op op, Reply& reply) noexcept {
-  if ((op == Op::incr || op == Op::decr) && !options.disable_miss_on_arith_errors && is_error(reply.result)) {
-    reply = Reply(Result::not_found);
-  }
+  apply_miss_on_arith_errors(root_settings(options), op, reply);
 }
 
 }  // namespace mcrelay

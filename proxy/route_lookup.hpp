@@ -9,14 +9,12 @@
 #include <vector>
 
 #include "proxy/loaded_config.hpp"
+#include "protocol/op_names.hpp"
 #include "protocol/request.hpp"
 
 namespace mcrelay {
 
-// An operation as --route-key and __mcrouter__.route(<op>,<key>) take it: the command word a client writes
-// ("get", "flush_all", "mg", ...) or mcrouter's operation name as in operation_policies ("flushall",
-// "metaget", ...) when mcrelay has that operation. Empty for anything else ("lease-get": no lease commands).
-std::optional<Op> parse_op_name(std::string_view name);
+// parse_op_name (the op of --route-key OP and __mcrouter__.route(OP,KEY)) is protocol/op_names.hpp's.
 std::vector<std::string> route_destinations(const LoadedConfig& config, Op op, std::string_view key);
 
 }  // namespace mcrelay

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "protocol/op_names.hpp"
 #include "proxy/delete_spool.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/stats_rates.hpp"
@@ -373,20 +374,7 @@ std::string render_groups(const ProxyServer& server, unsigned want) {
 
 }  // namespace
 
-std::string_view mcrouter_cmd_group(Op op) {
-  std::string_view name = op_name(op);
-  if (name == "flush_all") return "flushall";
-  for (std::string_view g : kCmdGroups) {
-    if (g == name) return g;
-    // lease-get / lease_get: whichever spelling a command name uses
-    if (g.size() == name.size() && g.find('_') != std::string_view::npos) {
-      bool same = true;
-      for (std::size_t i = 0; i < g.size() && same; ++i) same = g[i] == name[i] || (g[i] == '_' && name[i] == '-');
-      if (same) return g;
-    }
-  }
-  return "other";
-}
+std::string_view mcrouter_cmd_group(Op op) { return mcrouter_stats_group(op); }  // protocol/op_names.cpp's table
 
 std::optional<unsigned> parse_stats_group(std::string_view group) {
   if (group.empty()) return kStatsBasic;

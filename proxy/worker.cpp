@@ -5,8 +5,10 @@
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
+#include "proxy/admin_keys.hpp"
 #include "proxy/client_session.hpp"
 #include "proxy/delete_spool.hpp"
+#include "proxy/local_answers.hpp"
 #include "proxy/proxy_server.hpp"
 #include "proxy/tls_accept.hpp"
 #include "util/logging.hpp"
@@ -67,8 +69,8 @@ void Worker::apply_config(std::shared_ptr<const LoadedConfig> config) {
   // The config was validated on the control thread; building it here only creates this worker's handles.
   try {
     used_destinations_.clear();
-    auto router = std::make_unique<Router>(config->config, *this, config->route_prefix,
-                                           options_.big_value_split_threshold);
+    auto router = std::make_unique<Router>(config->config, *this, root_settings(options_, config->route_prefix),
+                                           std::make_shared<WorkerAdminKeys>(*this));
     router_ = std::move(router);  // in-flight requests finish on the old tree, which keeps what it uses
     config_ = std::move(config);
     std::sort(used_destinations_.begin(), used_destinations_.end());

@@ -1,10 +1,6 @@
 // The registry of every route handle mcrelay knows, by JSON type name. Registration is explicit (not
 // static-initializer magic) so that no handle can silently drop out of a static link.
-#include "routes/all_async_route.hpp"
-#include "routes/all_fastest_route.hpp"
-#include "routes/all_initial_route.hpp"
-#include "routes/all_majority_route.hpp"
-#include "routes/all_sync_route.hpp"
+#include "routes/all_route.hpp"
 #include "routes/blackhole_route.hpp"
 #include "routes/dev_null_route.hpp"
 #include "routes/failover_route.hpp"
@@ -45,11 +41,11 @@ void register_builtin_routes(RouteRegistry& r) {
   r.add("FailoverRoute", &FailoverRoute::build);
   r.add("FailoverWithExptimeRoute", &FailoverWithExptimeRoute::build);
   r.add("MissFailoverRoute", &MissFailoverRoute::build);
-  r.add("AllSyncRoute", &AllSyncRoute::build);
-  r.add("AllAsyncRoute", &AllAsyncRoute::build);
-  r.add("AllInitialRoute", &AllInitialRoute::build);
-  r.add("AllMajorityRoute", &AllMajorityRoute::build);
-  r.add("AllFastestRoute", &AllFastestRoute::build);
+  r.add("AllSyncRoute", &AllRoute::build<FanOutMerge::worst>);
+  r.add("AllAsyncRoute", &AllRoute::build<FanOutMerge::async>);
+  r.add("AllInitialRoute", &AllRoute::build<FanOutMerge::first>);
+  r.add("AllMajorityRoute", &AllRoute::build<FanOutMerge::majority>);
+  r.add("AllFastestRoute", &AllRoute::build<FanOutMerge::fastest>);
   r.add("OperationSelectorRoute", &OperationSelectorRoute::build);
   r.add("PrefixPolicyRoute", &OperationSelectorRoute::build);  // its name in older mcrouter configs
   r.add("PrefixSelectorRoute", &PrefixSelectorRoute::build);

@@ -8,50 +8,13 @@
 #include "config/json_describe.hpp"
 #include "config/json_path.hpp"
 #include "config/suggest.hpp"
+#include "protocol/op_names.hpp"
 #include "routes/route_factory.hpp"
 #include "routes/route_helpers.hpp"
 
 namespace mcrelay {
 
-namespace {
-
-// Every operation name operation_policies accepts (mcrouter's), sorted.
-constexpr std::array<std::string_view, 22> kOperationNames = {
-    "add",      "append", "cas",     "decr",     "delete",    "flushall",  "gat",     "gats",
-    "get",      "gets",   "incr",    "lease-get", "lease-set", "metaget",  "prepend", "quit",
-    "replace",  "set",    "stats",   "touch",    "verbosity", "version",
-};
-
-}  // namespace
-
-std::string_view OperationSelectorRoute::policy_name(Op op) noexcept {
-  switch (op) {
-    case Op::get: case Op::mg: return "get";
-    case Op::gets: return "gets";
-    case Op::gat: return "gat";
-    case Op::gats: return "gats";
-    case Op::set: case Op::ms: return "set";
-    case Op::add: return "add";
-    case Op::replace: return "replace";
-    case Op::append: return "append";
-    case Op::prepend: return "prepend";
-    case Op::cas: return "cas";
-    case Op::delete_: case Op::md: return "delete";
-    case Op::incr: case Op::ma: return "incr";
-    case Op::decr: return "decr";
-    case Op::touch: return "touch";
-    case Op::flush_all: return "flushall";
-    case Op::version: return "version";
-    case Op::verbosity: return "verbosity";
-    case Op::stats: return "stats";
-    case Op::quit: return "quit";
-    case Op::me: case Op::metaget: return "metaget";
-    case Op::lease_get: return "lease-get";
-    case Op::lease_set: return "lease-set";
-    case Op::mn: return "";
-  }
-  return "";
-}
+std::string_view OperationSelectorRoute::policy_name(Op op) noexcept { return mcrouter_op_name(op); }
 
 RouteHandlePtr OperationSelectorRoute::build(RouteFactory& f, const nlohmann::json& j, const std::string& path) {
   check_keys(f, j, path, "OperationSelectorRoute", {"operation_policies", "default_policy"});
@@ -69,13 +32,14 @@ RouteHandlePtr OperationSelectorRoute::build(RouteFactory& f, const nlohmann::js
     // nlohmann::json objects iterate in key order: the same order mcrouter builds them in.
     for (const auto& [name, spec] : policies_it->items()) {
       std::string at = config::json_path_key(where, name);
-      if (std::find(kOperationNames.begin(), kOperationNames.end(), name) == kOperationNames.end()) {
-        if (auto match = config::closest_match(name, kOperationNames)) {
+      const auto known = mcrouter_op_names();  // every name mcrouter accepts, sorted
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        if (auto match = config::closest_match(name, known)) {
           f.fail(at, fmt::format("unknown operation {}; did you mean \"{}\"?", config::describe_json(nlohmann::json(name)),
                                  *match));
         }
         f.fail(at, fmt::format("unknown operation {} (valid: {})", config::describe_json(nlohmann::json(name)),
-                               fmt::join(kOperationNames, ", ")));
+                               fmt::join(known, ", ")));
       }
       by_name.emplace(name, f.build(spec, at));
     }

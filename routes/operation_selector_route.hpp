@@ -33,7 +33,8 @@ class OperationSelectorRoute final : public RouteHandle {
 
   static RouteHandlePtr build(RouteFactory& f, const nlohmann::json& j, const std::string& path);
 
-  // The mcrouter operation name a request's op is selected by ("" for none: default policy).
+  // The mcrouter operation name a request's op is selected by ("" for none: default policy); the table is
+  // protocol/op_names.hpp's.
   static std::string_view policy_name(Op op) noexcept;
 
   std::string_view type() const noexcept override { return "OperationSelectorRoute"; }
