@@ -1,5 +1,5 @@
 // libFuzzer harness for the config loader: parse_config (config/config.hpp, with config/relaxed_json.hpp
-// underneath) and the route trees built from it (proxy/router.hpp, routes/route_factory.hpp), with inert
+// underneath) and the route trees built from it (routes/root_route.hpp, routes/route_factory.hpp), with inert
 // destinations as proxy/loaded_config.cpp's validation does.
 //
 // Input: the config text. Contract under test: a bad config throws config::ConfigError and nothing else.
@@ -24,8 +24,8 @@
 #include "config/config.hpp"
 #include "config/config_error.hpp"
 #include "fuzz_util.hpp"
-#include "proxy/router.hpp"
 #include "routes/destination.hpp"
+#include "routes/root_route.hpp"
 #include "routes/route_factory.hpp"
 
 using namespace mcrelay;
@@ -101,7 +101,7 @@ RequestPtr make_request(Op op, std::string key) {
   return r;
 }
 
-void exercise(const Router& router) {
+void exercise(const RootRoute& router) {
   static const Op kOps[] = {Op::get,  Op::gets,   Op::gat,  Op::set,   Op::add, Op::cas,
                             Op::append, Op::delete_, Op::incr, Op::decr, Op::touch};
   static const char* const kKeys[] = {"key", "/a/b/key", "user:1|#|x"};
@@ -149,7 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const config::Config cfg =
         config::parse_config(text, "fuzz.json", config::kDefaultRoutePrefix, jsonm);
     InertProvider inert;
-    const Router router(cfg, inert, std::string(config::kDefaultRoutePrefix));
+    const RootRoute router(cfg, inert, std::string(config::kDefaultRoutePrefix));
     exercise(router);
     if (verbose) std::fprintf(stderr, "loaded: %zu trees\n", router.trees().size());
   } catch (const config::ConfigError& e) {
