@@ -147,7 +147,7 @@ std::string run_command(std::string_view cmd, const std::vector<std::string_view
   if (cmd == "hostid") return std::to_string(host_id());
   if (cmd == "options") {
     if (args.size() > 1) throw AdminError("options: 0 or 1 args expected");
-    auto options = mcrouter_options(o, worker.server().workers().size());
+    auto options = mcrouter_options(o, worker.server().worker_count());
     if (args.size() == 1) {
       for (const auto& [name, value] : options) {
         if (name == args[0]) return value;

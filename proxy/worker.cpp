@@ -7,7 +7,6 @@
 
 #include "proxy/client_session.hpp"
 #include "proxy/delete_spool.hpp"
-#include "proxy/proxy_server.hpp"
 #include "proxy/tls_accept.hpp"
 #include "util/logging.hpp"
 
@@ -25,7 +24,7 @@ void Worker::run_after(std::chrono::milliseconds delay, UniqueFunction<void()> f
 }
 using boost::system::error_code;
 
-Worker::Worker(unsigned id, ProxyServer& server, const Options& options)
+Worker::Worker(unsigned id, ServerContext& server, const Options& options)
     : id_(id),
       server_(server),
       options_(options),
@@ -160,7 +159,51 @@ void Worker::start() {
     } catch (const std::exception& e) {
       log::error("worker {}: event loop stopped: {}", id_, e.what());
     }
+    end_of_loop();
   });
+}
+
+void Worker::request_snapshot(UniqueFunction<void(const StatsTotals&)> deliver) {
+  if (io_.get_executor().running_in_this_thread()) {
+    deliver(snapshot_worker(stats_));  // asked by one of this worker's own sessions: as of now
+    return;
+  }
+  std::shared_ptr<const StatsTotals> final;
+  {
+    std::lock_guard lock(snapshot_mu_);
+    if (!loop_ended_) {
+      snapshot_requests_.push_back(std::move(deliver));
+      if (snapshot_requests_.size() == 1) asio::post(io_, [this] { serve_snapshot_requests(); });
+      return;
+    }
+    final = final_snapshot_;
+  }
+  deliver(*final);
+}
+
+void Worker::serve_snapshot_requests() {
+  std::vector<UniqueFunction<void(const StatsTotals&)>> requests;
+  {
+    std::lock_guard lock(snapshot_mu_);
+    requests.swap(snapshot_requests_);
+  }
+  if (requests.empty()) return;
+  const StatsTotals snapshot = snapshot_worker(stats_);
+  for (auto& deliver : requests) deliver(snapshot);
+}
+
+void Worker::end_of_loop() {
+  // A request posted after the loop's last turn would never be served: answer it (and every later one)
+  // with the counters as they are now, final.
+  auto final = std::make_shared<const StatsTotals>(snapshot_worker(stats_));
+  std::vector<UniqueFunction<void(const StatsTotals&)>> requests;
+  {
+    std::lock_guard lock(snapshot_mu_);
+    loop_ended_ = true;
+    final_snapshot_ = final;
+    requests.swap(snapshot_requests_);
+  }
+  for (auto& deliver : requests) deliver(*final);
 }
 
 void Worker::accept_next(std::size_t index) {

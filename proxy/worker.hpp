@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -25,17 +26,19 @@
 #include "proxy/router.hpp"
 #include "proxy/stats.hpp"
 #include "proxy/stream.hpp"
+#include "proxy/server_context.hpp"
 #include "proxy/server_health.hpp"
+#include "proxy/stats_collector.hpp"
 #include "proxy/upstream_destination.hpp"
 
 namespace mcrelay {
 
 class ClientSession;
-class ProxyServer;
 
-class Worker final : public DestinationProvider, public RouteTimer, public RouteLog {
+class Worker final : public DestinationProvider, public RouteTimer, public RouteLog, public SnapshotSource {
  public:
-  Worker(unsigned id, ProxyServer& server, const Options& options);
+  // `server`: what the worker and its objects may ask of the process (proxy/server_context.hpp).
+  Worker(unsigned id, ServerContext& server, const Options& options);
   ~Worker() override;
 
   // Control thread, before start(): adopt an acceptor bound by the server.
@@ -60,6 +63,11 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   bool finished() const noexcept { return finished_.load(std::memory_order_relaxed); }
   void join();
 
+  // SnapshotSource (any thread): a copy of this worker's counters, taken on its own thread (a request
+  // from another thread waits in a small mailbox, served by one posted handler); once the loop has ended,
+  // the copy taken when it ended.
+  void request_snapshot(UniqueFunction<void(const StatsTotals&)> deliver) override;
+
   // Worker thread only.
   boost::asio::io_context& io() noexcept { return io_; }
   WorkerStats& stats() noexcept { return stats_; }
@@ -68,7 +76,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   const LoadedConfig& config() const noexcept { return *config_; }
   const Options& options() const noexcept { return options_; }
   const ParserLimits& parser_limits() const noexcept { return limits_; }
-  ProxyServer& server() noexcept { return server_; }
+  ServerContext& server() noexcept { return server_; }
   unsigned id() const noexcept { return id_; }
   char* scratch() noexcept { return scratch_.data(); }
   std::size_t scratch_size() const noexcept { return scratch_.size(); }
@@ -109,6 +117,8 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   void sweep_idle();
   void sweep_inactive_upstreams();  // --reset-inactive-connection-interval
   void finish_drain();
+  void serve_snapshot_requests();
+  void end_of_loop();  // the worker's thread, after its loop has returned
   void run_deferred();
   void apply_config(std::shared_ptr<const LoadedConfig> config);
   struct Probe;
@@ -117,7 +127,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   void run_probe(Probe& probe);
 
   unsigned id_;
-  ProxyServer& server_;
+  ServerContext& server_;
   const Options& options_;
   ParserLimits limits_;
   boost::asio::io_context io_;
@@ -156,6 +166,13 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   std::chrono::steady_clock::time_point drain_deadline_;
   std::function<void()> drain_done_;
   std::atomic<bool> finished_{false};
+
+  // Snapshot requests from other threads. The mutex is taken only when stats are asked for (and once when
+  // the loop ends), never on the request path.
+  std::mutex snapshot_mu_;
+  std::vector<UniqueFunction<void(const StatsTotals&)>> snapshot_requests_;
+  bool loop_ended_ = false;
+  std::shared_ptr<const StatsTotals> final_snapshot_;
 };
 
 }  // namespace mcrelay
