@@ -10,6 +10,7 @@
 #include "proxy/server_health.hpp"
 #include "proxy/stats_collector.hpp"
 #include "proxy/worker.hpp"
+#include "tests/proxy/fake_server_context.hpp"
 
 using namespace mcrelay;
 namespace asio = boost::asio;
@@ -52,24 +53,6 @@ class InlineSource final : public SnapshotSource {
     t.bytes_read = 42;
     deliver(t);
   }
-};
-
-class FakeServer final : public ServerContext {
- public:
-  HealthRegistry& health() noexcept override { return health_; }
-  DeleteSpool* spool() noexcept override { return nullptr; }
-  bool admit_connection() noexcept override { return true; }
-  void release_connection() noexcept override {}
-  std::shared_ptr<asio::ssl::context> server_tls_context() const override { return nullptr; }
-  std::shared_ptr<asio::ssl::context> client_tls_context() const noexcept override { return nullptr; }
-  const std::string& client_tls_error() const noexcept override { return error_; }
-  std::size_t worker_count() const noexcept override { return 2; }
-  void render_stats(std::string_view, asio::io_context&, UniqueFunction<void(std::string)>) override {}
-  void request_shutdown() override {}
-
- private:
-  HealthRegistry health_{3};
-  std::string error_;
 };
 
 // Runs `home` until `done` has been called.
@@ -121,7 +104,7 @@ TEST_CASE("workers answer from their loops, and with their last snapshot once th
           "[stats_collector]") {
   Options options;
   options.idle_timeout_ms = 0;
-  FakeServer server;
+  test::FakeServerContext server;
   Worker w0(0, server, options), w1(1, server, options);
   w0.start();
   w1.start();
