@@ -14,7 +14,6 @@
 
 #include "proxy/admin_guard.hpp"
 #include "proxy/admin_options.hpp"
-#include "proxy/proxy_server.hpp"
 #include "proxy/route_lookup.hpp"
 #include "proxy/stats_mcrouter.hpp"
 #include "util/logging.hpp"

@@ -8,7 +8,6 @@
 #include "proxy/local_answers.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/reply_writer.hpp"
-#include "proxy/proxy_server.hpp"
 #include "proxy/server_stats.hpp"
 #include "util/logging.hpp"
 #include "proxy/worker.hpp"

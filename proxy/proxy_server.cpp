@@ -197,7 +197,7 @@ int ProxyServer::run() {
 }
 
 // Replays the spooled deletes of every known server that is not marked down, then again every
-// --probe-timeout-initial-ms (at least 1 s). A server marked down is left to its probes (worker.cpp), which
+// --probe-timeout-initial-ms (at least 1 s). A server marked down is left to its probes (destination_map.cpp), which
 // replay as soon as it answers; this catches deletes spooled after a lone timeout, with the server never
 // marked down, and servers that appeared later (discovered pools). A delete that fails again is spooled
 // again, so replaying to a server that is in fact down costs a connect attempt, nothing more.
