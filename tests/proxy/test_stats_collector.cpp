@@ -156,3 +156,27 @@ TEST_CASE("workers answer from their loops, and with their last snapshot once th
   w0.join();
   w1.join();
 }
+
+TEST_CASE("a snapshot asked while the worker's loop ends is always answered", "[stats_collector]") {
+  // The request may land before the last turn (served by the loop), after it (answered by end_of_loop), or
+  // once the loop has ended (answered at once): never lost, never twice.
+  Options options;
+  options.idle_timeout_ms = 0;
+  test::FakeServerContext server;
+  for (int round = 0; round < 50; ++round) {
+    Worker w(0, server, options);
+    w.start();
+    on_worker(w, [&] { w.stats().total_connections.add(3); });
+    w.drain(std::chrono::milliseconds(0), [] {});
+    std::promise<std::uint64_t> got;
+    int calls = 0;
+    w.request_snapshot([&](const StatsTotals& s) {
+      if (++calls == 1) got.set_value(s.total_connections);
+    });
+    auto answer = got.get_future();
+    REQUIRE(answer.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+    CHECK(answer.get() == 3);
+    w.join();
+    CHECK(calls == 1);
+  }
+}
