@@ -14,7 +14,6 @@
 
 #include "proxy/admin_guard.hpp"
 #include "proxy/admin_options.hpp"
-#include "proxy/proxy_server.hpp"
 #include "proxy/route_lookup.hpp"
 #include "proxy/stats_mcrouter.hpp"
 #include "util/logging.hpp"
@@ -137,7 +136,7 @@ std::string run_command(std::string_view cmd, const std::vector<std::string_view
   if (cmd == "hostid") return std::to_string(host_id());
   if (cmd == "options") {
     if (args.size() > 1) throw AdminError("options: 0 or 1 args expected");
-    auto options = mcrouter_options(o, worker.server().workers().size());
+    auto options = mcrouter_options(o, worker.server().worker_count());
     if (args.size() == 1) {
       for (const auto& [name, value] : options) {
         if (name == args[0]) return value;

@@ -209,7 +209,10 @@ void AdminServer::handle(const std::string& method, const std::string& target, s
     return;
   }
   if (path == "/metrics") {
-    respond(AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", render_prometheus(server_)});
+    // Every worker copies its counters on its own thread; the response is rendered once all have answered.
+    server_.collect_stats(io_, [this, respond](StatsTotals totals) {
+      respond(AdminResponse{200, "text/plain; version=0.0.4; charset=utf-8", render_prometheus(server_, totals)});
+    });
     return;
   }
   if (path == "/config") {

@@ -8,7 +8,6 @@
 #include "proxy/local_answers.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/reply_writer.hpp"
-#include "proxy/proxy_server.hpp"
 #include "proxy/server_stats.hpp"
 #include "util/logging.hpp"
 #include "proxy/worker.hpp"
@@ -227,7 +226,17 @@ void ClientSession::dispatch(const ParsedRequest& p) {
         });
         return;
       }
-      finish_local(worker_.server().render_stats(p.args));
+      {
+        // The proxy's own counters: every worker copies its own on its own thread (proxy/stats_collector.hpp),
+        // this one at once, before the slot below opens: the stats request does not count itself as
+        // processing (mcrouter's proxy_reqs_processing). The reply comes later, posted.
+        const std::uint64_t seq = tail_seq_;  // the slot opened just below
+        worker_.server().render_stats(p.args, worker_.io(), [self = Ref<ClientSession>(this), seq](std::string text) {
+          if (self->closed_) return;
+          self->finish_slot(seq, [&](std::string& out) { out.append(text); });
+        });
+        open_slot();
+      }
       return;
     case Op::quit:
       input_closed_ = true;

@@ -11,41 +11,9 @@
 // members() and stop() may be called from any thread. Each query times out after 2 s with 2 attempts per
 // name server, so a lookup against an unreachable DNS takes a few seconds; stop() (and the destructor) waits
 // for a lookup in progress.
-//
-// Lookup of one pool (DiscoverConfig d):
-//   1. SRV at "_<d.port_name>._tcp.<d.service>", or at "<d.service>" itself when port_name is empty
-//      (CoreDNS answers that with one record per endpoint and port of a headless Service). The targets are
-//      the pods' stable names (mycache-memcached-2.mycache-memcached.default.svc.cluster.local); SRV
-//      priorities, weights and ports are ignored: every member uses d.port.
-//   2. Only if there are no SRV records (NXDOMAIN or no data), and the pool was never known by SRV names
-//      (it never switches from names to addresses, which would remap every key): A and AAAA records at
-//      d.service. The members
-//      are then the IP addresses ("10.0.0.7:11211"), ordered numerically (IPv4 before IPv6). Ordinals are
-//      unknown in this mode: a member's index depends on the other members' addresses, so a pod that comes
-//      back with a new IP, or a scale-up, moves keys between many members. Give the Service a named port
-//      and set port_name (or use a StatefulSet, whose pods have names) to get stable indices.
-//   A failure (NXDOMAIN on both, timeout, SERVFAIL, REFUSED) or an empty answer keeps the last good list
-//   and is reported through on_error.
-//
-// Member list (next_members, pure). With SRV targets that all follow one StatefulSet pattern
-// "<set>-<ordinal>.<rest>" (ordinal: decimal digits without leading zeros, the first label's trailing
-// "-<digits>"; a first label that is a dashed IP address, as CoreDNS names pods without a hostname, has no
-// ordinal), index = ordinal:
-//   - members are HOSTNAMES "<set>-<i>.<rest>:<port>" (mcrelay resolves them on every reconnect, so a
-//     restarted pod with a new IP keeps its index and needs no pool change);
-//   - gaps: a missing ordinal below the highest present one keeps a synthesized name (same pattern) at its
-//     index, so the others keep theirs (that member is simply down);
-//   - growth is immediate: a new highest ordinal appends at its index (Ch3 then moves only ~1/n of keys);
-//   - shrinking is delayed: the list only loses its highest indices once each of them has been missing for
-//     `scale_down_grace` consecutive refreshes (0: at once), because a restarting pod disappears from DNS
-//     for a while when the Service does not publish not-ready addresses;
-//   - the list is at most kMaxDiscoveredMembers long.
-// Otherwise (targets of several StatefulSets, names without ordinals, an ordinal >= kMaxDiscoveredMembers)
-// the members are the distinct targets ordered by name, with a warning (reported through on_error once per
-// change of message). In the two unordered modes (names without usable ordinals, IP addresses) a member
-// missing from DNS stays in the list until it has been missing for scale_down_grace consecutive refreshes.
-// Deterministic: the same DNS answers in the same state give the same list, whatever the record order.
-// Limitation: a StatefulSet with spec.ordinals.start > 0 gets down placeholders for ordinals 0..start-1.
+////
+// The lookup itself is in proxy/discovery_dns.hpp, the member list computed from its answer (StatefulSet
+// ordinals, gaps, delayed shrinking) in proxy/discovery_members.hpp.
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -53,77 +21,19 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <string>
-#include <string_view>
 #include <thread>
 #include <vector>
 
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/udp.hpp>
 
 #include "config/config.hpp"
 #include "config/pool_config.hpp"
 #include "config/server_address.hpp"
+#include "proxy/discovery_dns.hpp"
+#include "proxy/discovery_members.hpp"
 
 namespace mcrelay {
-
-namespace discovery {
-
-inline constexpr std::size_t kMaxDiscoveredMembers = 1024;
-
-// What one lookup found (record order as received; duplicates allowed).
-struct DnsAnswer {
-  std::vector<std::string> srv_targets;               // SRV targets (the root "." target is dropped)
-  std::vector<boost::asio::ip::address> addresses;    // A/AAAA records
-  bool empty() const { return srv_targets.empty() && addresses.empty(); }
-};
-
-// A pool's member list and, parallel to it, how many consecutive refreshes each member has been missing
-// from DNS (0: present in the last answer).
-struct MemberState {
-  std::vector<config::ServerAddress> members;
-  std::vector<unsigned> absent;
-  bool operator==(const MemberState&) const = default;
-};
-
-// "<set>-<ordinal>.<rest>" split: prefix "mycache-memcached-", ordinal 2,
-// suffix ".mycache-memcached.default.svc.cluster.local". The name is taken lowercase, without trailing dot.
-struct OrdinalName {
-  std::string prefix;
-  unsigned ordinal = 0;
-  std::string suffix;
-};
-std::optional<OrdinalName> parse_ordinal_name(std::string_view host);
-std::string ordinal_host(const OrdinalName& pattern, unsigned ordinal);  // prefix + ordinal + suffix
-
-// The next state of a pool whose DNS answer is `answer` (see the header comment). `previous` is the current
-// state ({} for none; a state built from a plain list is fine: absent counters all 0). An empty answer
-// returns `previous` unchanged (the caller reports it as an error). `*warning` (if given) is set to the
-// reason the list is not ordered by ordinal, or "".
-MemberState next_members(const MemberState& previous, const DnsAnswer& answer, const config::DiscoverConfig& discover,
-                         std::string* warning = nullptr);
-
-// Parses a DNS response message (as res_nquery returns it) and collects the SRV targets and A/AAAA
-// addresses of its answer section (other record types, e.g. CNAME, are skipped). Returns false with
-// `*error` set when the message is malformed.
-bool parse_dns_response(std::span<const unsigned char> message, DnsAnswer& out, std::string* error);
-
-// The SRV name looked up for `discover`: "_<port_name>._tcp.<service>" or "<service>".
-std::string srv_name(const config::DiscoverConfig& discover);
-
-// One blocking lookup of `discover` (SRV, then A/AAAA; see the header comment). nullopt with `*error` set
-// when it failed or found nothing. `nameserver` (IPv4 only) replaces the name servers of
-// /etc/resolv.conf; also settable with the environment variable MCRELAY_DNS_SERVER="127.0.0.1:5353" (see
-// nameserver_from_env).
-std::optional<DnsAnswer> lookup(const config::DiscoverConfig& discover,
-                                const std::optional<boost::asio::ip::udp::endpoint>& nameserver, std::string* error);
-
-// MCRELAY_DNS_SERVER ("IPv4:port" or "IPv4") if set and valid, else nullopt (for tests and manual checks
-// against a local DNS server; the caller decides whether to honour it).
-std::optional<boost::asio::ip::udp::endpoint> nameserver_from_env();
-
-}  // namespace discovery
 
 class ServiceDiscovery {
  public:

@@ -15,6 +15,7 @@
 #include "proxy/config_watcher.hpp"
 #include "proxy/discovery_config.hpp"
 #include "proxy/listeners.hpp"
+#include "proxy/stats_collector.hpp"
 #include "proxy/stats_files.hpp"
 #include "proxy/stats_report.hpp"
 #include "proxy/unix_listener.hpp"
@@ -196,7 +197,7 @@ int ProxyServer::run() {
 }
 
 // Replays the spooled deletes of every known server that is not marked down, then again every
-// --probe-timeout-initial-ms (at least 1 s). A server marked down is left to its probes (worker.cpp), which
+// --probe-timeout-initial-ms (at least 1 s). A server marked down is left to its probes (destination_map.cpp), which
 // replay as soon as it answers; this catches deletes spooled after a lone timeout, with the server never
 // marked down, and servers that appeared later (discovered pools). A delete that fails again is spooled
 // again, so replaying to a server that is in fact down costs a connect attempt, nothing more.
@@ -305,10 +306,12 @@ void ProxyServer::write_stats_files() {
     if (!err.empty()) log::warn("stats files: {}", err);
     startup_options_written_ = true;
   }
-  if (auto err = write_file_atomically(root + "/" + prefix + ".stats", stats_file_json(prefix, render_stats("")));
-      !err.empty()) {
-    log::warn("stats files: {}", err);
-  }
+  collect_stats(control_, [this, path = root + "/" + prefix + ".stats", prefix](StatsTotals totals) {
+    if (auto err = write_file_atomically(path, stats_file_json(prefix, render_memcached_stats(*this, totals, "")));
+        !err.empty()) {
+      log::warn("stats files: {}", err);
+    }
+  });
   if (!stats_file_timer_) stats_file_timer_ = std::make_unique<asio::steady_timer>(control_);
   stats_file_timer_->expires_after(std::chrono::milliseconds(options_.stats_logging_interval_ms));
   stats_file_timer_->async_wait([this](const boost::system::error_code& ec) {
@@ -316,7 +319,20 @@ void ProxyServer::write_stats_files() {
   });
 }
 
-std::string ProxyServer::render_stats(std::string_view args) const { return render_memcached_stats(*this, args); }
+void ProxyServer::collect_stats(asio::io_context& home, UniqueFunction<void(StatsTotals)> done) {
+  std::vector<SnapshotSource*> sources;
+  for (auto& w : workers_) sources.push_back(w.get());
+  collect_snapshots(sources, home, [this, done = std::move(done)](std::vector<StatsTotals> parts) mutable {
+    done(merge_snapshots(parts, snapshot_health(health_)));
+  });
+}
+
+void ProxyServer::render_stats(std::string_view group, asio::io_context& reply_on,
+                               UniqueFunction<void(std::string)> done) {
+  collect_stats(reply_on, [this, group = std::string(group), done = std::move(done)](StatsTotals totals) mutable {
+    done(render_memcached_stats(*this, totals, group));
+  });
+}
 
 std::int64_t ProxyServer::uptime_seconds() const {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_).count();

@@ -46,7 +46,7 @@ class ServerHealth {
   }
 
   // twemproxy pools (auto_eject_hosts): server_failure_limit replaces the TKO threshold and
-  // server_retry_timeout (ms) the probe schedule, for this server. Set by Worker::destination() when a pool
+  // server_retry_timeout (ms) the probe schedule, for this server. Set by DestinationMap::get() when a pool
   // with those options is built (any worker; the last pool built wins for a server several pools share).
   void set_twemproxy_limits(unsigned failure_limit, std::uint32_t retry_ms) noexcept {
     threshold_.store(failure_limit ? failure_limit : 1, std::memory_order_relaxed);

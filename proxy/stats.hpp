@@ -1,16 +1,16 @@
 #pragma once
-// WorkerStats and DestinationStats: the counters of one worker thread, summed across workers when `stats`,
-// `stats servers` or /metrics are read.
+// WorkerStats and DestinationStats: the counters of one worker thread. When `stats`, `stats servers` or
+// /metrics are read, each worker copies its own into a snapshot on its own thread (proxy/stats_snapshot.hpp)
+// and the copies are summed by the reader (proxy/stats_collector.hpp).
 //
 // Contract: each Counter has exactly one writer (its worker thread), which updates it with a relaxed load and
-// store (a plain add, no locked instruction); any thread may read it (relaxed). Nothing shared between
-// workers is written on the request path.
+// store (a plain add, no locked instruction). Counters are atomics so that a snapshot could be read anywhere,
+// but the proxy reads them only on their own worker's thread; the destinations map is that thread's alone.
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "protocol/reply.hpp"
@@ -77,6 +77,10 @@ struct HistogramSnapshot {
     for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += h.bucket(i);
     sum_us += h.sum_us();
   }
+  void add(const HistogramSnapshot& h) {
+    for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += h.buckets[i];
+    sum_us += h.sum_us;
+  }
   std::uint64_t count() const {
     std::uint64_t n = 0;
     for (auto b : buckets) n += b;
@@ -125,21 +129,17 @@ struct WorkerStats {
 
   void count_reply(Op op, Result r) noexcept { results[static_cast<int>(op)][static_cast<int>(r)].add(); }
 
-  // Per-destination stats, created when a config first names the server. The mutex is taken only on
-  // creation and by readers (stats servers, /metrics), never on the request path.
+  // Per-destination stats, created when a config first names the server. Only the worker's own thread
+  // creates and reads the map (upstream destinations, probes, and its stats snapshot: stats_snapshot.hpp),
+  // so it needs no lock; a DestinationStats outlives the map entry while a connection still holds it.
   std::shared_ptr<DestinationStats> destination(const std::string& name) {
-    std::lock_guard lock(dest_mu_);
     auto& d = dests_[name];
     if (!d) d = std::make_shared<DestinationStats>();
     return d;
   }
-  std::map<std::string, std::shared_ptr<DestinationStats>> destinations() const {
-    std::lock_guard lock(dest_mu_);
-    return dests_;
-  }
+  const std::map<std::string, std::shared_ptr<DestinationStats>>& destinations() const noexcept { return dests_; }
 
  private:
-  mutable std::mutex dest_mu_;
   std::map<std::string, std::shared_ptr<DestinationStats>> dests_;
 };
 

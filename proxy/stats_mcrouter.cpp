@@ -15,8 +15,6 @@
 #include <fmt/ranges.h>
 
 #include "protocol/op_names.hpp"
-#include "proxy/delete_spool.hpp"
-#include "proxy/proxy_server.hpp"
 #include "proxy/stats_rates.hpp"
 
 namespace mcrelay {
@@ -114,7 +112,7 @@ std::uint32_t server_timeout_of(const std::map<std::string, std::uint32_t>& time
 }
 
 // Each server's reply timeout, part of its name in `stats servers` (the first pool naming it wins).
-std::map<std::string, std::uint32_t> server_timeouts(const ProxyServer& server) {
+std::map<std::string, std::uint32_t> server_timeouts(const ProcessInfo& server) {
   std::map<std::string, std::uint32_t> out;
   auto cfg = server.config();
   for (const auto& [_, pool] : cfg->config.pools) {
@@ -127,7 +125,7 @@ std::map<std::string, std::uint32_t> server_timeouts(const ProxyServer& server) 
 
 // A server reached over TLS (pool "use_ssl", or its address's security field): mcrouter names its
 // security mechanism "ssl" in `stats servers`.
-bool uses_tls(const ProxyServer& server, const std::string& name) {
+bool uses_tls(const ProcessInfo& server, const std::string& name) {
   auto cfg = server.config();
   for (const auto& [_, pool] : cfg->config.pools) {
     for (const auto& s : pool.servers) {
@@ -137,7 +135,7 @@ bool uses_tls(const ProxyServer& server, const std::string& name) {
   return false;
 }
 
-std::string key_of(const ProxyServer& server, const std::map<std::string, std::uint32_t>& timeouts,
+std::string key_of(const ProcessInfo& server, const std::map<std::string, std::uint32_t>& timeouts,
                    const std::string& name, const DestinationTotals& d) {
   std::uint32_t timeout = server_timeout_of(timeouts, name, server.options().server_timeout_ms);
   std::string key = d.host.empty() ? fmt::format("{}:ascii:plain:notcompressed-{}", name, timeout)
@@ -148,7 +146,7 @@ std::string key_of(const ProxyServer& server, const std::map<std::string, std::u
   return key;
 }
 
-std::string render_servers(const ProxyServer& server, const StatsTotals& t) {
+std::string render_servers(const ProcessInfo& server, const StatsTotals& t) {
   auto timeouts = server_timeouts(server);
   std::string out;
   for (const auto& [name, d] : t.destinations) {
@@ -159,7 +157,7 @@ std::string render_servers(const ProxyServer& server, const StatsTotals& t) {
 }
 
 // mcrouter lists the servers its TKO tracker counts failures for: marked down ("tko") or failing ("down").
-std::string render_suspect_servers(const ProxyServer& server, const StatsTotals& t) {
+std::string render_suspect_servers(const ProcessInfo& server, const StatsTotals& t) {
   auto timeouts = server_timeouts(server);
   std::string out;
   for (const auto& [name, d] : t.destinations) {
@@ -171,8 +169,7 @@ std::string render_suspect_servers(const ProxyServer& server, const StatsTotals&
   return out;
 }
 
-std::string render_groups(const ProxyServer& server, unsigned want) {
-  const StatsTotals t = collect_totals(server);
+std::string render_groups(const ProcessInfo& server, const StatsTotals& t, unsigned want) {
   const auto cfg = server.config();
   const auto now = std::chrono::system_clock::now();
   const auto unix_now = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
@@ -263,8 +260,7 @@ std::string render_groups(const ProxyServer& server, unsigned want) {
   add(B | O, "destination_pending_reqs", 0);
   add(B | O, "destination_inflight_reqs", dest_inflight);
   add(B | O, "destination_batch_size", 0);
-  DeleteSpool* spool = const_cast<ProxyServer&>(server).spool();
-  add(B | O, "asynclog_requests", spool ? spool->appended() : 0);
+  add(B | O, "asynclog_requests", server.spooled_deletes());
   add(B | O, "num_proxies", t.workers);
   add(B | O, "proxy_reqs_processing", t.requests_processing);
   add(B | O, "proxy_reqs_waiting", 0);
@@ -386,13 +382,14 @@ std::optional<unsigned> parse_stats_group(std::string_view group) {
   return std::nullopt;
 }
 
-std::optional<std::string> render_mcrouter_stats(const ProxyServer& server, std::string_view group) {
+std::optional<std::string> render_mcrouter_stats(const ProcessInfo& server, const StatsTotals& totals,
+                                                std::string_view group) {
   if (group == "version") return "STAT mcrouter-version mcrelay " MCRELAY_VERSION "\r\nEND\r\n";
-  if (group == "servers") return render_servers(server, collect_totals(server));
-  if (group == "suspect_servers") return render_suspect_servers(server, collect_totals(server));
+  if (group == "servers") return render_servers(server, totals);
+  if (group == "suspect_servers") return render_suspect_servers(server, totals);
   auto mask = parse_stats_group(group);
   if (!mask) return std::nullopt;
-  return render_groups(server, *mask);
+  return render_groups(server, totals, *mask);
 }
 
 std::string mcrouter_server_key(std::string_view host, std::uint16_t port, std::uint32_t timeout_ms) {

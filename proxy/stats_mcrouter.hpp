@@ -5,8 +5,8 @@
 // is reported as 0. mcrelay's own numbers follow in the plain `stats` and in `stats all`, under names mcrouter
 // does not use. docs/operations.md lists every line and where its value comes from.
 //
-// Contract: called by client sessions on their worker thread (and by tests); reads relaxed counters, the
-// health registry and the immutable current config, like proxy/stats_report.hpp.
+// Contract: pure functions of their arguments (the merged StatsTotals and ProcessInfo), callable from any
+// thread, like proxy/stats_report.hpp.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -32,7 +32,8 @@ std::optional<unsigned> parse_stats_group(std::string_view group);
 
 // `stats`, `stats all|detailed|ods|count|cmd-error`, `stats servers`, `stats suspect_servers` and
 // `stats version` as mcrouter answers them; nothing for any other group.
-std::optional<std::string> render_mcrouter_stats(const ProxyServer& server, std::string_view group);
+std::optional<std::string> render_mcrouter_stats(const ProcessInfo& process, const StatsTotals& totals,
+                                                std::string_view group);
 
 // mcrouter's name of a destination in `stats servers`: "HOST:PORT:ascii:plain:notcompressed-TIMEOUTMS", an
 // IPv6 host written out in full inside brackets ("[0000:...:0001]:5000:..."), as mcrouter's AccessPoint does.

@@ -7,81 +7,9 @@
 
 #include <fmt/format.h>
 
-#include "proxy/proxy_server.hpp"
 #include "proxy/stats_mcrouter.hpp"
 
 namespace mcrelay {
-
-std::uint64_t DestinationTotals::errors() const {
-  std::uint64_t n = 0;
-  for (int r = 0; r < kResultCount; ++r) {
-    if (is_error(static_cast<Result>(r))) n += results[r];
-  }
-  return n;
-}
-
-StatsTotals collect_totals(const ProxyServer& server) {
-  StatsTotals t;
-  t.workers = server.workers().size();
-  const auto health = const_cast<ProxyServer&>(server).health().all();
-  for (const auto& w : server.workers()) {
-    const WorkerStats& s = w->stats();
-    t.curr_connections += s.curr_connections.get();
-    t.total_connections += s.total_connections.get();
-    t.rejected_connections += s.rejected_connections.get();
-    t.requests_processing += s.requests_processing.get();
-    for (int i = 0; i < kOpCount; ++i) {
-      t.cmd[i] += s.cmd[i].get();
-      t.upstream_cmd[i] += s.upstream_cmd[i].get();
-      for (int r = 0; r < kResultCount; ++r) t.results[i][r] += s.results[i][r].get();
-    }
-    t.latency.add(s.latency);
-    t.get_hits += s.get_hits.get();
-    t.get_misses += s.get_misses.get();
-    t.get_errors += s.get_errors.get();
-    t.client_errors += s.client_errors.get();
-    t.bytes_read += s.bytes_read.get();
-    t.bytes_written += s.bytes_written.get();
-    t.upstream_requests += s.upstream_requests.get();
-    t.upstream_errors += s.upstream_errors.get();
-    t.upstream_timeouts += s.upstream_timeouts.get();
-    t.upstream_connects += s.upstream_connects.get();
-    t.upstream_connect_errors += s.upstream_connect_errors.get();
-    t.tls_handshakes += s.tls_handshakes.get();
-    t.tls_handshake_failures += s.tls_handshake_failures.get();
-    t.upstream_tls_handshakes += s.upstream_tls_handshakes.get();
-    t.upstream_tls_resumed += s.upstream_tls_resumed.get();
-    t.upstream_resets += s.upstream_resets.get();
-    for (const auto& [name, d] : s.destinations()) {
-      DestinationTotals& dt = t.destinations[name];
-      std::uint64_t connections = d->connections.get();
-      dt.requests += d->requests.get();
-      for (int r = 0; r < kResultCount; ++r) dt.results[r] += d->results[r].get();
-      dt.pending += d->pending.get();
-      dt.connections += connections;
-      dt.latency.add(d->latency);
-      auto h = health.find(name);
-      bool failing = h != health.end() && (h->second->is_tko() || h->second->consecutive_failures() > 0);
-      std::uint64_t answered = 0;  // replies of any kind: a connection was open once (or failed)
-      for (int r = 0; r < kResultCount; ++r) answered += d->results[r].get();
-      ++dt.states[connections > 0 ? DestinationTotals::kUp
-                  : failing       ? DestinationTotals::kDown
-                  : answered == 0 ? DestinationTotals::kNew
-                                  : DestinationTotals::kClosed];
-    }
-  }
-  for (const auto& [name, h] : health) {
-    DestinationTotals& dt = t.destinations[name];
-    dt.tko = h->is_tko();
-    dt.tko_events = h->tko_events();
-    dt.consecutive_failures = h->consecutive_failures();
-    dt.last_failure = h->failure_events() ? std::string(h->last_failure()) : std::string();
-    dt.last_failure_result = h->last_failure_result();
-    dt.host = h->host();
-    dt.port = h->port();
-  }
-  return t;
-}
 
 std::string render_destinations(const StatsTotals& t) {
   std::string out;
@@ -106,9 +34,9 @@ std::string render_destinations(const StatsTotals& t) {
   return out;
 }
 
-std::string render_memcached_stats(const ProxyServer& server, std::string_view group) {
-  if (group == "destinations") return render_destinations(collect_totals(server));
-  if (auto out = render_mcrouter_stats(server, group)) return std::move(*out);
+std::string render_memcached_stats(const ProcessInfo& server, const StatsTotals& totals, std::string_view group) {
+  if (group == "destinations") return render_destinations(totals);
+  if (auto out = render_mcrouter_stats(server, totals, group)) return std::move(*out);
   return "CLIENT_ERROR bad stats command\r\n";
 }
 
@@ -144,8 +72,7 @@ void histogram(std::string& out, std::string_view name, std::string_view labels,
 
 }  // namespace
 
-std::string render_prometheus(const ProxyServer& server) {
-  StatsTotals t = collect_totals(server);
+std::string render_prometheus(const ProcessInfo& server, const StatsTotals& t) {
   auto cfg = server.config();
   std::string out;
   auto help = [&](std::string_view name, std::string_view type, std::string_view text) {

@@ -284,6 +284,53 @@ class TestOutstandingRequests(StatsTest):
         self.assertEqual(stats["proxy_reqs_processing"], "1", "the set (stats is answered before it counts)")
 
 
+class TestAcrossWorkers(StatsTest):
+    """Each worker copies its own counters on its own thread; `stats` answers once every worker has.
+    Its own server, so that the module's servers count only what the other tests send them."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.mc = Memcached().start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mc.__exit__(None, None, None)
+
+    def pool(self, **extra):
+        return {"pools": {"A": dict({"servers": [self.mc.address]}, **extra)}, "route": "PoolRoute|A"}
+
+    def test_the_totals_are_the_sum_over_every_worker(self):
+        relay, c = self.relay(self.pool(), args=["--num-proxies", "4"])
+        clients = [Conn(relay.port, name=f"client{i}", diag=relay.diag) for i in range(8)]
+        for conn in clients:
+            self.addCleanup(conn.close)
+        before = parse_stats(c.exchange(b"stats\r\n", b"END\r\n"))
+        for i, conn in enumerate(clients):
+            for j in range(5):
+                self.assertEqual(conn.exchange(f"set across:{i}:{j} 0 0 1\r\nx\r\n".encode(), b"\r\n"), b"STORED\r\n")
+        # Asked from every connection (so from every worker the kernel gave them to): the same totals.
+        for conn in [c, *clients]:
+            stats = parse_stats(conn.exchange(b"stats\r\n", b"END\r\n"))
+            self.assertEqual(int(stats["cmd_set_count"]) - int(before["cmd_set_count"]), 40, stats["cmd_set_count"])
+            self.assertEqual(stats["num_proxies"], "4")
+            self.assertEqual(stats["num_clients"], "9")
+
+    def test_replies_pipelined_around_stats_keep_their_order(self):
+        relay, c = self.relay(self.pool(), args=["--num-proxies", "3"])
+        def both_versions(buf):
+            second = buf.find(b"VERSION", buf.find(b"VERSION") + 1)
+            end = buf.find(b"\r\n", second) if second >= 0 else -1
+            return end + 2 if end >= 0 else None
+        c.send(b"version\r\nstats\r\nget nokey\r\nstats servers\r\nversion\r\n")
+        text = c.read_until(both_versions, timeout=5).decode()
+        first_version = text.index("VERSION")
+        first_stats = text.index("STAT pid ")
+        miss = text.index("END\r\nEND\r\n")  # the end of `stats`, then the empty get's END
+        servers = text.index("STAT 127.0.0.1:")
+        last_version = text.rindex("VERSION")
+        self.assertTrue(first_version < first_stats < miss < servers < last_version, text)
+
+
 class TestServerStatsThroughTheProxy(StatsTest):
     def setUp(self):
         self.relay_, self.c = self.relay(self.pool())
