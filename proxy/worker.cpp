@@ -288,10 +288,24 @@ void Worker::defer_flush(ClientSession* session) {
   }
 }
 
+void Worker::defer_completion(ReplyFn done, Reply reply) {
+  completions_.emplace_back(std::move(done), std::move(reply));
+  if (!deferred_posted_) {
+    deferred_posted_ = true;
+    asio::post(io_, [this] { run_deferred(); });
+  }
+}
+
 void Worker::run_deferred() {
-  deferred_posted_ = false;
-  // Requests first (they go upstream), then replies. Flushing can queue more; loop until quiet.
-  while (!dirty_upstreams_.empty() || !dirty_sessions_.empty()) {
+  // Completions first (they answer routes, which may send more), then requests (they go upstream), then
+  // replies. Each step can queue more; loop until quiet (defer_* do not post again meanwhile).
+  deferred_posted_ = true;
+  while (!completions_.empty() || !dirty_upstreams_.empty() || !dirty_sessions_.empty()) {
+    while (!completions_.empty()) {
+      running_completions_.swap(completions_);
+      for (auto& [done, reply] : running_completions_) done(std::move(reply));
+      running_completions_.clear();
+    }
     std::vector<Ref<UpstreamConnection>> ups;
     ups.swap(dirty_upstreams_);
     for (auto& u : ups) u->flush();
@@ -299,6 +313,7 @@ void Worker::run_deferred() {
     sessions.swap(dirty_sessions_);
     for (auto& s : sessions) s->flush();
   }
+  deferred_posted_ = false;
 }
 
 struct Worker::Probe {
@@ -463,6 +478,7 @@ void Worker::finish_drain() {
   }
   if (idle_timer_) idle_timer_->cancel();
   if (inactive_timer_) inactive_timer_->cancel();
+  run_deferred();  // the requests failed by the closes above are answered (a spooled delete is kept)
   finished_.store(true, std::memory_order_relaxed);
   if (drain_done_) drain_done_();
   io_.stop();
@@ -505,6 +521,7 @@ void Worker::stop() {
       p->timer.cancel();
       p->conn->close();
     }
+    run_deferred();  // the requests failed by the closes above are answered (a spooled delete is kept)
     io_.stop();
   });
 }

@@ -76,6 +76,9 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   // Deferred flushes: everything queued during one loop turn is written with one syscall per socket.
   void defer_flush(UpstreamConnection* conn);
   void defer_flush(ClientSession* session);
+  // Per-turn completion queue: upstream replies and a destination's fast failures run `done` from here,
+  // before this turn's flushes, never inside the send() or route() call that produced them.
+  void defer_completion(ReplyFn done, Reply reply);
 
   void session_closed(ClientSession* session);
 
@@ -141,6 +144,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
 
   std::vector<Ref<UpstreamConnection>> dirty_upstreams_;
   std::vector<Ref<ClientSession>> dirty_sessions_;
+  std::vector<std::pair<ReplyFn, Reply>> completions_, running_completions_;
   bool deferred_posted_ = false;
   std::vector<ClientSession*> sessions_;
   std::vector<Ref<ClientSession>> closed_sessions_;  // closed this loop turn; freed on the next
