@@ -10,6 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <openssl/ssl.h>
 
+#include "proxy/exhausting_read.hpp"
 #include "proxy/server_health.hpp"
 #include "proxy/stats.hpp"
 #include "util/logging.hpp"
@@ -262,19 +263,27 @@ void UpstreamConnection::on_write(std::size_t) {
 void UpstreamConnection::start_read() {
   if (in_.size() - in_size_ < kReadChunk / 4) in_.resize(in_.size() + kReadChunk);
   auto gen = generation_;
-  stream_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
-                          [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, std::size_t n) {
-                            if (gen != self->generation_) return;
-                            if (ec) {
-                              // (A TLS server's FIN without close_notify is Asio's stream_truncated.)
-                              const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-                              self->reset(Result::local_error, closed
-                                                                   ? std::string("Connection closed by server")
-                                                                   : "Connection error: " + ec.message());
-                              return;
-                            }
-                            self->on_read(n);
-                          });
+  auto on_done = [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, std::size_t n) {
+    if (gen != self->generation_) return;
+    if (ec) {
+      // (A TLS server's FIN without close_notify is Asio's stream_truncated.)
+      const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+      self->reset(Result::local_error,
+                  closed ? std::string("Connection closed by server") : "Connection error: " + ec.message());
+      return;
+    }
+    self->on_read(n);
+  };
+  auto buffer = asio::buffer(in_.data() + in_size_, in_.size() - in_size_);
+  // Plain sockets: a short read marks the socket drained, so waiting for the next reply costs no
+  // speculative read (proxy/exhausting_read.hpp). TLS reads through OpenSSL.
+  if (stream_.is_tls()) {
+    stream_.async_read_some(buffer, std::move(on_done));
+  } else if (auto* tcp = stream_.tcp_socket()) {
+    async_read_exhausting(*tcp, buffer, std::move(on_done));
+  } else {
+    async_read_exhausting(*stream_.unix_socket(), buffer, std::move(on_done));
+  }
 }
 
 // in_ holds [0, in_size_) unread bytes; reads append after them.
