@@ -13,7 +13,8 @@
 // turn). A timeout, a protocol error or a closed socket fails every request on the connection with an
 // error reply and resets it; the next request reconnects. Every `done` runs from the worker's per-turn
 // completion queue (Worker::defer_completion), never inside send(), flush(), close() or retire().
-
+// Reads: plain sockets read with async_read_exhausting (proxy/exhausting_read.hpp), so waiting for the next
+// reply after a short read costs no system call.
 #include <chrono>
 #include <string>
 #include <vector>
