@@ -40,26 +40,39 @@ void EventLoop::run_after(std::chrono::milliseconds delay, UniqueFunction<void()
   });
 }
 
-void EventLoop::defer_flush(UpstreamConnection* conn) {
-  dirty_upstreams_.emplace_back(conn);
+void EventLoop::post_deferred() {
   if (!deferred_posted_) {
     deferred_posted_ = true;
     asio::post(io_, [this] { run_deferred(); });
   }
+}
+
+void EventLoop::defer_flush(UpstreamConnection* conn) {
+  dirty_upstreams_.emplace_back(conn);
+  post_deferred();
 }
 
 void EventLoop::defer_flush(ClientSession* session) {
   dirty_sessions_.emplace_back(session);
-  if (!deferred_posted_) {
-    deferred_posted_ = true;
-    asio::post(io_, [this] { run_deferred(); });
-  }
+  post_deferred();
+}
+
+void EventLoop::defer_completion(ReplyFn done, Reply reply) {
+  completions_.emplace_back(std::move(done), std::move(reply));
+  post_deferred();
 }
 
 void EventLoop::run_deferred() {
-  deferred_posted_ = false;
-  // Requests first (they go upstream), then replies. Flushing can queue more; loop until quiet.
-  while (!dirty_upstreams_.empty() || !dirty_sessions_.empty()) {
+  // Completions first (they answer routes, which may send more), then requests (they go upstream), then
+  // replies. Each step can queue more; loop until quiet. deferred_posted_ stays set meanwhile, so queueing
+  // during the run does not post another turn.
+  deferred_posted_ = true;
+  while (!completions_.empty() || !dirty_upstreams_.empty() || !dirty_sessions_.empty()) {
+    while (!completions_.empty()) {
+      running_completions_.swap(completions_);
+      for (auto& [done, reply] : running_completions_) done(std::move(reply));
+      running_completions_.clear();
+    }
     std::vector<Ref<UpstreamConnection>> ups;
     ups.swap(dirty_upstreams_);
     for (auto& u : ups) u->flush();
@@ -67,6 +80,7 @@ void EventLoop::run_deferred() {
     sessions.swap(dirty_sessions_);
     for (auto& s : sessions) s->flush();
   }
+  deferred_posted_ = false;
 }
 
 }  // namespace mcrelay

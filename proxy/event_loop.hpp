@@ -1,7 +1,9 @@
 #pragma once
-// EventLoop: one worker's io_context and thread, and its deferred flush: everything queued for writing
-// during one loop turn (upstream connections with requests, client sessions with replies) is written once,
-// at the end of the turn, with one syscall per socket.
+// EventLoop: one worker's io_context and thread, its per-turn completion queue and its deferred flush.
+// Replies for routes (upstream replies, a down server's fast failures) are queued and delivered from the
+// loop, never inside the send() or route() call that produced them, so no route handle is re-entered.
+// Everything queued for writing during one loop turn (upstream connections with requests, client sessions
+// with replies) is written once, at the end of the turn, with one syscall per socket.
 //
 // Contract: owned by a Worker (proxy/worker.hpp). start(), stop() and join() are called by the control
 // thread; io() may be posted to from any thread; everything else runs on the loop's own thread only.
@@ -12,6 +14,8 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "protocol/reply.hpp"
+#include "routes/route_handle.hpp"
 #include "util/ref_counted.hpp"
 #include "util/unique_function.hpp"
 
@@ -39,16 +43,23 @@ class EventLoop {
   void defer_flush(UpstreamConnection* conn);
   void defer_flush(ClientSession* session);
 
+  // Per-turn completion queue: `done(reply)` runs from the loop, before this turn's flushes.
+  void defer_completion(ReplyFn done, Reply reply);
+  // Delivers queued completions and runs the deferred flushes now, until nothing is left (the deferred
+  // turn itself; also called by stop and drain, so requests failed by closing are answered first).
+  void run_deferred();
+
   // `fn` runs on the loop after `delay` (not at all if the loop stops first).
   void run_after(std::chrono::milliseconds delay, UniqueFunction<void()> fn);
 
  private:
-  void run_deferred();
+  void post_deferred();
 
   boost::asio::io_context io_;
   std::thread thread_;
   std::vector<Ref<UpstreamConnection>> dirty_upstreams_;
   std::vector<Ref<ClientSession>> dirty_sessions_;
+  std::vector<std::pair<ReplyFn, Reply>> completions_, running_completions_;
   bool deferred_posted_ = false;
 };
 

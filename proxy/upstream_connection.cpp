@@ -10,8 +10,7 @@
 #include <boost/asio/write.hpp>
 #include <openssl/ssl.h>
 
-#include "protocol/lease_translation.hpp"
-#include "protocol/request_writer.hpp"
+#include "proxy/exhausting_read.hpp"
 #include "proxy/server_health.hpp"
 #include "proxy/stats.hpp"
 #include "util/logging.hpp"
@@ -26,22 +25,25 @@ namespace {
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 
-ReplyExpect expect_for(Op op) noexcept {
-  if (op == Op::mg || op == Op::ms || op == Op::md || op == Op::ma || op == Op::me || is_lease_op(op)) {
-    return ReplyExpect::meta;  // lease-get, lease-set and metaget go upstream as meta commands
-  }
-  if (op == Op::stats) return ReplyExpect::stats;
-  switch (op_kind(op)) {
-    case OpKind::get: return ReplyExpect::retrieval;
-    case OpKind::update: return ReplyExpect::storage;
-    case OpKind::del: return ReplyExpect::deletion;
-    case OpKind::arith: return ReplyExpect::arith;
-    case OpKind::touch: return ReplyExpect::touch;
-    default: return op == Op::version ? ReplyExpect::version : ReplyExpect::ok;
+}  // namespace
+
+void UpstreamConnection::Accounting::queued(Op op) noexcept {
+  worker.upstream_requests.add();
+  worker.upstream_cmd[static_cast<int>(op)].add();
+  dest.requests.add();
+  dest.pending.add();
+}
+
+void UpstreamConnection::Accounting::completed(Result result, Clock::duration waited) noexcept {
+  dest.pending.sub();
+  dest.results[static_cast<int>(result)].add();
+  if (!is_transport_error(result)) {
+    dest.latency.record(
+        static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(waited).count()));
   }
 }
 
-}  // namespace
+void UpstreamConnection::Accounting::error_reply() noexcept { worker.upstream_errors.add(); }
 
 UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health,
                                        std::shared_ptr<DestinationStats> stats, UpstreamSettings settings)
@@ -55,7 +57,9 @@ UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health,
       settings_(settings),
       stream_(asio::ip::tcp::socket(worker.io())),
       timer_(worker.io()),
-      connect_timer_(worker.io()) {
+      connect_timer_(worker.io()),
+      accounting_(worker.stats(), *dstats_),
+      pipeline_(settings_.max_batch_keys, settings_.server_timeout_ms, &accounting_) {
   error_code ec;
   auto addr = asio::ip::make_address(host_, ec);
   if (!ec) literal_.emplace_back(addr, port_);
@@ -68,29 +72,17 @@ UpstreamConnection::~UpstreamConnection() = default;
 void UpstreamConnection::send(const RequestPtr& req, const SendOptions& opts, ReplyFn done) {
   active_ = true;
   if (state_ == State::disconnected) connect();
-  auto timeout = std::chrono::milliseconds(opts.timeout_ms ? opts.timeout_ms : settings_.server_timeout_ms);
-  auto now = Clock::now();
-  auto deadline = now + timeout;
-  Op op = req->op;
-  bool merged = false;
-  if (is_retrieval(op) && entries_.size() > serialized_) {
-    Entry& last = entries_.back();
-    if (last.op == op && last.exptime == req->exptime && last.count < settings_.max_batch_keys) {
-      ++last.count;
-      merged = true;
-    }
-  }
-  if (!merged) entries_.push_back(Entry{op, is_retrieval(op) ? req->exptime : 0, 1, deadline});
-  subs_.push_back(Sub{req, std::move(done), opts.keep_routing_prefix, now});
-  worker_.stats().upstream_requests.add();
-  worker_.stats().upstream_cmd[static_cast<int>(op)].add();
-  dstats_->requests.add();
-  dstats_->pending.add();
+  pipeline_.add(req, opts, std::move(done), Clock::now());
   if (!timer_armed_) arm_timer();
   if (state_ == State::connected && !flush_scheduled_) {
     flush_scheduled_ = true;
     worker_.defer_flush(this);
   }
+}
+
+void UpstreamConnection::deliver() {
+  for (auto& c : completions_) worker_.defer_completion(std::move(c.done), std::move(c.reply));
+  completions_.clear();
 }
 
 void UpstreamConnection::connect() {
@@ -225,7 +217,7 @@ void UpstreamConnection::on_connected() {
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &settings_.keepalive_interval_s, sizeof(int));
     ::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &settings_.keepalive_count, sizeof(int));
   }
-  peer_ip_ = stream_.kind() == Stream::Kind::unix_socket ? host_ : stream_.remote_ip();
+  pipeline_.set_peer(stream_.kind() == Stream::Kind::unix_socket ? host_ : stream_.remote_ip());
   in_.resize(kReadChunk);
   start_read();
   flush();
@@ -233,24 +225,8 @@ void UpstreamConnection::on_connected() {
 
 void UpstreamConnection::flush() {
   flush_scheduled_ = false;
-  if (state_ != State::connected || writing_ || serialized_ == entries_.size()) return;
-  // Serialize every entry not written yet; its subs follow those of the entries already written.
-  std::size_t sub_index = 0;
-  for (std::size_t i = 0; i < serialized_; ++i) sub_index += entries_[i].count;
-  for (std::size_t i = serialized_; i < entries_.size(); ++i) {
-    const Entry& e = entries_[i];
-    if (is_retrieval(e.op)) {
-      append_retrieval_head(out_, e.op, e.exptime);
-      for (std::uint32_t k = 0; k < e.count; ++k) append_upstream_key(out_, sub_key(subs_[sub_index + k]));
-      out_.append("\r\n");
-    } else {
-      const Sub& s = subs_[sub_index];
-      append_upstream_command(out_, *s.req, s.keep_prefix);
-    }
-    sub_index += e.count;
-  }
-  serialized_ = entries_.size();
-  write_out();
+  if (state_ != State::connected || writing_) return;
+  if (pipeline_.prepare_write(out_)) write_out();
 }
 
 void UpstreamConnection::write_out() {
@@ -281,25 +257,33 @@ void UpstreamConnection::on_write(std::size_t) {
   writing_ = false;
   out_.clear();
   if (out_.capacity() > 1024 * 1024) out_.shrink_to_fit();  // do not keep a big value's buffer forever
-  if (serialized_ < entries_.size()) flush();
+  if (pipeline_.has_unwritten()) flush();
 }
 
 void UpstreamConnection::start_read() {
   if (in_.size() - in_size_ < kReadChunk / 4) in_.resize(in_.size() + kReadChunk);
   auto gen = generation_;
-  stream_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_),
-                          [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, std::size_t n) {
-                            if (gen != self->generation_) return;
-                            if (ec) {
-                              // (A TLS server's FIN without close_notify is Asio's stream_truncated.)
-                              const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
-                              self->reset(Result::local_error, closed
-                                                                   ? std::string("Connection closed by server")
-                                                                   : "Connection error: " + ec.message());
-                              return;
-                            }
-                            self->on_read(n);
-                          });
+  auto on_done = [self = Ref<UpstreamConnection>(this), gen](const error_code& ec, std::size_t n) {
+    if (gen != self->generation_) return;
+    if (ec) {
+      // (A TLS server's FIN without close_notify is Asio's stream_truncated.)
+      const bool closed = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+      self->reset(Result::local_error,
+                  closed ? std::string("Connection closed by server") : "Connection error: " + ec.message());
+      return;
+    }
+    self->on_read(n);
+  };
+  auto buffer = asio::buffer(in_.data() + in_size_, in_.size() - in_size_);
+  // Plain sockets: a short read marks the socket drained, so waiting for the next reply costs no
+  // speculative read (proxy/exhausting_read.hpp). TLS reads through OpenSSL.
+  if (stream_.is_tls()) {
+    stream_.async_read_some(buffer, std::move(on_done));
+  } else if (auto* tcp = stream_.tcp_socket()) {
+    async_read_exhausting(*tcp, buffer, std::move(on_done));
+  } else {
+    async_read_exhausting(*stream_.unix_socket(), buffer, std::move(on_done));
+  }
 }
 
 // in_ holds [0, in_size_) unread bytes; reads append after them.
@@ -308,129 +292,35 @@ void UpstreamConnection::on_read(std::size_t n) {
   // A TLS 1.3 server sends its session ticket right after the handshake: it has been read with the first
   // replies, so the other connections to this server can resume from now on.
   if (!tls_session_kept_ && stream_.is_tls()) tls_session_kept_ = settings_.tls_sessions->remember(stream_.tls());
-  now_ = Clock::now();
-  auto gen = generation_;
-  process_replies();
-  if (gen != generation_) return;
-  if (retiring_ && subs_.empty()) {
+  auto res = pipeline_.consume(std::string_view(in_.data(), in_size_), Clock::now(), completions_);
+  deliver();
+  if (res.protocol_error) {
+    log::debug("upstream {}: {}", name_, res.error);
+    worker_.stats().upstream_errors.add();
+    log::warn("upstream {}: protocol error in reply stream; resetting connection", name_);
+    reset(Result::remote_error, "Protocol error from server");
+    return;
+  }
+  // Keep unread bytes at the front of the buffer.
+  if (res.used > 0) {
+    health_.record_success();
+    std::memmove(in_.data(), in_.data() + res.used, in_size_ - res.used);
+    in_size_ -= res.used;
+  }
+  if (res.need > in_.size()) in_.resize(res.need + kReadChunk);
+  if (in_size_ == 0 && in_.size() > 4 * kReadChunk) in_.resize(kReadChunk);
+  if (retiring_ && pipeline_.pending() == 0) {
     reset(Result::local_error, "destination removed");
     return;
   }
   start_read();
 }
 
-void UpstreamConnection::account(const Sub& s, Result r) {
-  dstats_->pending.sub();
-  dstats_->results[static_cast<int>(r)].add();
-  if (!is_transport_error(r)) {
-    dstats_->latency.record(static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(now_ - s.sent).count()));
-  }
-}
-
-void UpstreamConnection::complete_front(Reply&& reply) {
-  Sub s = std::move(subs_.front());
-  subs_.pop_front();
-  --entries_.front().count;
-  account(s, reply.result);
-  s.done(std::move(reply));
-}
-
-void UpstreamConnection::process_replies() {
-  const auto gen = generation_;
-  std::size_t pos = 0;
-  auto protocol_error = [&] {
-    worker_.stats().upstream_errors.add();
-    log::warn("upstream {}: protocol error in reply stream; resetting connection", name_);
-    reset(Result::remote_error, "Protocol error from server");
-  };
-  while (pos < in_size_) {
-    if (entries_.empty() || serialized_ == 0) {
-      protocol_error();  // bytes nobody asked for
-      return;
-    }
-    Entry& e = entries_.front();
-    std::string_view input(in_.data() + pos, in_size_ - pos);
-    auto res = parser_.parse(input, expect_for(e.op));
-    if (res.status == ReplyParseStatus::need_more) {
-      if (res.need > in_.size()) in_.resize(res.need + kReadChunk);
-      break;
-    }
-    if (res.status == ReplyParseStatus::protocol_error) {
-      log::debug("upstream {}: unparsable reply for {}: \"{}\"", name_, op_name(e.op),
-                 std::string_view(input.data(), std::min<std::size_t>(input.size(), 80)));
-      protocol_error();
-      return;
-    }
-    const ParsedReply& pr = parser_.parsed();
-    pos += res.consumed;
-    if (res.status == ReplyParseStatus::value) {
-      // A key nobody in this command asked for means the stream is out of step: fail everything (as an
-      // error, not as misses) before completing anything.
-      bool known = false;
-      for (std::uint32_t i = 0; i < e.count && !known; ++i) known = sub_key(subs_[i]) == pr.key;
-      if (!known) {
-        protocol_error();
-        return;
-      }
-      // Items come back in key order, skipping misses: earlier subs without an item are misses.
-      bool matched = false;
-      while (e.count > 0 && !matched) {
-        matched = sub_key(subs_.front()) == pr.key;
-        if (matched) {
-          Reply hit(Result::found);
-          hit.flags = pr.flags;
-          hit.cas = pr.cas;
-          hit.value.assign(pr.data);
-          complete_front(std::move(hit));
-        } else {
-          complete_front(Reply(Result::not_found));
-        }
-        if (gen != generation_) return;
-      }
-      if (!matched) {
-        protocol_error();
-        return;
-      }
-      continue;
-    }
-    // END of a retrieval, or a one-line reply (which, for a retrieval, can only be an error).
-    Reply reply(pr.result);
-    if (res.status == ReplyParseStatus::line) reply.value.assign(pr.data);
-    if (!pr.meta_line.empty()) {
-      reply.result = meta_result(e.op, pr.meta_line.substr(0, 2));
-      reply.meta_line.assign(pr.meta_line);
-      if (is_lease_op(e.op)) {
-        translate_lease_reply(e.op, reply, std::chrono::duration_cast<std::chrono::seconds>(
-                                               std::chrono::system_clock::now().time_since_epoch()).count());
-        if (e.op == Op::metaget && reply.result == Result::found) reply.value = peer_ip_;  // metaget's "from"
-      }
-    }
-    if (is_error(pr.result)) worker_.stats().upstream_errors.add();
-    std::uint32_t n = e.count;
-    entries_.pop_front();
-    --serialized_;
-    for (std::uint32_t i = 0; i < n; ++i) {
-      Sub s = std::move(subs_.front());
-      subs_.pop_front();
-      account(s, reply.result);
-      s.done(i + 1 == n ? std::move(reply) : Reply(reply));
-      if (gen != generation_) return;
-    }
-  }
-  // Keep unread bytes at the front of the buffer.
-  if (pos > 0) {
-    health_.record_success();
-    std::memmove(in_.data(), in_.data() + pos, in_size_ - pos);
-    in_size_ -= pos;
-  }
-  if (in_size_ == 0 && in_.size() > 4 * kReadChunk) in_.resize(kReadChunk);
-}
-
 void UpstreamConnection::arm_timer() {
-  if (entries_.empty()) return;
+  auto deadline = pipeline_.next_deadline();
+  if (!deadline) return;
   timer_armed_ = true;
-  timer_.expires_at(entries_.front().deadline);
+  timer_.expires_at(*deadline);
   auto gen = generation_;
   timer_.async_wait([self = Ref<UpstreamConnection>(this), gen](const error_code& ec) {
     if (gen != self->generation_) return;
@@ -441,8 +331,9 @@ void UpstreamConnection::arm_timer() {
 }
 
 void UpstreamConnection::on_timer() {
-  if (entries_.empty()) return;
-  if (Clock::now() >= entries_.front().deadline) {
+  auto deadline = pipeline_.next_deadline();
+  if (!deadline) return;
+  if (Clock::now() >= *deadline) {
     worker_.stats().upstream_timeouts.add();
     log::debug("upstream {}: reply timeout; resetting connection", name_);
     reset(Result::timeout, "Reply timeout");
@@ -476,22 +367,14 @@ void UpstreamConnection::reset(Result why, std::string_view reason) {
   flush_scheduled_ = false;
   out_.clear();
   in_size_ = 0;
-  std::deque<Sub> failed;
-  failed.swap(subs_);
-  entries_.clear();
-  serialized_ = 0;
-  std::string msg(reason);
-  now_ = Clock::now();
-  for (auto& s : failed) {
-    account(s, why);
-    s.done(Reply::error(why, msg));
-  }
+  pipeline_.fail_all(why, reason, Clock::now(), completions_);
+  deliver();
 }
 
 void UpstreamConnection::close() { reset(Result::local_error, "Proxy is shutting down"); }
 
 bool UpstreamConnection::close_if_inactive() {
-  bool inactive = state_ == State::connected && subs_.empty() && !writing_ && !active_;
+  bool inactive = state_ == State::connected && pipeline_.pending() == 0 && !writing_ && !active_;
   active_ = false;
   if (!inactive) return false;
   reset(Result::ok, "inactive");  // nothing pending: no request is failed
@@ -500,7 +383,7 @@ bool UpstreamConnection::close_if_inactive() {
 
 void UpstreamConnection::retire() {
   retiring_ = true;
-  if (subs_.empty()) reset(Result::local_error, "destination removed");
+  if (pipeline_.pending() == 0) reset(Result::local_error, "destination removed");
 }
 
 }  // namespace mcrelay

@@ -3,14 +3,19 @@
 // (settings.tls set: the handshake is part of connecting, under the connect timeout, and the last TLS
 // session is offered again on reconnects), or a Unix domain socket (the server's host is a path).
 //
+// The driver around an UpstreamPipeline (proxy/upstream_pipeline.hpp), which owns what is not I/O:
+// batching, serializing, FIFO reply matching, lease translation. This class owns the socket, TLS, DNS,
+// the connect and reply timers, and reconnecting.
+//
 // Contract: created, used and destroyed on its worker thread. send() queues a request and never blocks;
 // the connection is opened lazily on first use and again after a failure. Requests queued within one
-// event-loop turn are written together (the worker calls flush() once per turn: write coalescing), and
-// consecutive retrievals of the same kind are merged into one multi-key command. Replies are matched to
-// requests in FIFO order. A timeout, a protocol error or a closed socket fails every request on the
-// connection with an error reply and resets it; the next request reconnects.
+// event-loop turn are written together (the worker calls flush() once per turn: one write per socket per
+// turn). A timeout, a protocol error or a closed socket fails every request on the connection with an
+// error reply and resets it; the next request reconnects. Every `done` runs from the worker's per-turn
+// completion queue (Worker::defer_completion), never inside send(), flush(), close() or retire().
+// Reads: plain sockets read with async_read_exhausting (proxy/exhausting_read.hpp), so waiting for the next
+// reply after a short read costs no system call.
 #include <chrono>
-#include <deque>
 #include <string>
 #include <vector>
 
@@ -18,8 +23,8 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "protocol/reply_parser.hpp"
 #include "proxy/stream.hpp"
+#include "proxy/upstream_pipeline.hpp"
 #include "proxy/tls_context.hpp"
 #include "util/ref_counted.hpp"
 #include "routes/destination.hpp"
@@ -29,6 +34,7 @@ namespace mcrelay {
 class Worker;
 class ServerHealth;
 struct DestinationStats;
+struct WorkerStats;
 
 struct UpstreamSettings {
   std::uint32_t server_timeout_ms = 1000;
@@ -69,7 +75,7 @@ class UpstreamConnection : public RefCounted {
   // inactivity, as mcrouter's). The next request reconnects. Returns true when it closed it.
   bool close_if_inactive();
 
-  std::size_t pending() const noexcept { return subs_.size(); }
+  std::size_t pending() const noexcept { return pipeline_.pending(); }
   // Whether the last connect attempt failed to resolve the host name (not to reach it): the probes of a
   // down server retry a refused connect soon, but do not hammer the DNS.
   bool resolve_failed() const noexcept { return resolve_failed_; }
@@ -77,18 +83,14 @@ class UpstreamConnection : public RefCounted {
 
  private:
   using Clock = std::chrono::steady_clock;
-  struct Sub {
-    RequestPtr req;
-    ReplyFn done;
-    bool keep_prefix = false;
-    Clock::time_point sent;
-  };
-  // One upstream command; a retrieval entry covers `count` consecutive subs (a batched multi-get).
-  struct Entry {
-    Op op;
-    std::int64_t exptime;
-    std::uint32_t count;
-    Clock::time_point deadline;
+  // The pipeline's stats, in the worker's and the destination's counters.
+  struct Accounting final : UpstreamAccounting {
+    Accounting(WorkerStats& w, DestinationStats& d) : worker(w), dest(d) {}
+    void queued(Op op) noexcept override;
+    void completed(Result result, Clock::duration waited) noexcept override;
+    void error_reply() noexcept override;
+    WorkerStats& worker;
+    DestinationStats& dest;
   };
   enum class State : std::uint8_t { disconnected, connecting, connected };
 
@@ -99,16 +101,13 @@ class UpstreamConnection : public RefCounted {
   void on_connected();
   void start_read();
   void on_read(std::size_t n);
-  void process_replies();
-  void complete_front(Reply&& reply);
-  void account(const Sub& s, Result r);
-  Clock::time_point now_;  // taken once per read batch
+  // Hands the pipeline's finished requests to the worker's completion queue.
+  void deliver();
   void arm_timer();
   void on_timer();
   void reset(Result why, std::string_view reason);
   void write_out();
   void on_write(std::size_t n);
-  std::string_view sub_key(const Sub& s) const { return s.req->upstream_key(s.keep_prefix); }
 
   Worker& worker_;
   ServerHealth& health_;
@@ -117,7 +116,6 @@ class UpstreamConnection : public RefCounted {
   std::string host_;
   std::uint16_t port_;
   std::vector<boost::asio::ip::tcp::endpoint> literal_;  // set when host_ is an IP address
-  std::string peer_ip_;  // the server's address while connected (metaget's "from")
   boost::asio::ip::tcp::resolver resolver_;
   UpstreamSettings settings_;
   Stream stream_;
@@ -132,16 +130,15 @@ class UpstreamConnection : public RefCounted {
   bool retiring_ = false;
   bool active_ = false;  // a request was sent since the last close_if_inactive()
   bool resolve_failed_ = false;
-  std::uint64_t generation_ = 0;  // bumped on reset so stale completions are ignored
+  std::uint64_t generation_ = 0;  // bumped on reset so that the handlers of the old socket are ignored
 
-  std::deque<Entry> entries_;
-  std::deque<Sub> subs_;
-  std::size_t serialized_ = 0;  // entries already written (or being written)
+  Accounting accounting_;
+  UpstreamPipeline pipeline_;
+  UpstreamCompletions completions_;
 
   std::string out_;
   std::string in_;
   std::size_t in_size_ = 0;
-  ReplyParser parser_;
 
   friend class Worker;
 };

@@ -11,7 +11,7 @@ namespace mcrelay {
 
 UpstreamDestination::UpstreamDestination(Worker& worker, ServerHealth& health, UpstreamSettings settings,
                                          unsigned connections)
-    : name_(health.name()), health_(health), stats_(worker.stats().destination(health.name())) {
+    : worker_(worker), name_(health.name()), health_(health), stats_(worker.stats().destination(health.name())) {
   for (unsigned i = 0; i < std::max(1u, connections); ++i) {
     conns_.push_back(make_ref<UpstreamConnection>(worker, health, stats_, settings));
   }
@@ -38,7 +38,7 @@ void UpstreamDestination::send(const RequestPtr& req, const SendOptions& opts, R
   if (health_.is_tko()) {
     // Down: fail at once instead of waiting for a timeout (a FailoverRoute moves on immediately).
     stats_->results[static_cast<int>(Result::tko)].add();
-    done(Reply::error(Result::tko, health_.unavailable_message()));
+    worker_.defer_completion(std::move(done), Reply::error(Result::tko, health_.unavailable_message()));
     return;
   }
   // One key, one connection: memcached answers each connection in order but runs different connections on

@@ -3,7 +3,8 @@
 // upstream connections to one memcached server, owned by one worker.
 //
 // Contract: created by the worker when a route tree first names the server; used only on that worker's
-// thread. With more than one connection (--connections-per-server), a request goes to the connection its
+// thread. `done` always runs from the worker's completion queue, also when the server is down (TKO) and
+// the request fails without being sent: never inside send(). With more than one connection (--connections-per-server), a request goes to the connection its
 // key hashes to, so requests for one key stay in order (memcached serves connections on separate threads).
 #include <vector>
 
@@ -30,6 +31,7 @@ class UpstreamDestination final : public Destination {
   ~UpstreamDestination() override;
 
  private:
+  Worker& worker_;
   std::string name_;
   ServerHealth& health_;
   std::shared_ptr<DestinationStats> stats_;

@@ -135,6 +135,7 @@ void Worker::finish_drain() {
 void Worker::close_everything() {
   sessions_.close_all();
   destinations_.close_all();
+  loop_.run_deferred();  // the requests failed by the closes above are answered (a spooled delete is kept)
 }
 
 void Worker::stop() {

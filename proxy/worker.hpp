@@ -89,6 +89,9 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   // Deferred flushes: everything queued during one loop turn is written with one syscall per socket.
   void defer_flush(UpstreamConnection* conn) { loop_.defer_flush(conn); }
   void defer_flush(ClientSession* session) { loop_.defer_flush(session); }
+  // Per-turn completion queue: upstream replies and a destination's fast failures run `done` from here,
+  // before this turn's flushes, never inside the send() or route() call that produced them.
+  void defer_completion(ReplyFn done, Reply reply) { loop_.defer_completion(std::move(done), std::move(reply)); }
 
   void session_closed(ClientSession* session) { sessions_.session_closed(session); }
 

@@ -3,7 +3,9 @@
 //
 // Contract: implemented in proxy/ by the per-worker upstream connection pool and in tests by recording
 // fakes. send() is called on the owning worker thread and calls `done` exactly once on that thread, with
-// the server's reply or a proxy-made error (timeout, connect error, TKO). It never throws.
+// the server's reply or a proxy-made error (timeout, connect error, TKO). It never throws. The proxy's
+// destinations never call `done` inside send(): it runs later in the same loop turn, so a route's `done` never
+// runs before its route() call has returned (fakes in tests may still answer inline).
 #include <cstdint>
 #include <string>
 
