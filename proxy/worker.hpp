@@ -23,6 +23,7 @@
 #include "proxy/options.hpp"
 #include "protocol/request_parser.hpp"
 #include "proxy/router.hpp"
+#include "proxy/read_poller.hpp"
 #include "proxy/stats.hpp"
 #include "proxy/stream.hpp"
 #include "proxy/server_health.hpp"
@@ -62,6 +63,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
 
   // Worker thread only.
   boost::asio::io_context& io() noexcept { return io_; }
+  ReadPoller& read_poller() noexcept { return read_poller_; }  // plain client sockets' readability
   WorkerStats& stats() noexcept { return stats_; }
   const WorkerStats& stats() const noexcept { return stats_; }
   Router& router() noexcept { return *router_; }
@@ -121,6 +123,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   const Options& options_;
   ParserLimits limits_;
   boost::asio::io_context io_;
+  ReadPoller read_poller_{io_};  // after io_: destroyed before it
   std::vector<boost::asio::ip::tcp::acceptor> acceptors_;
   std::vector<std::string> acceptor_prefixes_;  // acceptors_[i]'s default routing prefix, or empty
   std::vector<bool> acceptor_tls_;              // acceptors_[i] is a --ssl-port one
