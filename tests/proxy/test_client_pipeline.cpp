@@ -271,6 +271,33 @@ TEST_CASE("client pipeline: reading pauses at the outstanding limit and resumes 
   CHECK(h.take() == expected);
 }
 
+TEST_CASE("client pipeline: multi-get keys in flight have their own budget", "[client_pipeline]") {
+  Harness h;
+  h.options.max_client_outstanding = 2;  // and 8 keys per request: 16 keys
+  std::string keys;
+  for (int i = 0; i < 20; ++i) keys += " k" + std::to_string(i);
+  // One request always gets through, even larger than the budget; the next waits.
+  CHECK(h.feed("get" + keys + "\r\nget a\r\n") == ReadAction::pause);
+  CHECK(h.ctx.routed.size() == 20);
+  h.ctx.complete_in_order();
+  CHECK(h.pipe->can_resume());
+  CHECK(h.pipe->resume() == ReadAction::read);
+  CHECK(h.ctx.routed.size() == 21);
+}
+
+TEST_CASE("client pipeline: shutdown is refused with memcached's words unless enabled", "[client_pipeline]") {
+  Harness h;
+  h.feed("shutdown\r\n");
+  CHECK(h.take() == "ERROR: shutdown not enabled\r\n");
+  CHECK_FALSE(h.ctx.shutdown);
+  h.options.enable_shutdown_cmd = true;
+  h.feed("shutdown now\r\n");
+  CHECK(h.take() == "CLIENT_ERROR invalid shutdown mode\r\n");
+  h.feed("shutdown graceful\r\n");
+  CHECK(h.take().empty());  // no reply, as mcrouter and memcached: the proxy drains
+  CHECK(h.ctx.shutdown);
+}
+
 TEST_CASE("client pipeline: unread output over --max-client-queued-bytes asks the driver to close",
           "[client_pipeline]") {
   Harness h(FakeContext::Mode::sync);
