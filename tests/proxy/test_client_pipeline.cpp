@@ -285,6 +285,19 @@ TEST_CASE("client pipeline: multi-get keys in flight have their own budget", "[c
   CHECK(h.ctx.routed.size() == 21);
 }
 
+TEST_CASE("client pipeline: reading pauses while 4 MiB of replies wait for the client", "[client_pipeline]") {
+  Harness h(FakeContext::Mode::sync);
+  h.pipe->set_write_in_flight(4 * 1024 * 1024 + 1);
+  CHECK(h.feed("get a\r\nget b\r\n") == ReadAction::pause);
+  CHECK(h.ctx.routed.empty());
+  h.pipe->set_write_in_flight(3 * 1024 * 1024);
+  CHECK_FALSE(h.pipe->can_resume());  // above half
+  h.pipe->set_write_in_flight(0);
+  CHECK(h.pipe->can_resume());
+  CHECK(h.pipe->resume() == ReadAction::read);
+  CHECK(h.take() == "END\r\nEND\r\n");
+}
+
 TEST_CASE("client pipeline: shutdown is refused with memcached's words unless enabled", "[client_pipeline]") {
   Harness h;
   h.feed("shutdown\r\n");
