@@ -29,6 +29,7 @@
 #include "proxy/loaded_config.hpp"
 #include "proxy/options.hpp"
 #include "proxy/router.hpp"
+#include "proxy/read_poller.hpp"
 #include "proxy/server_context.hpp"
 #include "proxy/server_health.hpp"
 #include "proxy/session_registry.hpp"
@@ -75,6 +76,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
 
   // Worker thread only.
   boost::asio::io_context& io() noexcept { return loop_.io(); }
+  ReadPoller& read_poller() noexcept { return read_poller_; }  // plain client sockets' readability
   WorkerStats& stats() noexcept { return stats_; }
   const WorkerStats& stats() const noexcept { return stats_; }
   Router& router() noexcept { return *router_; }
@@ -131,6 +133,7 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   const Options& options_;
   ParserLimits limits_;
   EventLoop loop_;  // first: destroyed last, after everything holding its sockets and timers
+  ReadPoller read_poller_{loop_.io()};  // after loop_: destroyed before it
   WorkerStats stats_;
   std::vector<char> scratch_;
 
