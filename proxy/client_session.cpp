@@ -4,12 +4,10 @@
 #include <boost/asio/write.hpp>
 
 #include "proxy/admin_guard.hpp"
-#include "proxy/admin_keys.hpp"
 #include "proxy/local_answers.hpp"
 #include "proxy/router.hpp"
 #include "proxy/server_stats.hpp"
 #include "proxy/worker.hpp"
-#include "routes/fan_out.hpp"
 #include "util/logging.hpp"
 
 namespace mcrelay {
@@ -43,16 +41,16 @@ void ClientSession::start() {
 // ---- Routing: the one place a client's request meets the routes ----
 
 bool ClientSession::route(const RequestPtr& req, ReplyFn done, Reply& answer) {
-  const Router& router = worker_.router();
+  // The worker's root route (routes/root_route.hpp) owns each step: the flush_all broadcast (to this
+  // connection's pool only on a twemproxy pool listener), the admin keys, and the choice of tree or the
+  // proxy's own refusal. mcrouter's miss-on-error rules stay with the pipeline, which counts the result first.
+  RootRoute& root = worker_.router();
   if (req->op == Op::flush_all) {
-    // On a pool's own listen address (twemproxy configs), flush_all flushes that pool only.
-    std::vector<RouteHandlePtr> one;
-    if (auto t = default_prefix_.empty() ? nullptr : router.tree(default_prefix_)) one.push_back(std::move(t));
-    fan_out(one.empty() ? router.trees() : one, req, std::move(done), FanOutMerge::worst, /*broadcast=*/true);
+    root.broadcast(req, [d = std::move(done)](Reply&& r, RootOutcome) mutable { d(std::move(r)); }, default_prefix_);
     return true;
   }
-  if (is_retrieval(req->op) && answer_admin_key(req->key, worker_, answer)) return false;
-  if (RouteHandle* handle = route_or_answer(router, worker_.options(), *req, answer, default_prefix_)) {
+  if (root.answer_admin(*req, answer)) return false;
+  if (RouteHandle* handle = root.select_or_answer(*req, answer, default_prefix_)) {
     handle->route(req, std::move(done));
     return true;
   }

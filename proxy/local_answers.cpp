@@ -22,22 +22,6 @@ std::string_view shutdown_reply(const Options& options, std::string_view mode) n
   return {};
 }
 
-RouteHandle* route_or_answer(const Router& router, const Options& options, Request& req, Reply& answer,
-                             std::string_view default_prefix) {
-  return router.select_or_answer(req, answer, root_settings(options), default_prefix);
-}
-
-bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done,
-                    std::string_view default_prefix) {
-  Reply answer;
-  if (RouteHandle* route = route_or_answer(router, options, *req, answer, default_prefix)) {
-    route->route(req, std::move(done));
-    return false;
-  }
-  done(std::move(answer));
-  return true;
-}
-
 void apply_miss_on_get_errors(const Options& options, Reply& reply) noexcept {
   apply_miss_on_get_errors(root_settings(options), reply);
 }

@@ -34,14 +34,6 @@ RootSettings root_settings(const Options& options, std::string route_prefix = {}
 // graceful drain).
 std::string_view shutdown_reply(const Options& options, std::string_view mode) noexcept;
 
-// RootRoute::select_or_answer with the settings of `options`.
-RouteHandle* route_or_answer(const Router& router, const Options& options, Request& req, Reply& answer,
-                             std::string_view default_prefix = {});
-
-// Routes `req`, or calls `done` at once with the proxy's own answer. Returns whether it was answered locally.
-bool route_or_reply(const Router& router, const Options& options, const RequestPtr& req, ReplyFn done,
-                    std::string_view default_prefix = {});
-
 // The root route's miss rules with the settings of `options` (routes/root_route.hpp).
 void apply_miss_on_get_errors(const Options& options, Reply& reply) noexcept;
 void apply_miss_on_arith_errors(const Options& options, Op op, Reply& reply) noexcept;

@@ -97,6 +97,10 @@ void RootRoute::broadcast(const RequestPtr& req, Ref<RootReplySink> sink, std::u
   broadcast_with(req, SinkDeliver{std::move(sink), tag}, connection_prefix);
 }
 
+bool RootRoute::answer_admin(const Request& req, Reply& out) const {
+  return admin_keys_ && is_retrieval(req.op) && is_admin_key(req.key) && admin_keys_->answer(req.key, out);
+}
+
 template <typename Deliver>
 void RootRoute::route_with(const RequestPtr& req, Deliver deliver, std::string_view connection_prefix) {
   if (req->op == Op::flush_all) {
@@ -104,13 +108,10 @@ void RootRoute::route_with(const RequestPtr& req, Deliver deliver, std::string_v
     return;
   }
   // Admin keys come first, as in mcrouter (its ServiceInfo answers them before any route is looked at).
-  if (admin_keys_ && is_retrieval(req->op) && is_admin_key(req->key)) {
-    Reply out;
-    if (admin_keys_->answer(req->key, out)) {
-      Result r = out.result;
-      deliver(std::move(out), RootOutcome{ReplySource::admin, r});
-      return;
-    }
+  if (Reply out; answer_admin(*req, out)) {
+    Result r = out.result;
+    deliver(std::move(out), RootOutcome{ReplySource::admin, r});
+    return;
   }
   Reply answer;
   if (RouteHandle* chosen = select_or_answer(*req, answer, connection_prefix)) {

@@ -108,6 +108,8 @@ class RootRoute {
   // flush_all to every tree, or only to the tree of `connection_prefix` when it names one (a twemproxy pool
   // flushes its own servers). Refused ("SERVER_ERROR Command disabled") without enable_flush_cmd.
   void broadcast(const RequestPtr& req, RootReplyFn done, std::string_view connection_prefix = {});
+  // An admin key (`get __mcrouter__.*`) the handler answers: true with `out` set; false for any other request.
+  bool answer_admin(const Request& req, Reply& out) const;
   void broadcast(const RequestPtr& req, Ref<RootReplySink> sink, std::uint64_t tag,
                  std::string_view connection_prefix = {});
 

@@ -1,4 +1,4 @@
-// route_or_answer (proxy/local_answers.hpp): the replies the proxy makes itself instead of routing, in
+// RootRoute::select_or_answer with the settings proxy/local_answers.hpp's root_settings() takes from Options: the replies the proxy makes itself instead of routing, in
 // mcrouter's order; Router::find for keys whose routing prefix names no route.
 #include <catch2/catch.hpp>
 
@@ -51,7 +51,7 @@ struct Fixture {
     req.op = op;
     req.key = std::move(key);
     Reply r;
-    RouteHandle* route = route_or_answer(router, options, req, r);
+    RouteHandle* route = router.select_or_answer(req, r, root_settings(options), {});
     if (prefix_len) *prefix_len = req.prefix_len;
     if (route) return "";
     std::string out(result_name(r.result));
@@ -62,13 +62,13 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("route_or_answer: keys over 250 bytes are bad keys", "[local_answers]") {
+TEST_CASE("select_or_answer: keys over 250 bytes are bad keys", "[local_answers]") {
   Fixture f;
   CHECK(f.answer(Op::get, std::string(250, 'k')).empty());
   CHECK(f.answer(Op::get, std::string(251, 'k')) == std::string(result_name(Result::client_error)) + ":bad key");
 }
 
-TEST_CASE("route_or_answer: an unknown routing prefix is a local error unless sent to the default route",
+TEST_CASE("select_or_answer: an unknown routing prefix is a local error unless sent to the default route",
           "[local_answers]") {
   Fixture f;
   std::uint16_t pl = 99;
@@ -88,7 +88,7 @@ TEST_CASE("route_or_answer: an unknown routing prefix is a local error unless se
   CHECK(f.router.find("/zz/y/k", unused, false) == nullptr);
 }
 
-TEST_CASE("route_or_answer: --allow-only-gets answers updates NOT_STORED and the rest NOT_FOUND",
+TEST_CASE("select_or_answer: --allow-only-gets answers updates NOT_STORED and the rest NOT_FOUND",
           "[local_answers]") {
   Fixture f;
   f.options.allow_only_gets = true;
