@@ -86,29 +86,22 @@ void ClientSession::on_progress() {
 
 void ClientSession::read_now() {
   for (int i = 0; i < kReadsPerTurn; ++i) {
-    error_code ec;
-    std::size_t n = stream_.read_some(asio::buffer(worker_.scratch(), worker_.scratch_size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    std::size_t n = 0;
+    ScratchRead got = read_scratch(n);
+    if (got == ScratchRead::drained) {
       wait_readable();
       return;
     }
-    if (ec || n == 0) {
-      if (!ec || ec == asio::error::eof) {
-        on_eof();
-      } else {
-        close();
-      }
-      return;
-    }
-    last_active_tick_ = worker_.tick();
-    worker_.stats().bytes_read.add(n);
+    if (got == ScratchRead::ended) return;
     ReadAction action = pipeline_->feed(std::string_view(worker_.scratch(), n));
     if (closed_) return;
     if (action != ReadAction::read) {
       act(action);
       return;
     }
-    if (n < worker_.scratch_size()) {  // a short read emptied the socket: the next bytes bring an edge
+    // A short read emptied the socket: the next bytes bring an edge. Unless the peer's FIN came with these
+    // bytes (it brings no edge of its own): then read on, to the end of file.
+    if (n < worker_.scratch_size() && !worker_.read_poller().peer_closed(poll_token_)) {
       wait_readable();
       return;
     }
@@ -173,21 +166,28 @@ void ClientSession::on_data(std::size_t n) {
 // the worker run between rounds because the next async read completes through the queue).
 void ClientSession::drain_socket() {
   for (int i = 0; i < kReadsPerTurn; ++i) {
-    error_code ec;
-    std::size_t n = stream_.read_some(asio::buffer(worker_.scratch(), worker_.scratch_size()), ec);
-    if (ec == asio::error::would_block || ec == asio::error::try_again) return;
-    if (ec || n == 0) {
-      if (!ec || ec == asio::error::eof) {
-        on_eof();
-      } else {
-        close();
-      }
-      return;
-    }
-    worker_.stats().bytes_read.add(n);
+    std::size_t n = 0;
+    if (read_scratch(n) != ScratchRead::data) return;
     if (pipeline_->feed(std::string_view(worker_.scratch(), n)) != ReadAction::read || closed_) return;
     if (n < worker_.scratch_size()) return;
   }
+}
+
+ClientSession::ScratchRead ClientSession::read_scratch(std::size_t& n) {
+  error_code ec;
+  n = stream_.read_some(asio::buffer(worker_.scratch(), worker_.scratch_size()), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) return ScratchRead::drained;
+  if (ec || n == 0) {
+    if (!ec || ec == asio::error::eof) {
+      on_eof();
+    } else {
+      close();
+    }
+    return ScratchRead::ended;
+  }
+  last_active_tick_ = worker_.tick();
+  worker_.stats().bytes_read.add(n);
+  return ScratchRead::data;
 }
 
 // Executes the pipeline's decision about reading.

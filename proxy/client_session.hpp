@@ -58,6 +58,10 @@ class ClientSession final : public RefCounted, private ClientContext, private Re
   void start_read();
   void on_data(std::size_t n);
   void drain_socket();
+  // One non-blocking read into the worker's scratch buffer. data: `n` bytes read (and counted); drained:
+  // nothing to read now; ended: end of file or an error, already acted on (on_eof() or close()).
+  enum class ScratchRead : std::uint8_t { data, drained, ended };
+  ScratchRead read_scratch(std::size_t& n);
   void on_eof();
   void act(ReadAction action);
   void schedule_flush();

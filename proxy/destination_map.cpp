@@ -15,7 +15,7 @@ namespace asio = boost::asio;
 using boost::system::error_code;
 
 struct DestinationMap::Probe {
-  Probe(Worker& w, WorkerStats& stats, asio::io_context& io, ServerHealth& h, UpstreamSettings s)
+  Probe(UpstreamContext& w, WorkerStats& stats, asio::io_context& io, ServerHealth& h, UpstreamSettings s)
       : health(h), conn(make_ref<UpstreamConnection>(w, h, stats.destination(h.name()), s)), timer(io) {}
   ServerHealth& health;
   Ref<UpstreamConnection> conn;
@@ -24,8 +24,8 @@ struct DestinationMap::Probe {
   std::chrono::milliseconds reconnect{0};  // while nothing accepts connections: kReconnectFirst, doubling
 };
 
-DestinationMap::DestinationMap(Worker& worker, ServerContext& server, const Options& options, WorkerStats& stats,
-                               asio::io_context& io, unsigned id)
+DestinationMap::DestinationMap(UpstreamContext& worker, ServerContext& server, const Options& options,
+                               WorkerStats& stats, asio::io_context& io, unsigned id)
     : worker_(worker),
       server_(server),
       options_(options),

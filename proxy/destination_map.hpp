@@ -6,8 +6,8 @@
 // upstream connections (--reset-inactive-connection-interval).
 //
 // Contract: owned by a Worker (proxy/worker.hpp) and used only on its thread (a config applied before the
-// thread starts is applied on the control thread, which then is the only one touching it). The Worker&
-// given is passed on to the connections it creates (UpstreamConnection, UpstreamDestination), nothing more.
+// thread starts is applied on the control thread, which then is the only one touching it). The
+// UpstreamContext given (the worker) is passed on to the connections it creates, nothing more.
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -28,11 +28,10 @@
 
 namespace mcrelay {
 
-class Worker;
 
 class DestinationMap {
  public:
-  DestinationMap(Worker& worker, ServerContext& server, const Options& options, WorkerStats& stats,
+  DestinationMap(UpstreamContext& worker, ServerContext& server, const Options& options, WorkerStats& stats,
                  boost::asio::io_context& io, unsigned id);
   ~DestinationMap();
 
@@ -70,7 +69,7 @@ class DestinationMap {
   void run_probe(Probe& probe);
   void sweep_inactive();
 
-  Worker& worker_;
+  UpstreamContext& worker_;
   ServerContext& server_;
   const Options& options_;
   WorkerStats& stats_;

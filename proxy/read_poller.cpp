@@ -39,6 +39,7 @@ ReadPoller::Token ReadPoller::add(int fd, Waiter& waiter) {
   Entry& e = entries_[index];
   e.waiter = &waiter;
   e.waiting = false;
+  e.peer_closed = false;
   Token token = (static_cast<Token>(e.generation) << 32) | (index + 1);
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
@@ -61,6 +62,12 @@ void ReadPoller::wait(Token token) {
     ++waiting_;
   }
   arm();
+}
+
+bool ReadPoller::peer_closed(Token token) const noexcept {
+  std::uint32_t index = index_of(token);
+  return token != kNoToken && index < entries_.size() && entries_[index].generation == generation_of(token) &&
+         entries_[index].peer_closed;
 }
 
 void ReadPoller::remove(Token token, int fd) noexcept {
@@ -97,8 +104,11 @@ void ReadPoller::on_ready() {
     std::uint32_t index = index_of(token);
     if (index >= entries_.size()) continue;
     Entry& e = entries_[index];
+    if (e.generation != generation_of(token) || !e.waiter) continue;
+    // Kept even when the edge itself is dropped: the session reads until end of file before it waits again.
+    if (events[i].events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) e.peer_closed = true;
     // An edge while its session is busy or paused is dropped: the session reads before it waits again.
-    if (e.generation != generation_of(token) || !e.waiter || !e.waiting) continue;
+    if (!e.waiting) continue;
     e.waiting = false;
     --waiting_;
     ready[nready++] = token;

@@ -42,6 +42,10 @@ class ReadPoller {
   Token add(int fd, Waiter& waiter);
   // `waiter` wants one on_readable() at the next edge (new bytes, EOF or an error on the socket).
   void wait(Token token);
+  // Whether an edge has reported the peer's FIN (or a hang-up or an error) on this socket. A short read does
+  // not mean the socket is drained then: a FIN that arrived with the last bytes brings no edge of its own,
+  // so the reader must read on until end of file instead of waiting.
+  bool peer_closed(Token token) const noexcept;
   void remove(Token token, int fd) noexcept;
 
  private:
@@ -49,6 +53,7 @@ class ReadPoller {
     Waiter* waiter = nullptr;
     std::uint32_t generation = 1;
     bool waiting = false;
+    bool peer_closed = false;  // sticky: set by any edge with EPOLLRDHUP, EPOLLHUP or EPOLLERR
   };
   void arm();
   void on_ready();

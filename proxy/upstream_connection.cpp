@@ -10,11 +10,9 @@
 #include <boost/asio/write.hpp>
 #include <openssl/ssl.h>
 
-#include "proxy/exhausting_read.hpp"
 #include "proxy/server_health.hpp"
 #include "proxy/stats.hpp"
 #include "util/logging.hpp"
-#include "proxy/worker.hpp"
 
 namespace mcrelay {
 
@@ -45,7 +43,7 @@ void UpstreamConnection::Accounting::completed(Result result, Clock::duration wa
 
 void UpstreamConnection::Accounting::error_reply() noexcept { worker.upstream_errors.add(); }
 
-UpstreamConnection::UpstreamConnection(Worker& worker, ServerHealth& health,
+UpstreamConnection::UpstreamConnection(UpstreamContext& worker, ServerHealth& health,
                                        std::shared_ptr<DestinationStats> stats, UpstreamSettings settings)
     : worker_(worker),
       health_(health),
@@ -274,16 +272,11 @@ void UpstreamConnection::start_read() {
     }
     self->on_read(n);
   };
-  auto buffer = asio::buffer(in_.data() + in_size_, in_.size() - in_size_);
-  // Plain sockets: a short read marks the socket drained, so waiting for the next reply costs no
-  // speculative read (proxy/exhausting_read.hpp). TLS reads through OpenSSL.
-  if (stream_.is_tls()) {
-    stream_.async_read_some(buffer, std::move(on_done));
-  } else if (auto* tcp = stream_.tcp_socket()) {
-    async_read_exhausting(*tcp, buffer, std::move(on_done));
-  } else {
-    async_read_exhausting(*stream_.unix_socket(), buffer, std::move(on_done));
-  }
+  // Asio's read: a plain socket pays a speculative recv that finds nothing while a reply is awaited. A short
+  // read cannot stand for "drained" here: a server's FIN that comes with its last bytes brings no edge of
+  // its own, and the connection would wait for its reply timeout instead of failing at once. Batching keeps
+  // upstream reads at about 0.07 per request (docs/performance.md).
+  stream_.async_read_some(asio::buffer(in_.data() + in_size_, in_.size() - in_size_), std::move(on_done));
 }
 
 // in_ holds [0, in_size_) unread bytes; reads append after them.

@@ -12,9 +12,9 @@
 // event-loop turn are written together (the worker calls flush() once per turn: one write per socket per
 // turn). A timeout, a protocol error or a closed socket fails every request on the connection with an
 // error reply and resets it; the next request reconnects. Every `done` runs from the worker's per-turn
-// completion queue (Worker::defer_completion), never inside send(), flush(), close() or retire().
-// Reads: plain sockets read with async_read_exhausting (proxy/exhausting_read.hpp), so waiting for the next
-// reply after a short read costs no system call.
+// completion queue (UpstreamContext::defer_completion), never inside send(), flush(), close() or retire().
+// Reads: Asio's async_read_some (a short read is not "drained": a FIN that came with the last bytes brings
+// no readiness edge of its own). Its worker is reached only through UpstreamContext.
 #include <chrono>
 #include <string>
 #include <vector>
@@ -24,6 +24,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "proxy/stream.hpp"
+#include "proxy/upstream_context.hpp"
 #include "proxy/upstream_pipeline.hpp"
 #include "proxy/tls_context.hpp"
 #include "util/ref_counted.hpp"
@@ -31,7 +32,6 @@
 
 namespace mcrelay {
 
-class Worker;
 class ServerHealth;
 struct DestinationStats;
 struct WorkerStats;
@@ -59,7 +59,7 @@ class UpstreamConnection : public RefCounted {
  public:
   // `host` may be a name: it is resolved asynchronously on every (re)connect, so a server that comes back
   // with a new address is found again, and DNS never blocks the worker.
-  UpstreamConnection(Worker& worker, ServerHealth& health, std::shared_ptr<DestinationStats> stats,
+  UpstreamConnection(UpstreamContext& worker, ServerHealth& health, std::shared_ptr<DestinationStats> stats,
                      UpstreamSettings settings);
   ~UpstreamConnection();
 
@@ -109,7 +109,7 @@ class UpstreamConnection : public RefCounted {
   void write_out();
   void on_write(std::size_t n);
 
-  Worker& worker_;
+  UpstreamContext& worker_;
   ServerHealth& health_;
   std::shared_ptr<DestinationStats> dstats_;
   std::string name_;
@@ -139,8 +139,6 @@ class UpstreamConnection : public RefCounted {
   std::string out_;
   std::string in_;
   std::size_t in_size_ = 0;
-
-  friend class Worker;
 };
 
 }  // namespace mcrelay

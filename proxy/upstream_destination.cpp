@@ -5,11 +5,10 @@
 
 #include "proxy/delete_spool.hpp"
 #include "proxy/stats.hpp"
-#include "proxy/worker.hpp"
 
 namespace mcrelay {
 
-UpstreamDestination::UpstreamDestination(Worker& worker, ServerHealth& health, UpstreamSettings settings,
+UpstreamDestination::UpstreamDestination(UpstreamContext& worker, ServerHealth& health, UpstreamSettings settings,
                                          unsigned connections)
     : worker_(worker), name_(health.name()), health_(health), stats_(worker.stats().destination(health.name())) {
   for (unsigned i = 0; i < std::max(1u, connections); ++i) {

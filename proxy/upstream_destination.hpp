@@ -18,7 +18,7 @@ struct DestinationStats;
 
 class UpstreamDestination final : public Destination {
  public:
-  UpstreamDestination(Worker& worker, ServerHealth& health, UpstreamSettings settings, unsigned connections);
+  UpstreamDestination(UpstreamContext& worker, ServerHealth& health, UpstreamSettings settings, unsigned connections);
   // With --async-dir: a delete that fails for lack of a server is spooled and answered NOT_FOUND.
   void set_spool(class DeleteSpool* spool) noexcept { spool_ = spool; }
 
@@ -31,7 +31,7 @@ class UpstreamDestination final : public Destination {
   ~UpstreamDestination() override;
 
  private:
-  Worker& worker_;
+  UpstreamContext& worker_;
   std::string name_;
   ServerHealth& health_;
   std::shared_ptr<DestinationStats> stats_;

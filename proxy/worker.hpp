@@ -31,6 +31,7 @@
 #include "proxy/router.hpp"
 #include "proxy/read_poller.hpp"
 #include "proxy/server_context.hpp"
+#include "proxy/upstream_context.hpp"
 #include "proxy/server_health.hpp"
 #include "proxy/session_registry.hpp"
 #include "proxy/stats.hpp"
@@ -41,7 +42,8 @@ namespace mcrelay {
 class ClientSession;
 class UpstreamConnection;
 
-class Worker final : public DestinationProvider, public RouteTimer, public RouteLog, public SnapshotSource {
+class Worker final : public DestinationProvider, public RouteTimer, public RouteLog, public SnapshotSource,
+                     public UpstreamContext {
  public:
   // `server`: what the worker and its objects may ask of the process (proxy/server_context.hpp).
   Worker(unsigned id, ServerContext& server, const Options& options);
@@ -75,9 +77,9 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   void request_snapshot(UniqueFunction<void(const StatsTotals&)> deliver) override;
 
   // Worker thread only.
-  boost::asio::io_context& io() noexcept { return loop_.io(); }
+  boost::asio::io_context& io() noexcept override { return loop_.io(); }
   ReadPoller& read_poller() noexcept { return read_poller_; }  // plain client sockets' readability
-  WorkerStats& stats() noexcept { return stats_; }
+  WorkerStats& stats() noexcept override { return stats_; }
   const WorkerStats& stats() const noexcept { return stats_; }
   Router& router() noexcept { return *router_; }
   const LoadedConfig& config() const noexcept { return *config_; }
@@ -89,17 +91,19 @@ class Worker final : public DestinationProvider, public RouteTimer, public Route
   std::size_t scratch_size() const noexcept { return scratch_.size(); }
 
   // Deferred flushes: everything queued during one loop turn is written with one syscall per socket.
-  void defer_flush(UpstreamConnection* conn) { loop_.defer_flush(conn); }
+  void defer_flush(UpstreamConnection* conn) override { loop_.defer_flush(conn); }
   void defer_flush(ClientSession* session) { loop_.defer_flush(session); }
   // Per-turn completion queue: upstream replies and a destination's fast failures run `done` from here,
   // before this turn's flushes, never inside the send() or route() call that produced them.
-  void defer_completion(ReplyFn done, Reply reply) { loop_.defer_completion(std::move(done), std::move(reply)); }
+  void defer_completion(ReplyFn done, Reply reply) override {
+    loop_.defer_completion(std::move(done), std::move(reply));
+  }
 
   void session_closed(ClientSession* session) { sessions_.session_closed(session); }
 
   // A server was just marked down by one of this worker's connections: probe it (version requests with
   // exponential backoff and jitter) until it answers, then mark it up.
-  void start_probe(ServerHealth& health) { destinations_.start_probe(health); }
+  void start_probe(ServerHealth& health) override { destinations_.start_probe(health); }
   // Sends the deletes spooled for this server (--async-dir); those that fail again are spooled again.
   void replay_deletes(ServerHealth& health) { destinations_.replay_deletes(health); }
 

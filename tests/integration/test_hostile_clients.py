@@ -231,6 +231,30 @@ class TestHostileClients(unittest.TestCase):
 
 
 @skip_without_proxy()
+class TestHalfClose(unittest.TestCase):
+    def test_requests_then_fin_get_replies_and_a_close(self):
+        # An `nc`-style client writes its requests and half-closes at once, so the FIN usually reaches the
+        # proxy with the request bytes. mcrelay must answer and then close, as memcached does: waiting for a
+        # further read edge that a FIN already delivered never comes would hang the client.
+        with Memcached() as mc, Mcrelay(pool_config([mc]), args=["--num-proxies", "1"]) as relay:
+            for i in range(40):
+                raw = socket.create_connection(("127.0.0.1", relay.port), timeout=5)
+                try:
+                    # MSG_MORE corks the bytes until the shutdown: they leave in one segment with the FIN.
+                    raw.sendall(b"set h%d 0 0 1\r\nx\r\nget h%d\r\n" % (i, i), socket.MSG_MORE)
+                    raw.shutdown(socket.SHUT_WR)
+                    got = b""
+                    t0 = time.monotonic()
+                    while chunk := raw.recv(65536):  # b"": mcrelay closed its side
+                        got += chunk
+                    took = time.monotonic() - t0
+                finally:
+                    raw.close()
+                self.assertEqual(got, b"STORED\r\nVALUE h%d 0 1\r\nx\r\nEND\r\n" % i, f"connection {i}")
+                self.assertLess(took, 2.0, f"connection {i}: not closed after the client's FIN")
+            relay.assert_alive()
+
+
 class TestConnectionLimits(unittest.TestCase):
     def test_max_conns(self):
         with Memcached() as mc, Mcrelay(pool_config([mc]), args=["--num-proxies", "2", "--max-conns", "4"]) as relay:

@@ -112,3 +112,40 @@ TEST_CASE("read poller: many sockets, one wait per turn", "[read_poller]") {
   turn(io);
   CHECK(counters[1].calls == 1);
 }
+
+// A FIN that arrives with the last bytes brings no edge of its own: a reader that took a short read for
+// "drained" would wait forever (a client that sends its request and half-closes, a server that sends part of
+// a reply and closes). The poller remembers the FIN the edge reported, so the reader reads on to the end.
+TEST_CASE("read poller: a FIN that came with the data is reported by peer_closed", "[read_poller]") {
+  boost::asio::io_context io;
+  ReadPoller poller(io);
+  REQUIRE(poller.ok());
+  Pair p;
+  Counter c;
+  auto token = poller.add(p.fds[0], c);
+  REQUIRE(token != ReadPoller::kNoToken);
+  poller.wait(token);
+  CHECK_FALSE(poller.peer_closed(token));
+
+  p.send("get a\r\n");
+  REQUIRE(::shutdown(p.fds[1], SHUT_WR) == 0);  // before the poller looks: one edge for both
+  turn(io);
+  CHECK(c.calls == 1);
+  CHECK(poller.peer_closed(token));
+  char buf[256];
+  CHECK(::read(p.fds[0], buf, sizeof buf) == 7);  // short: all the data, not yet the end of file
+  CHECK(::read(p.fds[0], buf, sizeof buf) == 0);  // the end of file, with no further edge needed
+
+  // Without a FIN, a short read is the end of what there is: peer_closed stays false.
+  Pair q;
+  Counter d;
+  auto t2 = poller.add(q.fds[0], d);
+  poller.wait(t2);
+  q.send("get b\r\n");
+  turn(io);
+  CHECK(d.calls == 1);
+  CHECK_FALSE(poller.peer_closed(t2));
+  poller.remove(token, p.fds[0]);
+  poller.remove(t2, q.fds[0]);
+  CHECK_FALSE(poller.peer_closed(token));  // a removed token reports nothing
+}
