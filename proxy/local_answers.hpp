@@ -1,14 +1,13 @@
 #pragma once
 // The replies the proxy makes itself, as the proxy's command line asks for them. The rules themselves (a key
 // over 250 bytes, --allow-only-gets, an unknown routing prefix, miss on get/arith errors, the flush_all
-// precheck) live in the root route (routes/root_route.hpp); this file turns Options into its RootSettings
-// and keeps the forwarders the client session calls, plus the `shutdown` precheck, which is the proxy's own
-// (it stops the process, nothing is routed). docs/protocol.md ("Where mcrelay follows mcrouter") lists each
-// case and why.
+// precheck) live in the root route (routes/root_route.hpp); this file turns Options into its RootSettings,
+// keeps the miss-rule forwarders the client pipeline applies to each routed reply, and holds the `shutdown`
+// precheck, which is the proxy's own (it stops the process, nothing is routed). docs/protocol.md ("Where
+// mcrelay follows mcrouter") lists each case and why.
 //
-// Contract: called by a client session on its worker thread, once per routed request (per key of a
-// multi-get), before routing. Reads the options and the worker's root route; never blocks, never allocates
-// unless it answers.
+// Contract: root_settings() when a worker builds its root route; the rest by a client pipeline on its
+// worker thread. Reads the options only; never blocks, never allocates.
 #include <string_view>
 
 #include "protocol/reply.hpp"
