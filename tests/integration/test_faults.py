@@ -223,6 +223,10 @@ class TestFastRecovery(unittest.TestCase):
                 first_ok = wait_for(lambda: next((r for r in snapshot() if r[0] >= t_accepts and r[2]), None), 10,
                                     "a successful request after memcached restarted")
                 wait_for(lambda: "is back up" in relay.stderr_text(), 5, "the log line 'is back up'")
+                # Let the load run on past the first success, so that "every request from then on" below judges
+                # requests rather than an empty list (the log line can come before any further request).
+                wait_for(lambda: sum(1 for r in snapshot() if r[0] > first_ok[1]) >= 20, 5,
+                         "20 requests after the first success")
             finally:
                 stop.set()
                 thread.join(timeout=5)
